@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from config import outbox
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("subscriptions.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += [
+        path("outbox/", outbox.outbox_list, name="outbox"),
+        path("outbox/<str:name>/", outbox.outbox_message, name="outbox-message"),
+        path("outbox/<str:name>/html/", outbox.outbox_message_html, name="outbox-message-html"),
+    ]

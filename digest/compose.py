@@ -1,0 +1,88 @@
+"""What goes into a subscriber's digest, and the email message that carries it.
+
+One builder serves the sender and any preview: `select_items` decides which
+papers (the matching engine ranks them), `build_digest_message` renders the
+subject, text and HTML templates and sets every header in one place.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import QuerySet
+
+from digest import matching
+from digest.models import Paper
+from subscriptions import tokens
+from subscriptions.emails import build_message
+from subscriptions.models import Subscriber
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    paper: Paper
+    score: float
+    reasons: tuple[matching.Reason, ...]
+
+    @property
+    def matched_interests(self) -> list[str]:
+        return [reason.interest for reason in self.reasons]
+
+
+def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]:
+    return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end)
+
+
+def select_items(interests: list[str], papers: QuerySet[Paper] | list[Paper]) -> list[DigestItem]:
+    """The papers that match any interest, best first, each with why."""
+    by_id = {paper.canonical_id: paper for paper in papers}
+    documents = (
+        matching.Document(
+            id=paper.canonical_id,
+            title=paper.title,
+            abstract=paper.abstract,
+            upvotes=paper.upvotes or 0,
+        )
+        for paper in by_id.values()
+    )
+    return [
+        DigestItem(by_id[result.document_id], result.score, result.reasons)
+        for result in matching.match_papers(interests, documents)
+    ]
+
+
+def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
+    """Every header a digest carries. Built only from our own values, never user input."""
+    site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return {
+        "Message-ID": make_msgid("digest", domain=site_host),
+        # RFC 8058 one-click: one https URL that takes a POST, and the POST body.
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"Paperboy digest <digest.{site_host}>",
+        "X-Paperboy-Delivery": str(delivery_id),
+    }
+
+
+def build_digest_message(
+    subscriber: Subscriber, items: list[DigestItem], delivery_id: int, period: str
+) -> EmailMultiAlternatives:
+    shown = items[: settings.DIGEST_MAX_PAPERS]
+    unsubscribe_url = tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk)
+    context = {
+        "subscriber": subscriber,
+        "items": shown,
+        "more_count": len(items) - len(shown),
+        "period": period,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    return build_message(
+        "emails/digest",
+        context,
+        subscriber.email,
+        settings.DIGEST_FROM_EMAIL,
+        headers=digest_headers(unsubscribe_url, delivery_id),
+    )

@@ -1,0 +1,66 @@
+"""Celery tasks: thin wrappers over functions that can be called directly."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from digest import ingest, sending
+from digest.models import Delivery
+
+logger = logging.getLogger(__name__)
+
+# A failed send is tried again after 1, 2, 4, 8, 16 minutes, then left failed.
+MAX_SEND_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 60
+
+
+@shared_task
+def fetch_all_sources() -> dict[str, str]:
+    outcomes = ingest.fetch_enabled_sources()
+    return {o.source.name: o.error or str(o.summary or "not modified") for o in outcomes}
+
+
+@shared_task
+def dispatch_digests() -> int:
+    """Enqueue the due subscribers in chunks, so any number of workers share them."""
+    ids = sending.due_subscriber_ids(timezone.now())
+    for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
+        send_digests.delay(chunk)
+    logger.info("dispatched %d due subscribers", len(ids))
+    return len(ids)
+
+
+def _schedule_retry(failure: sending.DeliveryFailed) -> None:
+    if failure.attempts >= MAX_SEND_ATTEMPTS:
+        logger.error("%s; giving up", failure)
+        return
+    countdown = RETRY_BASE_SECONDS * 2 ** (failure.attempts - 1)
+    logger.warning("%s; retrying in %d s", failure, countdown)
+    retry_delivery.apply_async((failure.delivery_id,), countdown=countdown)
+
+
+@shared_task
+def send_digests(subscriber_ids: list[int]) -> int:
+    """Send the due digests of a chunk; one failing address never holds up the rest."""
+    sent = 0
+    for subscriber_id in subscriber_ids:
+        try:
+            delivery = sending.send_digest(subscriber_id)
+        except sending.DeliveryFailed as failure:
+            _schedule_retry(failure)
+            continue
+        sent += delivery is not None and delivery.status == Delivery.Status.SENT
+    return sent
+
+
+@shared_task
+def retry_delivery(delivery_id: int) -> None:
+    delivery = sending.reclaim_failed(delivery_id)
+    if delivery is None:
+        return
+    try:
+        sending.deliver(delivery)
+    except sending.DeliveryFailed as failure:
+        _schedule_retry(failure)

@@ -1,0 +1,52 @@
+"""Account email: confirmation and "you already subscribe".
+
+One builder renders the three templates of a message (subject, text, HTML)
+under one prefix; everything a person typed reaches only the body, never a header.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from subscriptions import tokens
+from subscriptions.models import Subscriber
+
+
+def build_message(
+    template_prefix: str, context: dict, to: str, from_email: str, headers: dict | None = None
+) -> EmailMultiAlternatives:
+    """Render `<prefix>_subject.txt`, `<prefix>.txt` and `<prefix>.html` into one message."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{template_prefix}.txt", context),
+        from_email=from_email,
+        to=[to],
+        headers=headers or {},
+    )
+    message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
+    return message
+
+
+def send_confirmation(subscriber: Subscriber) -> None:
+    context = {
+        "subscriber": subscriber,
+        "interests": [interest.text for interest in subscriber.interests.all()],
+        "confirm_url": tokens.absolute_url(tokens.CONFIRM, subscriber.pk),
+        "max_age_days": settings.CONFIRM_LINK_MAX_AGE_DAYS,
+    }
+    build_message(
+        "emails/confirm", context, subscriber.email, settings.DEFAULT_FROM_EMAIL
+    ).send()
+
+
+def send_already_subscribed(subscriber: Subscriber) -> None:
+    context = {
+        "subscriber": subscriber,
+        "interests": [interest.text for interest in subscriber.interests.all()],
+        "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
+    }
+    build_message(
+        "emails/already_subscribed", context, subscriber.email, settings.DEFAULT_FROM_EMAIL
+    ).send()

@@ -1,0 +1,86 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from digest import schedule
+from digest.matching import InterestSyntaxError, validate_interest
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known time zone (try Europe/Paris or UTC).")
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending confirmation"
+        ACTIVE = "active"
+        UNSUBSCRIBED = "unsubscribed"
+        SUPPRESSED = "suppressed", "suppressed (bounced or complained)"
+
+    class Frequency(models.TextChoices):
+        DAILY = schedule.DAILY
+        WEEKLY = schedule.WEEKLY, "weekly (Mondays)"
+
+    email = models.EmailField(max_length=254)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.DAILY)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    send_hour = models.PositiveSmallIntegerField(
+        default=8, validators=[MaxValueValidator(23)], help_text="Local hour, 0-23."
+    )
+    next_digest_at = models.DateTimeField(null=True, blank=True, help_text="In UTC.")
+
+    # The consent record: when and from where the subscription was made and ended.
+    signed_up_at = models.DateTimeField(default=timezone.now)
+    signup_ip = models.GenericIPAddressField(null=True, blank=True)
+    signup_user_agent = models.CharField(max_length=300, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
+        ]
+        indexes = [
+            # dispatch_digests asks exactly this: active and due.
+            models.Index(
+                fields=["next_digest_at"],
+                condition=models.Q(status="active"),
+                name="subscriber_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def schedule_after(self, moment: timezone.datetime) -> None:
+        """Set next_digest_at to the first send time after `moment`."""
+        self.next_digest_at = schedule.next_send_time(
+            moment, self.frequency, self.time_zone, self.send_hour
+        )
+
+
+class Interest(models.Model):
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="interests")
+    text = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def clean(self) -> None:
+        # The engine's own message, so the admin says exactly what the signup form says.
+        try:
+            self.text = validate_interest(self.text)
+        except InterestSyntaxError as error:
+            raise ValidationError({"text": str(error)}) from None
