@@ -45,4 +45,6 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def env_prefixed(prefix: str) -> dict[str, str]:
     """All variables starting with `prefix`, keyed by the rest of their name."""
-    return {key[len(prefix) :]: value for key, value in os.environ.items() if key.startswith(prefix)}
+    return {
+        key[len(prefix) :]: value for key, value in os.environ.items() if key.startswith(prefix)
+    }

@@ -55,7 +55,12 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     for path in files[:200]:
         parsed = _read(path.name)
         messages.append(
-            {"name": path.name, "to": parsed["To"], "subject": parsed["Subject"], "date": parsed["Date"]}
+            {
+                "name": path.name,
+                "to": parsed["To"],
+                "subject": parsed["Subject"],
+                "date": parsed["Date"],
+            }
         )
     return render(request, "outbox/list.html", {"messages": messages, "outbox_dir": outbox})
 

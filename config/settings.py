@@ -166,6 +166,8 @@ else:
     # Redis hands an unacknowledged message to another worker after this many
     # seconds: it must exceed the longest task, or a slow task runs twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 6}
+# One queue name per deployment, so two installs can share a broker.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "paperboy")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -2,7 +2,6 @@ from django.db import models
 from django.utils import timezone
 
 
-
 class Source(models.Model):
     class Kind(models.TextChoices):
         ARXIV_RSS = "arxiv_rss", "arXiv RSS"
@@ -86,7 +85,9 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subscriber", "period"], name="delivery_once_per_period"),
+            models.UniqueConstraint(
+                fields=["subscriber", "period"], name="delivery_once_per_period"
+            ),
         ]
         ordering = ["-claimed_at"]
         verbose_name_plural = "deliveries"

@@ -36,9 +36,7 @@ def send_confirmation(subscriber: Subscriber) -> None:
         "confirm_url": tokens.absolute_url(tokens.CONFIRM, subscriber.pk),
         "max_age_days": settings.CONFIRM_LINK_MAX_AGE_DAYS,
     }
-    build_message(
-        "emails/confirm", context, subscriber.email, settings.DEFAULT_FROM_EMAIL
-    ).send()
+    build_message("emails/confirm", context, subscriber.email, settings.DEFAULT_FROM_EMAIL).send()
 
 
 def send_already_subscribed(subscriber: Subscriber) -> None:

@@ -1,10 +1,8 @@
-from zoneinfo import available_timezones
-
 from django import forms
 from django.core.exceptions import ValidationError
 
 from digest.matching import InterestSyntaxError, validate_interest
-from subscriptions.models import Subscriber, validate_time_zone
+from subscriptions.models import Subscriber, known_time_zones, validate_time_zone
 
 MAX_INTERESTS = 30
 
@@ -30,12 +28,16 @@ def parse_interest_lines(text: str) -> list[str]:
     if not interests:
         raise ValidationError("Add at least one interest, one per line.")
     if len(interests) > MAX_INTERESTS:
-        raise ValidationError(f"At most {MAX_INTERESTS} interests, please (you gave {len(interests)}).")
+        raise ValidationError(
+            f"At most {MAX_INTERESTS} interests, please (you gave {len(interests)})."
+        )
     return interests
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     interests = forms.CharField(
         max_length=4000,
         widget=forms.Textarea(
@@ -65,4 +67,4 @@ class SignupForm(forms.Form):
 
     @staticmethod
     def time_zone_names() -> list[str]:
-        return sorted(available_timezones())
+        return sorted(known_time_zones())

@@ -73,10 +73,7 @@ def sign_up(request: SignupRequest, now: datetime | None = None) -> None:
             except IntegrityError:
                 return  # the same address signed up at the same moment: that one wins
             _mail_on_commit(tasks.send_confirmation_email, subscriber)
-        elif subscriber.status == Subscriber.Status.PENDING:
-            _apply_request(subscriber, request, now)
-            _mail_on_commit(tasks.send_confirmation_email, subscriber)
-        elif subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+        elif subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED):
             _apply_request(subscriber, request, now)
             _mail_on_commit(tasks.send_confirmation_email, subscriber)
         elif subscriber.status == Subscriber.Status.ACTIVE:

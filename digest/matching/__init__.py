@@ -91,9 +91,7 @@ def _match_one(interest: str, document: Document) -> Reason | None:
 
 
 def _score(reasons: Sequence[Reason]) -> float:
-    return sum(
-        TITLE_WEIGHT if "title" in reason.fields else ABSTRACT_WEIGHT for reason in reasons
-    )
+    return sum(TITLE_WEIGHT if "title" in reason.fields else ABSTRACT_WEIGHT for reason in reasons)
 
 
 def match_papers(interests: Sequence[str], documents: Iterable[Document]) -> list[Result]:

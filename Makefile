@@ -1,0 +1,48 @@
+# Paperboy: `make run` runs the whole service locally, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SAMPLE_FEED := digest/sample/arxiv-sample.xml
+# Local defaults: debug pages, the outbox page, no HTTPS redirects.
+LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT)
+
+.PHONY: run test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers --file $(SAMPLE_FEED)
+	@echo
+	@echo "  Paperboy is starting: open http://127.0.0.1:$(PORT)/"
+	@echo "  Email goes to the outbox: http://127.0.0.1:$(PORT)/outbox/ (files in var/outbox/)"
+	@echo "  Staff admin: http://127.0.0.1:$(PORT)/admin/ (make a login: $(BIN)/python manage.py createsuperuser)"
+	@echo
+	$(LOCAL_ENV) WEB_HOST=127.0.0.1 $(BIN)/honcho start --port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""Shared fixtures. Tests run against whatever DATABASE_URL / REDIS_URL name
+(PostgreSQL and Redis in CI, SQLite and files on a laptop)."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from digest import ingest
+from subscriptions.models import Interest, Subscriber
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _celery_runs_tasks_inline():
+    """Unit tests run tasks in-process; tests/integration starts a real worker instead."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()  # rate-limit counters must not leak between tests
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def fixture_bytes() -> Callable[[str], bytes]:
+    return lambda name: (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def make_subscriber(db) -> Callable[..., Subscriber]:
+    def make(
+        email: str = "ada@example.com",
+        interests: tuple[str, ...] = ("anomaly detection",),
+        status: str = Subscriber.Status.ACTIVE,
+        due: bool = True,
+        **fields,
+    ) -> Subscriber:
+        now = timezone.now()
+        subscriber = Subscriber.objects.create(
+            email=email,
+            status=status,
+            confirmed_at=now if status == Subscriber.Status.ACTIVE else None,
+            next_digest_at=now - timedelta(minutes=1) if due else now + timedelta(hours=1),
+            **fields,
+        )
+        Interest.objects.bulk_create(Interest(subscriber=subscriber, text=t) for t in interests)
+        return subscriber
+
+    return make
+
+
+@pytest.fixture
+def ingested_papers(db, fixture_bytes):
+    """The recorded cs.LG feed (three papers), ingested now."""
+    return ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.LG.xml"), "arxiv_rss")

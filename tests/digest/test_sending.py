@@ -1,0 +1,237 @@
+"""A due subscriber gets exactly one digest per period, with both parts and the headers."""
+
+from datetime import timedelta
+from email.utils import parseaddr
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from digest import ingest, sending, tasks
+from digest.models import Delivery, Paper
+from subscriptions.models import Subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_sends_a_due_subscriber_one_digest_with_both_parts_and_headers(
+    make_subscriber, ingested_papers
+):
+    subscriber = make_subscriber(interests=("anomaly detection",))
+
+    tasks.dispatch_digests()
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [subscriber.email]
+    assert parseaddr(message.from_email)[1] == "digest@paperboy.localhost"
+    assert "Performance Anomaly Detection in Athletics" in message.body
+    assert "Conditional anomaly detection using soft harmonic functions" in message.body
+    assert "Hardware and Software Techniques" not in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert "Performance Anomaly Detection in Athletics" in html
+    assert "matched: anomaly detection" in html
+    assert "https://arxiv.org/abs/2604.21956" in html
+
+    headers = message.message()
+    assert headers["List-Unsubscribe"].startswith("<https://paperboy.example/unsubscribe/")
+    assert headers["List-Unsubscribe"].endswith("/>")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Id"] == "Paperboy digest <digest.paperboy.example>"
+
+    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert delivery.status == Delivery.Status.SENT
+    assert delivery.esp_message_id == headers["Message-ID"]
+    assert set(delivery.papers.values_list("canonical_id", flat=True)) == {
+        "2604.21953",
+        "2604.21956",
+    }
+
+
+def test_running_the_dispatch_again_sends_nothing_more(make_subscriber, ingested_papers):
+    subscriber = make_subscriber()
+
+    tasks.dispatch_digests()
+    tasks.dispatch_digests()
+    tasks.send_digests([subscriber.pk])
+
+    assert len(mail.outbox) == 1
+    assert Delivery.objects.filter(subscriber=subscriber).count() == 1
+    subscriber.refresh_from_db()
+    assert subscriber.next_digest_at > timezone.now()
+
+
+def test_a_duplicated_task_for_the_same_period_sends_nothing(make_subscriber, ingested_papers):
+    subscriber = make_subscriber()
+    # A redelivered message after the claim but before next_digest_at moved:
+    # the unique (subscriber, period) row is what stops it.
+    due_at = subscriber.next_digest_at
+
+    sending.send_digest(subscriber.pk)
+    Subscriber.objects.filter(pk=subscriber.pk).update(next_digest_at=due_at)
+    assert sending.send_digest(subscriber.pk) is None
+
+    assert len(mail.outbox) == 1
+
+
+def test_a_subscriber_not_yet_due_gets_nothing(make_subscriber, ingested_papers):
+    make_subscriber(due=False)
+
+    assert tasks.dispatch_digests() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("status", [Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED])
+def test_only_active_subscribers_get_digests(make_subscriber, ingested_papers, status):
+    make_subscriber(status=status)
+
+    tasks.dispatch_digests()
+
+    assert mail.outbox == []
+
+
+def test_nothing_matched_sends_no_email_but_records_the_period(make_subscriber, ingested_papers):
+    subscriber = make_subscriber(interests=("quantum chromodynamics",))
+
+    tasks.dispatch_digests()
+
+    assert mail.outbox == []
+    assert Delivery.objects.get(subscriber=subscriber).status == Delivery.Status.EMPTY
+
+
+def test_a_setting_sends_a_short_note_when_nothing_matched(
+    make_subscriber, ingested_papers, settings
+):
+    settings.DIGEST_SEND_EMPTY = True
+    make_subscriber(interests=("quantum chromodynamics",))
+
+    tasks.dispatch_digests()
+
+    assert len(mail.outbox) == 1
+    assert "No new paper matched your interests" in mail.outbox[0].body
+
+
+def test_a_paper_is_never_mailed_twice_to_the_same_person(
+    make_subscriber, ingested_papers, fixture_bytes
+):
+    subscriber = make_subscriber(interests=("anomaly detection", "language models"))
+    tasks.dispatch_digests()
+    first = mail.outbox[0].body
+
+    # The next day: a new feed arrives, and the subscriber is due again.
+    Subscriber.objects.filter(pk=subscriber.pk).update(
+        next_digest_at=timezone.now() + timedelta(days=1)
+    )
+    ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.CL.xml"), "arxiv_rss")
+    sending.send_digest(subscriber.pk, now=timezone.now() + timedelta(days=1, minutes=1))
+
+    assert len(mail.outbox) == 2
+    second = mail.outbox[1].body
+    assert "Performance Anomaly Detection in Athletics" in first
+    assert "Performance Anomaly Detection in Athletics" not in second
+
+
+def test_the_last_check_skips_an_address_suppressed_after_the_claim(
+    make_subscriber, ingested_papers
+):
+    subscriber = make_subscriber()
+    delivery = sending._claim(subscriber.pk, timezone.now())
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
+
+    sending.deliver(delivery)
+
+    assert mail.outbox == []
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SKIPPED
+
+
+def test_a_failed_send_is_recorded_retried_and_sent_once(make_subscriber, ingested_papers):
+    subscriber = make_subscriber()
+    real_send = mail.EmailMessage.send
+    calls = {"n": 0}
+
+    def flaky_send(message, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise ConnectionError("provider unavailable")
+        return real_send(message, *args, **kwargs)
+
+    # The network edge: the provider fails twice, then accepts.
+    with mock.patch.object(mail.EmailMessage, "send", flaky_send):
+        tasks.send_digests([subscriber.pk])
+
+    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert delivery.status == Delivery.Status.SENT
+    assert delivery.attempts == 3
+    assert len(mail.outbox) == 1
+
+
+def test_a_send_that_keeps_failing_stays_failed_and_visible(make_subscriber, ingested_papers):
+    subscriber = make_subscriber()
+
+    with mock.patch.object(mail.EmailMessage, "send", side_effect=ConnectionError("down")):
+        tasks.send_digests([subscriber.pk])
+
+    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == tasks.MAX_SEND_ATTEMPTS
+    assert "ConnectionError: down" in delivery.error
+    assert mail.outbox == []
+
+
+def test_papers_of_a_failed_digest_are_carried_into_the_next_one(make_subscriber, ingested_papers):
+    subscriber = make_subscriber()
+    with mock.patch.object(mail.EmailMessage, "send", side_effect=ConnectionError("down")):
+        tasks.send_digests([subscriber.pk])
+
+    tomorrow = timezone.now() + timedelta(days=1, minutes=1)
+    Subscriber.objects.filter(pk=subscriber.pk).update(next_digest_at=tomorrow)
+    sending.send_digest(subscriber.pk, now=tomorrow)
+
+    assert len(mail.outbox) == 1
+    assert "Performance Anomaly Detection in Athletics" in mail.outbox[0].body
+
+
+def test_the_digest_is_capped_with_an_and_more_line(make_subscriber, ingested_papers, settings):
+    settings.DIGEST_MAX_PAPERS = 1
+    subscriber = make_subscriber()
+
+    tasks.dispatch_digests()
+
+    assert "and 1 more matching paper." in mail.outbox[0].body
+    assert Delivery.objects.get(subscriber=subscriber).papers.count() == 1
+
+
+def test_chunks_cover_every_id_once_in_order():
+    assert list(sending.chunked([1, 2, 3, 4, 5], 2)) == [[1, 2], [3, 4], [5]]
+    assert list(sending.chunked([], 2)) == []
+
+
+def test_dispatch_sends_every_due_subscriber_across_chunks(
+    make_subscriber, ingested_papers, settings
+):
+    settings.DIGEST_CHUNK_SIZE = 2
+    for n in range(5):
+        make_subscriber(email=f"reader{n}@example.com")
+
+    assert tasks.dispatch_digests() == 5
+
+    assert sorted(m.to[0] for m in mail.outbox) == [f"reader{n}@example.com" for n in range(5)]
+
+
+def test_a_feed_title_with_line_breaks_never_becomes_a_header(make_subscriber, db):
+    make_subscriber(interests=("anomaly detection",))
+    Paper.objects.create(
+        canonical_id="2601.00001",
+        title="Anomaly detection\r\nBcc: victim@example.com",
+        abs_url="https://arxiv.org/abs/2601.00001",
+    )
+
+    tasks.dispatch_digests()
+
+    message = mail.outbox[0].message()
+    assert message["Bcc"] is None
+    assert "\n" not in message["Subject"]
+    assert "victim@example.com" not in mail.outbox[0].recipients()

@@ -1,0 +1,109 @@
+"""A real Celery worker, in its own process, on the configured broker and database.
+
+In CI that is Redis and PostgreSQL; on a laptop without them, kombu's file-system
+transport and SQLite. The test enqueues dispatch_digests exactly as beat does
+and waits for the worker to send and record the digest.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from digest import tasks
+from digest.models import Delivery
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _database_url() -> str:
+    """The URL of the test database this process is using, for the worker."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """Start `celery worker` on a queue of its own; stop it after the test."""
+    queue = f"paperboy-test-{uuid.uuid4().hex[:8]}"
+    outbox = tmp_path / "outbox"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_QUEUE": queue,
+        "EMAIL_BACKEND": "config.outbox.EmailBackend",
+        "OUTBOX_DIR": str(outbox),
+    }
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-Q", queue],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    celery_app.conf.task_always_eager = False
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield outbox, process
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        print((tmp_path / "worker.log").read_text()[-4000:])
+
+
+def _wait_for(condition, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.25)
+    return None
+
+
+def test_a_real_worker_dispatches_sends_and_records_the_digest(
+    worker, make_subscriber, ingested_papers
+):
+    outbox, process = worker
+    subscriber = make_subscriber(interests=("anomaly detection",))
+
+    tasks.dispatch_digests.delay()
+
+    delivery = _wait_for(
+        lambda: Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.SENT).first()
+    )
+    assert process.poll() is None, "the worker died"
+    assert delivery is not None, "no digest was recorded as sent within 60 s"
+    files = list(outbox.glob("*.eml"))
+    assert len(files) == 1
+    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert message["To"] == subscriber.email
+    assert message["Message-ID"] == delivery.esp_message_id
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        "Performance Anomaly Detection in Athletics" in message.get_body(("plain",)).get_content()
+    )
+    assert "Performance Anomaly Detection in Athletics" in message.get_body(("html",)).get_content()
+    assert delivery.papers.count() == 2
