@@ -40,6 +40,9 @@ class EmailBackend(BaseEmailBackend):
 
 
 def _read(name: str) -> ParsedMessage:
+    # The pages exist for development only: in production they are not there.
+    if not settings.DEBUG:
+        raise Http404("the outbox is shown only while DEBUG is on")
     if not _SAFE_NAME.match(name):
         raise Http404("no such message")
     path = Path(settings.OUTBOX_DIR) / name
@@ -49,6 +52,8 @@ def _read(name: str) -> ParsedMessage:
 
 
 def outbox_list(request: HttpRequest) -> HttpResponse:
+    if not settings.DEBUG:
+        raise Http404("the outbox is shown only while DEBUG is on")
     outbox = Path(settings.OUTBOX_DIR)
     files = sorted(outbox.glob("*.eml"), reverse=True) if outbox.is_dir() else []
     messages = []

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,9 +8,8 @@ urlpatterns = [
     path("", include("subscriptions.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [
-        path("outbox/", outbox.outbox_list, name="outbox"),
-        path("outbox/<str:name>/", outbox.outbox_message, name="outbox-message"),
-        path("outbox/<str:name>/html/", outbox.outbox_message_html, name="outbox-message-html"),
-    ]
+urlpatterns += [
+    path("outbox/", outbox.outbox_list, name="outbox"),
+    path("outbox/<str:name>/", outbox.outbox_message, name="outbox-message"),
+    path("outbox/<str:name>/html/", outbox.outbox_message_html, name="outbox-message-html"),
+]

@@ -12,6 +12,7 @@ from config import outbox
 @pytest.fixture
 def outbox_dir(tmp_path, settings):
     settings.OUTBOX_DIR = tmp_path
+    settings.DEBUG = True
     return tmp_path
 
 
@@ -54,3 +55,11 @@ def test_the_outbox_refuses_paths_outside_it(outbox_dir):
 
     with pytest.raises(Http404):
         outbox.outbox_message(RequestFactory().get("/"), "../../etc/passwd")
+
+
+def test_the_outbox_pages_do_not_exist_in_production(outbox_dir, settings, client):
+    _send("Private")
+    settings.DEBUG = False
+
+    assert client.get("/outbox/").status_code == 404
+    assert client.get(f"/outbox/{next(outbox_dir.glob('*.eml')).name}/").status_code == 404
