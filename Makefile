@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SAMPLE_FEED := digest/sample/arxiv-sample.xml
 # Local defaults: debug pages, the outbox page, no HTTPS redirects.
-LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT)
+LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH
 
 .PHONY: run test lint format clean
 
@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	@echo "  Email goes to the outbox: http://127.0.0.1:$(PORT)/outbox/ (files in var/outbox/)"
 	@echo "  Staff admin: http://127.0.0.1:$(PORT)/admin/ (make a login: $(BIN)/python manage.py createsuperuser)"
 	@echo
-	$(LOCAL_ENV) WEB_HOST=127.0.0.1 $(BIN)/honcho start --port $(PORT)
+	$(LOCAL_ENV) WEB_HOST=127.0.0.1 $(BIN)/honcho start --port $(PORT) web worker beat
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
