@@ -39,10 +39,14 @@ class EmailBackend(BaseEmailBackend):
         return sent
 
 
-def _read(name: str) -> ParsedMessage:
-    # The pages exist for development only: in production they are not there.
+def _require_debug() -> None:
+    # The pages are for development: in production they do not exist.
     if not settings.DEBUG:
         raise Http404("the outbox is shown only while DEBUG is on")
+
+
+def _read(name: str) -> ParsedMessage:
+    _require_debug()
     if not _SAFE_NAME.match(name):
         raise Http404("no such message")
     path = Path(settings.OUTBOX_DIR) / name
@@ -52,8 +56,7 @@ def _read(name: str) -> ParsedMessage:
 
 
 def outbox_list(request: HttpRequest) -> HttpResponse:
-    if not settings.DEBUG:
-        raise Http404("the outbox is shown only while DEBUG is on")
+    _require_debug()
     outbox = Path(settings.OUTBOX_DIR)
     files = sorted(outbox.glob("*.eml"), reverse=True) if outbox.is_dir() else []
     messages = []

@@ -53,7 +53,8 @@ def _window_start(subscriber: Subscriber, now: datetime) -> datetime:
     return last or now - timedelta(days=settings.DIGEST_FIRST_LOOKBACK_DAYS)
 
 
-def _claim(subscriber_id: int, now: datetime) -> Delivery | None:
+def claim(subscriber_id: int, now: datetime) -> Delivery | None:
+    """Claim the subscriber's due period; None when not due or already claimed."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
         if (
@@ -83,7 +84,7 @@ def _claim(subscriber_id: int, now: datetime) -> Delivery | None:
 def send_digest(subscriber_id: int, now: datetime | None = None) -> Delivery | None:
     """Claim and send this subscriber's due digest. Returns the Delivery it claimed, if any."""
     now = now or timezone.now()
-    delivery = _claim(subscriber_id, now)
+    delivery = claim(subscriber_id, now)
     if delivery is not None:
         deliver(delivery)
     return delivery

@@ -83,7 +83,9 @@ def sign_up(request: SignupRequest, now: datetime | None = None) -> None:
 def confirm(subscriber_id: int, token_issued_at: float, now: datetime | None = None) -> Subscriber:
     """Make the subscription active; confirming twice is harmless.
 
-    A link made before the person unsubscribed cannot bring them back.
+    A link made before the person unsubscribed cannot bring them back. Token
+    times have whole seconds, so a link from the very second of leaving counts
+    as made before it.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -95,7 +97,7 @@ def confirm(subscriber_id: int, token_issued_at: float, now: datetime | None = N
         if (
             subscriber.status == Subscriber.Status.UNSUBSCRIBED
             and subscriber.unsubscribed_at is not None
-            and token_issued_at < subscriber.unsubscribed_at.timestamp()
+            and token_issued_at <= int(subscriber.unsubscribed_at.timestamp())
         ):
             raise BadToken("This link was made before you unsubscribed; sign up again instead.")
         subscriber.status = Subscriber.Status.ACTIVE

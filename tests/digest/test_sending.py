@@ -137,7 +137,7 @@ def test_the_last_check_skips_an_address_suppressed_after_the_claim(
     make_subscriber, ingested_papers
 ):
     subscriber = make_subscriber()
-    delivery = sending._claim(subscriber.pk, timezone.now())
+    delivery = sending.claim(subscriber.pk, timezone.now())
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
 
     sending.deliver(delivery)

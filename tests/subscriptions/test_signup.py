@@ -1,11 +1,13 @@
 """Signup → confirmation email → confirm → active, without revealing who is subscribed."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from subscriptions import tokens
 from subscriptions.models import Subscriber
@@ -197,3 +199,24 @@ def test_a_tampered_or_wrong_purpose_token_is_refused(make_subscriber):
     assert tampered.status_code == 400
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.PENDING
+
+
+def test_someone_who_left_can_sign_up_again_and_confirm(
+    make_subscriber, django_capture_on_commit_callbacks
+):
+    subscriber = make_subscriber(
+        email="back@example.com",
+        status=Subscriber.Status.UNSUBSCRIBED,
+        unsubscribed_at=timezone.now() - timedelta(days=1),
+    )
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/", {**SIGNUP, "email": "back@example.com"})
+    confirm_path = _link_in(mail.outbox[0], "confirm")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm_path)
+
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.ACTIVE
+    assert [i.text for i in subscriber.interests.all()] == ["anomaly detection", "language models"]
