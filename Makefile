@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 SAMPLE_FEED := digest/sample/arxiv-sample.xml
+CHROMIUM ?= /usr/bin/chromium
 # Local defaults: debug pages, the outbox page, no HTTPS redirects.
 LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH
 
@@ -24,6 +25,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 run: $(VENV)/.installed
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers --file $(SAMPLE_FEED)
+	@$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers \
+	  || echo "  Some arXiv sources could not be fetched (offline?): see Sources in the admin."
 	@echo
 	@echo "  Paperboy is starting: open http://127.0.0.1:$(PORT)/"
 	@echo "  Email goes to the outbox: http://127.0.0.1:$(PORT)/outbox/ (files in var/outbox/)"
@@ -31,7 +34,11 @@ run: $(VENV)/.installed
 	@echo
 	$(LOCAL_ENV) WEB_HOST=127.0.0.1 $(BIN)/honcho start --port $(PORT) web worker beat
 
-test: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium (no browser download).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
