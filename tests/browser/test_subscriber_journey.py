@@ -5,6 +5,7 @@ unsubscribe from the link in it."""
 import os
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from subscriptions.models import Subscriber
@@ -39,6 +40,9 @@ def page(live_server, settings, tmp_path, monkeypatch):
         page.set_default_timeout(10_000)
         yield page
         browser.close()
+        # Inside Playwright's greenlet the ORM opened a connection of its own:
+        # close it, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 def _open_newest_email(page: Page, base: str, subject_part: str) -> None:
