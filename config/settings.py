@@ -194,6 +194,9 @@ DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
 CONFIRM_LINK_MAX_AGE_DAYS = env_int("CONFIRM_LINK_MAX_AGE_DAYS", 7)
 UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", 90)
 SIGNUP_RATE_LIMIT_PER_HOUR = env_int("SIGNUP_RATE_LIMIT_PER_HOUR", 20)
+# How many reverse proxies in front of the site append to X-Forwarded-For
+# (the visitor's address, for rate limits and the consent record).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Security. Production (DEBUG off) is HTTPS-only unless told otherwise.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

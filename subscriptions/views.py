@@ -11,6 +11,12 @@ from subscriptions.forms import SignupForm
 
 
 def _client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address; behind N trusted proxies, the Nth from the right
+    in X-Forwarded-For (entries further left are whatever the client sent)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
+        return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

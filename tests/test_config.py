@@ -12,19 +12,17 @@ from config.celery import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_production_settings_pass_the_deploy_check_with_no_warning():
+def _deploy_check(site_url: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "a-long-random-production-secret-" + "k3Y9" * 12,
-        "SITE_URL": "https://paperboy.example",
+        "SITE_URL": site_url,
         "ALLOWED_HOSTS": "paperboy.example",
     }
-    for name in ("SECURE_SSL_REDIRECT",):
-        env.pop(name, None)
-
-    result = subprocess.run(
+    env.pop("SECURE_SSL_REDIRECT", None)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -33,8 +31,19 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
         timeout=120,
     )
 
+
+def test_production_settings_pass_the_deploy_check_with_no_warning():
+    result = _deploy_check("https://paperboy.example")
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_wants_an_https_site_url():
+    result = _deploy_check("http://paperboy.example")
+
+    assert result.returncode != 0
+    assert "paperboy.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -166,6 +166,21 @@ def test_too_many_signups_from_one_address_are_refused(settings):
     assert statuses[10] == 429
 
 
+def test_behind_a_trusted_proxy_the_limit_counts_the_forwarded_address(settings):
+    settings.SIGNUP_RATE_LIMIT_PER_HOUR = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = Client()
+
+    def post(forwarded_for: str) -> int:
+        return client.post("/", SIGNUP, HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    # The client may prepend anything; only the proxy's own entry counts.
+    assert post("1.1.1.1, 203.0.113.7") == 302
+    assert post("9.9.9.9, 203.0.113.7") == 429
+    assert post("203.0.113.8") == 302
+    assert Subscriber.objects.get().signup_ip == "203.0.113.8"  # the latest signup
+
+
 def test_a_confirmation_link_made_before_leaving_cannot_resubscribe(
     make_subscriber, django_capture_on_commit_callbacks
 ):
