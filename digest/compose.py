@@ -5,6 +5,7 @@ papers (the matching engine ranks them), `build_digest_message` renders the
 subject, text and HTML templates and sets every header in one place.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
@@ -36,7 +37,7 @@ def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]
     return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end)
 
 
-def select_items(interests: list[str], papers: QuerySet[Paper] | list[Paper]) -> list[DigestItem]:
+def select_items(interests: list[str], papers: Iterable[Paper]) -> list[DigestItem]:
     """The papers that match any interest, best first, each with why."""
     by_id = {paper.canonical_id: paper for paper in papers}
     documents = (
