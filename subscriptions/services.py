@@ -56,9 +56,11 @@ def _mail_on_commit(task, subscriber: Subscriber) -> None:
 def sign_up(request: SignupRequest, now: datetime | None = None) -> None:
     """Record a signup and mail the address; the caller learns nothing more.
 
-    New, pending and unsubscribed addresses get a confirmation link for the
-    interests just given (nothing changes for them until they confirm); an
-    active address is told it already subscribes; a suppressed one gets nothing.
+    New, pending and unsubscribed addresses take the interests and schedule
+    just given and are sent a confirmation link; no digest goes out until the
+    owner of the address confirms. An active address is only told that it
+    already subscribes (a stranger cannot change its interests), and a
+    suppressed one gets nothing.
     """
     now = now or timezone.now()
     with transaction.atomic():

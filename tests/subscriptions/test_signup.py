@@ -235,3 +235,14 @@ def test_someone_who_left_can_sign_up_again_and_confirm(
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert [i.text for i in subscriber.interests.all()] == ["anomaly detection", "language models"]
+
+
+def test_one_address_is_sent_at_most_three_account_emails_an_hour(
+    django_capture_on_commit_callbacks,
+):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [client.post("/", SIGNUP).status_code for _ in range(5)]
+
+    assert responses == [302] * 5
+    assert len(mail.outbox) == 3
