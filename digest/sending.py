@@ -122,8 +122,9 @@ def deliver(delivery: Delivery) -> None:
         delivery.attempts += 1
         delivery.save(update_fields=["status", "error", "attempts"])
         raise DeliveryFailed(delivery.pk, delivery.attempts) from error
-    status = getattr(message, "anymail_status", None)
-    delivery.esp_message_id = (status and status.message_id) or message.extra_headers["Message-ID"]
+    # An anymail ESP reports its own message id; other backends keep ours.
+    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    delivery.esp_message_id = str(esp_id) if esp_id else message.extra_headers["Message-ID"]
     delivery.status = Delivery.Status.SENT
     delivery.sent_at = timezone.now()
     delivery.attempts += 1

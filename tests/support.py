@@ -7,7 +7,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from anymail.backends.test import EmailBackend as AnymailTestBackend
 from django.core.mail.backends.base import BaseEmailBackend
+
+
+class ESPBackend(AnymailTestBackend):
+    """An anymail provider that accepts every message and answers with its own id."""
+
+    def get_esp_message_id(self, message) -> str:
+        return f"esp-{super().get_esp_message_id(message)}"
 
 
 class FailingEmailBackend(BaseEmailBackend):

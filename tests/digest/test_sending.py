@@ -50,6 +50,21 @@ def test_it_sends_a_due_subscriber_one_digest_with_both_parts_and_headers(
     }
 
 
+def test_through_an_anymail_provider_the_delivery_keeps_the_provider_message_id(
+    make_subscriber, ingested_papers, settings
+):
+    settings.EMAIL_BACKEND = "tests.support.ESPBackend"
+    subscriber = make_subscriber()
+
+    tasks.dispatch_digests()
+
+    sent = mail.outbox[0]
+    assert sent.anymail_status.status == {"sent"}
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert delivery.esp_message_id == sent.anymail_status.message_id == "esp-0"
+
+
 def test_running_the_dispatch_again_sends_nothing_more(make_subscriber, ingested_papers):
     subscriber = make_subscriber()
 
