@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from digest import ingest
 from digest.models import Paper, Source
-from digest.sources import FeedError
+from digest.sources import FeedError, PaperRecord
 from tests.support import Route, serve
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +152,18 @@ def test_an_unreachable_source_is_an_error_on_the_source_not_a_crash(capsys):
     source = Source.objects.get(name="offline")
     assert source.last_status == Source.Status.ERROR
     assert source.last_error
+
+
+def test_a_new_version_updates_the_paper_and_an_older_one_never_overwrites_it():
+    first = PaperRecord("2601.00001", "Old title", abstract="Old abstract.", version=1)
+    newer = PaperRecord("2601.00001", "New title", abstract="New abstract.", version=2)
+    ingest.upsert([first])
+    first_seen = Paper.objects.get().first_seen
+
+    updated = ingest.upsert([newer])
+    stale = ingest.upsert([first])
+
+    assert (updated.updated, stale.updated, stale.unchanged) == (1, 0, 1)
+    paper = Paper.objects.get()
+    assert (paper.title, paper.abstract, paper.version) == ("New title", "New abstract.", 2)
+    assert paper.first_seen == first_seen
