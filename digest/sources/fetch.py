@@ -5,6 +5,8 @@ feedparser has its own HTTP client, but no timeout or size cap; it only ever
 gets the bytes this module returns.
 """
 
+import http.client
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -13,7 +15,8 @@ from urllib.parse import urlsplit
 
 from digest.sources.records import FeedError
 
-USER_AGENT = "Paperboy/1.0 (research paper digest service)"
+USER_AGENT = "Paperboy/1.0 (paper digest service)"
+_SCHEMES = ("http", "https")
 _CHUNK = 64 * 1024
 
 
@@ -23,19 +26,43 @@ class FetchResult:
     body: bytes
     etag: str = ""
     last_modified: str = ""
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
+    not_modified: bool = False
 
 
-def _read_capped(stream, max_bytes: int, url: str) -> bytes:
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    # urllib follows redirects to ftp:// too; a feed server must not send us off the web.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urlsplit(newurl).scheme not in _SCHEMES:
+            raise FeedError(f"{req.full_url} redirects to {newurl!r}, which is not http(s)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_opener = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
+def _too_large(url: str, max_bytes: int) -> FeedError:
+    return FeedError(f"response from {url} is larger than {max_bytes} bytes")
+
+
+def _timed_out(url: str, timeout: float) -> FeedError:
+    return FeedError(f"no complete answer from {url} within {timeout:g} s (timeout)")
+
+
+def _read_capped(
+    stream: http.client.HTTPResponse, max_bytes: int, deadline: float, url: str, timeout: float
+) -> bytes:
     chunks, size = [], 0
-    while chunk := stream.read(_CHUNK):
+    # One byte past the cap is enough to know the body is too large.
+    # read1, not read: read(n) waits for all n bytes, so a server dripping a byte
+    # at a time would pass the per-read socket timeout forever. read1 returns what
+    # one receive brought, and the whole body gets a deadline.
+    while size <= max_bytes and (chunk := stream.read1(min(_CHUNK, max_bytes + 1 - size))):
         size += len(chunk)
-        if size > max_bytes:
-            raise FeedError(f"response from {url} is larger than {max_bytes} bytes")
         chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _timed_out(url, timeout)
+    if size > max_bytes:
+        raise _too_large(url, max_bytes)
     return b"".join(chunks)
 
 
@@ -47,7 +74,18 @@ def _gunzip_capped(data: bytes, max_bytes: int, url: str) -> bytes:
     except zlib.error as error:
         raise FeedError(f"response from {url} is not valid gzip: {error}") from None
     if len(body) > max_bytes:
-        raise FeedError(f"response from {url} is larger than {max_bytes} bytes")
+        raise _too_large(url, max_bytes)
+    if not inflater.eof:
+        raise FeedError(f"response from {url} is cut-off gzip")
+    return body
+
+
+def _decode(body: bytes, encoding: str, max_bytes: int, url: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return _gunzip_capped(body, max_bytes, url)
+    if encoding not in ("", "identity"):
+        raise FeedError(f"response from {url} has Content-Encoding {encoding!r}, asked for gzip")
     return body
 
 
@@ -60,8 +98,12 @@ def fetch(
     max_bytes: int = 20 * 1024 * 1024,
     user_agent: str = USER_AGENT,
 ) -> FetchResult:
-    """GET `url`. Raises FeedError, with the reason, for anything but a usable answer."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    """GET `url`. Raises FeedError, with the reason, for anything but a usable answer.
+
+    `timeout` bounds connecting, each read, and reading the whole body.
+    `max_bytes` caps the body both as sent and after gzip decoding.
+    """
+    if urlsplit(url).scheme not in _SCHEMES:
         raise FeedError(f"only http and https feeds can be fetched, not {url!r}")
     headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip"}
     if etag:
@@ -69,24 +111,38 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = urllib.request.Request(url, headers=headers)
+    deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = _read_capped(response, max_bytes, url)
-            if response.headers.get("Content-Encoding", "").lower() == "gzip":
-                body = _gunzip_capped(body, max_bytes, url)
+        with _opener.open(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise _too_large(url, max_bytes)
+            body = _read_capped(response, max_bytes, deadline, url, timeout)
+            encoding = response.headers.get("Content-Encoding", "")
             return FetchResult(
                 status=response.status,
-                body=body,
+                body=_decode(body, encoding, max_bytes, url),
                 etag=response.headers.get("ETag", ""),
                 last_modified=response.headers.get("Last-Modified", ""),
             )
     except urllib.error.HTTPError as error:
+        error.close()
         if error.code == 304:
-            return FetchResult(status=304, body=b"", etag=etag, last_modified=last_modified)
+            return FetchResult(
+                status=304,
+                body=b"",
+                etag=error.headers.get("ETag", etag),
+                last_modified=error.headers.get("Last-Modified", last_modified),
+                not_modified=True,
+            )
         raise FeedError(f"HTTP {error.code} {error.reason} from {url}") from None
     except TimeoutError:
-        raise FeedError(f"no answer from {url} within {timeout:g} s (timeout)") from None
+        raise _timed_out(url, timeout) from None
     except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise _timed_out(url, timeout) from None
         raise FeedError(f"cannot reach {url}: {error.reason}") from None
+    except http.client.HTTPException as error:  # a broken-off or garbled response
+        raise FeedError(f"bad HTTP response from {url}: {error!r}") from None
     except (OSError, ValueError) as error:
         raise FeedError(f"fetching {url} failed: {error}") from None

@@ -2,10 +2,36 @@
 
 import html
 import re
+from html.entities import html5
 
 from bs4 import BeautifulSoup
 
 _WHITESPACE = re.compile(r"\s+")
+_ENTITY = re.compile(r"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?")
+
+# Tags that feeds really use. Any other "<" is text: abstracts are full of math
+# like "$k<n$" or "$a<b$ and $c>d$", which an HTML parser would swallow as a tag.
+_HTML_TAGS = (
+    "a|abbr|b|big|blockquote|br|code|dd|del|div|dl|dt|em|font|h[1-6]|hr|i|img|ins|kbd|li|"
+    "ol|p|pre|q|s|samp|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|tt|u|ul|var"
+)
+_NOT_A_TAG = re.compile(rf"<(?!/?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>)", re.IGNORECASE)
+# Block tags end a word; inline ones (<sub> in "H<sub>2</sub>O") do not.
+_BLOCK_TAGS = ["br", "p", "div", "li", "dd", "dt", "tr", "td", "th", "blockquote", "hr", "pre"]
+_BLOCK_TAGS += [f"h{level}" for level in range(1, 7)]
+
+
+def _escape_bare_ampersand(match: re.Match[str]) -> str:
+    # The HTML parser drops a bare "&" before letters ("Q&A" -> "QA"); keep it as text.
+    reference = match.group(1)
+    if reference and (reference.startswith("#") or reference in html5):
+        return match.group(0)
+    return "&amp;" + (reference or "")
+
+
+def _decode_complete_entities(text: str) -> str:
+    # Only "&name;" forms: html.unescape alone would also turn "&copyright" into "©right".
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)) if m.group(1) else m.group(0), text)
 
 
 def clean_text(value: str) -> str:
@@ -13,7 +39,11 @@ def clean_text(value: str) -> str:
     if not value:
         return ""
     if "<" in value or "&" in value:
-        value = BeautifulSoup(value, "html.parser").get_text(" ")
-        # feeds that escape twice ("&amp;lt;") leave an entity behind after one pass
-        value = html.unescape(value)
+        markup = _NOT_A_TAG.sub("&lt;", _ENTITY.sub(_escape_bare_ampersand, value))
+        soup = BeautifulSoup(markup, "html.parser")
+        for tag in soup.find_all(_BLOCK_TAGS):
+            tag.insert_before(" ")
+            tag.insert_after(" ")
+        # Feeds that escape twice ("&amp;lt;") leave an entity behind after one pass.
+        value = _decode_complete_entities(soup.get_text())
     return _WHITESPACE.sub(" ", value).strip()
