@@ -1,6 +1,7 @@
 """Stand-ins for what is outside the machine: an email provider that is down, and
 feed servers (a real HTTP server on 127.0.0.1 serving recorded files)."""
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,47 +31,81 @@ class Route:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    # Answer 304 when the request's If-None-Match equals this ETag.
-    etag: str = ""
+    etag: str = ""  # answer 304 when If-None-Match equals it
+    delay: float = 0  # seconds before the status line
+    drip: float = 0  # seconds between body bytes
+    content_length: bool = True
 
 
-class _Handler(BaseHTTPRequestHandler):
+@dataclass
+class FeedServer:
+    base: str
     routes: dict[str, Route]
     requests: list[dict[str, str]]
 
-    def do_GET(self) -> None:
-        self.requests.append({"path": self.path, **dict(self.headers)})
-        route = self.routes.get(self.path)
-        if route is None:
-            self.send_error(404)
-            return
-        if route.etag and self.headers.get("If-None-Match") == route.etag:
-            self.send_response(304)
-            self.end_headers()
-            return
-        self.send_response(route.status)
-        if route.etag:
-            self.send_header("ETag", route.etag)
-        for name, value in route.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(route.body)))
-        self.end_headers()
-        self.wfile.write(route.body)
+    def url(self, path: str, route: Route) -> str:
+        """Serve `route` at `path` and return its full URL."""
+        self.routes[path] = route
+        return f"{self.base}{path}"
 
-    def log_message(self, *args) -> None:
-        pass
+
+def _handler(
+    routes: dict[str, Route], requests: list[dict[str, str]], stopping: threading.Event
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append({"path": self.path, **dict(self.headers)})
+            route = routes.get(self.path)
+            if route is None:
+                self.send_error(404)
+                return
+            if stopping.wait(route.delay):
+                return
+            if route.etag and self.headers.get("If-None-Match") == route.etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(route.status)
+            for name, value in {**route.headers, "ETag": route.etag}.items():
+                if value:
+                    self.send_header(name, value)
+            if route.content_length:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            if not route.drip:
+                self.wfile.write(route.body)
+                return
+            for byte in route.body:
+                if stopping.wait(route.drip):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+
+        def handle(self) -> None:
+            # In the timeout tests the client gives up first; that is no server error.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
 
 
 @contextmanager
-def serve(routes: dict[str, Route]) -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A real HTTP server on 127.0.0.1 serving `routes`; yields its base URL and request log."""
-    requests: list[dict[str, str]] = []
-    handler = type("Handler", (_Handler,), {"routes": routes, "requests": requests})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serve(routes: dict[str, Route] | None = None) -> Iterator[FeedServer]:
+    """A real HTTP server on 127.0.0.1 serving `routes` (which may change while it runs)."""
+    server = FeedServer("", routes if routes is not None else {}, [])
+    stopping = threading.Event()
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), _handler(server.routes, server.requests, stopping)
+    )
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
+    server.base = f"http://127.0.0.1:{httpd.server_port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}", requests
+        yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        stopping.set()  # wake sleeping handlers so they end with the test
+        httpd.shutdown()
+        httpd.server_close()

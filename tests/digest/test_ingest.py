@@ -93,8 +93,8 @@ def _only_source(url: str, name: str = "test feed") -> Source:
 
 def test_fetching_a_source_over_http_ingests_it_then_asks_with_its_etag(fixture_bytes):
     routes = {"/rss/cs.LG": Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml"), etag='"v1"')}
-    with serve(routes) as (base, requests):
-        source = _only_source(f"{base}/rss/cs.LG")
+    with serve(routes) as server:
+        source = _only_source(f"{server.base}/rss/cs.LG")
         first = ingest.fetch_source(source)
         second = ingest.fetch_source(source)
 
@@ -102,7 +102,7 @@ def test_fetching_a_source_over_http_ingests_it_then_asks_with_its_etag(fixture_
     assert second.not_modified
     source.refresh_from_db()
     assert (source.last_status, source.etag, source.last_error) == ("not_modified", '"v1"', "")
-    assert requests[1]["If-None-Match"] == '"v1"'
+    assert server.requests[1]["If-None-Match"] == '"v1"'
     assert set(source.papers.values_list("canonical_id", flat=True)) == {
         "2604.21952",
         "2604.21953",
@@ -115,9 +115,9 @@ def test_a_failing_source_is_recorded_and_does_not_stop_the_others(fixture_bytes
         "/broken": Route(status=503, body=b"Service Unavailable"),
         "/good": Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml")),
     }
-    with serve(routes) as (base, _):
-        _only_source(f"{base}/broken", name="a broken feed")
-        Source.objects.create(name="b good feed", url=f"{base}/good")
+    with serve(routes) as server:
+        _only_source(f"{server.base}/broken", name="a broken feed")
+        Source.objects.create(name="b good feed", url=f"{server.base}/good")
         outcomes = ingest.fetch_enabled_sources()
 
     assert [bool(o.error) for o in outcomes] == [True, False]
@@ -130,8 +130,8 @@ def test_a_failing_source_is_recorded_and_does_not_stop_the_others(fixture_bytes
 def test_the_etag_of_a_feed_that_failed_to_parse_is_not_stored(fixture_bytes):
     full = fixture_bytes("arxiv-rss-2026-cs.LG.xml")
     routes = {"/feed": Route(body=full[:2000], etag='"truncated"')}
-    with serve(routes) as (base, _):
-        source = _only_source(f"{base}/feed")
+    with serve(routes) as server:
+        source = _only_source(f"{server.base}/feed")
         failed = ingest.fetch_source(source)
         routes["/feed"] = Route(body=full, etag='"complete"')
         recovered = ingest.fetch_source(source)

@@ -1,14 +1,10 @@
 """Our HTTP fetch against a real HTTP server on 127.0.0.1: validators and 304,
 errors, size cap, gzip, timeouts, and which URLs it refuses."""
 
-import contextlib
 import gzip
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,85 +12,16 @@ import pytest
 from digest.sources import arxiv_rss
 from digest.sources.fetch import FetchResult, fetch
 from digest.sources.records import FeedError
+from tests.support import FeedServer, Route, serve
 
 FEED = (Path(__file__).parents[1] / "fixtures" / "arxiv-rss-2026-cs.LG.xml").read_bytes()
 LAST_MODIFIED = "Mon, 27 Apr 2026 04:00:01 GMT"
 
 
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    etag: str = ""  # answer 304 when If-None-Match equals it
-    delay: float = 0  # seconds before the status line
-    drip: float = 0  # seconds between body bytes
-    content_length: bool = True
-
-
-@dataclass
-class FeedServer:
-    base: str
-    routes: dict[str, Route]
-    requests: list[dict[str, str]]
-
-    def url(self, path: str, route: Route) -> str:
-        self.routes[path] = route
-        return f"{self.base}{path}"
-
-
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
-    routes: dict[str, Route] = {}
-    requests: list[dict[str, str]] = []
-    stopping = threading.Event()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append({"path": self.path, **dict(self.headers)})
-            route = routes.get(self.path)
-            if route is None:
-                self.send_error(404)
-                return
-            if stopping.wait(route.delay):
-                return
-            if route.etag and self.headers.get("If-None-Match") == route.etag:
-                self.send_response(304)
-                self.end_headers()
-                return
-            self.send_response(route.status)
-            for name, value in {**route.headers, "ETag": route.etag}.items():
-                if value:
-                    self.send_header(name, value)
-            if route.content_length:
-                self.send_header("Content-Length", str(len(route.body)))
-            self.end_headers()
-            if not route.drip:
-                self.wfile.write(route.body)
-                return
-            for byte in route.body:
-                if stopping.wait(route.drip):
-                    return
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-
-        def handle(self) -> None:
-            # The client gives up first in the timeout tests; that is no server error.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                super().handle()
-
-        def log_message(self, *args) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield FeedServer(f"http://127.0.0.1:{httpd.server_port}", routes, requests)
-    finally:
-        stopping.set()  # wake sleeping handlers so they end with the test
-        httpd.shutdown()
-        httpd.server_close()
+    with serve() as running:
+        yield running
 
 
 def test_it_returns_the_body_and_captures_the_etag_and_last_modified(server):
@@ -187,18 +114,17 @@ def test_a_cut_off_gzip_body_is_a_feed_error(server):
         fetch(server.url("/feed", route))
 
 
-def test_a_server_slower_than_the_timeout_is_a_feed_error(server):
-    url = server.url("/slow", Route(body=FEED, delay=3))
-    started = time.monotonic()
-
-    with pytest.raises(FeedError, match="timeout"):
-        fetch(url, timeout=0.5)
-    assert time.monotonic() - started < 2
-
-
-def test_a_server_dripping_the_body_byte_by_byte_hits_the_timeout_too(server):
-    # Each byte comes well within the socket timeout; the whole body never would.
-    url = server.url("/drip", Route(body=FEED, drip=0.1))
+@pytest.mark.parametrize(
+    "route",
+    [
+        Route(body=FEED, delay=3),
+        # Each byte comes well within the socket timeout; the whole body never would.
+        Route(body=FEED, drip=0.1),
+    ],
+    ids=["slow-to-answer", "dripping-byte-by-byte"],
+)
+def test_a_server_slower_than_the_timeout_is_a_feed_error(server, route):
+    url = server.url("/slow", route)
     started = time.monotonic()
 
     with pytest.raises(FeedError, match="timeout"):
