@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers --file $(SAMPLE_FEED)
 	@$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers \
-	  || echo "  Some arXiv sources could not be fetched (offline?): see Sources in the admin."
+	  || echo "  Some sources could not be fetched (offline?): see Sources in the admin."
 	@echo
 	@echo "  Paperboy is starting: open http://127.0.0.1:$(PORT)/"
 	@echo "  Email goes to the outbox: http://127.0.0.1:$(PORT)/outbox/ (files in var/outbox/)"

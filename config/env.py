@@ -48,3 +48,13 @@ def env_prefixed(prefix: str) -> dict[str, str]:
     return {
         key[len(prefix) :]: value for key, value in os.environ.items() if key.startswith(prefix)
     }
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from None

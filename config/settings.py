@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_prefixed, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_prefixed, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files of a one-machine install: SQLite database, broker queue, outbox.
@@ -186,6 +186,17 @@ FETCH_INTERVAL_MINUTES = env_int("FETCH_INTERVAL_MINUTES", 180)
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 900)
 FETCH_TIMEOUT_SECONDS = env_int("FETCH_TIMEOUT_SECONDS", 20)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 20 * 1024 * 1024)
+# A source's fetch task retries transient failures (timeouts, 5xx) after
+# FETCH_RETRY_BASE_SECONDS, doubling each time, FETCH_MAX_RETRIES times.
+FETCH_MAX_RETRIES = env_int("FETCH_MAX_RETRIES", 4)
+FETCH_RETRY_BASE_SECONDS = env_int("FETCH_RETRY_BASE_SECONDS", 60)
+# How long one fetch may hold its source before another run may take it over.
+FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 900)
+# Backfill (fetch_papers --backfill-days) reads history from arXiv's query API,
+# one request at a time with the delay arXiv's terms of use ask for.
+ARXIV_API_URL = env_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
+ARXIV_API_DELAY_SECONDS = env_float("ARXIV_API_DELAY_SECONDS", 3.0)
+ARXIV_API_PAGE_SIZE = env_int("ARXIV_API_PAGE_SIZE", 200)
 DIGEST_MAX_PAPERS = env_int("DIGEST_MAX_PAPERS", 25)
 DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 # A new subscriber's first digest covers papers first seen this many days back.

@@ -1,15 +1,71 @@
-from django.contrib import admin
-from django.db.models import Count
+from urllib.parse import urlsplit
 
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.text import Truncator
+
+from digest import tasks
 from digest.models import Delivery, Paper, Source
+from digest.sources import KIND_LABELS, kind_for_url
+
+
+class SourceForm(forms.ModelForm):
+    """Adding a source takes a URL; the kind is detected from it unless chosen."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Detect from the URL"), *KIND_LABELS.items()],
+        required=False,
+        help_text="Leave on “Detect” for arXiv, Hugging Face and ordinary RSS/Atom URLs.",
+    )
+    name = forms.CharField(
+        max_length=100, required=False, help_text="Defaults to the URL's host and path."
+    )
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Source
+        fields = ["name", "url", "kind", "enabled"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        if url:
+            cleaned["kind"] = cleaned.get("kind") or kind_for_url(url)
+            if not cleaned.get("name"):
+                parts = urlsplit(url)
+                # Uniqueness is checked after clean(), on this name too.
+                cleaned["name"] = f"{parts.netloc}{parts.path}".rstrip("/")[:100]
+        return cleaned
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "enabled", "last_status", "last_fetched_at", "paper_count"]
+    form = SourceForm
+    list_display = [
+        "name",
+        "kind",
+        "enabled",
+        "last_status",
+        "last_fetched_at",
+        "last_summary",
+        "consecutive_failures",
+        "paper_count",
+        "error",
+    ]
     list_filter = ["kind", "enabled", "last_status"]
     search_fields = ["name", "url"]
-    readonly_fields = ["last_fetched_at", "last_status", "last_error", "etag", "last_modified"]
+    readonly_fields = [
+        "last_status",
+        "last_error",
+        "last_fetched_at",
+        "last_success_at",
+        "last_summary",
+        "consecutive_failures",
+        "etag",
+        "last_modified",
+    ]
+    actions = ["fetch_now", "enable", "disable"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(paper_count=Count("papers"))
@@ -18,12 +74,43 @@ class SourceAdmin(admin.ModelAdmin):
     def paper_count(self, source: Source) -> int:
         return source.paper_count
 
+    @admin.display(description="last error")
+    def error(self, source: Source) -> str:
+        return Truncator(source.last_error).chars(120)
+
+    @admin.action(description="Fetch now")
+    def fetch_now(self, request, queryset) -> None:
+        ids = list(queryset.filter(enabled=True).values_list("pk", flat=True))
+        for source_id in ids:
+            tasks.fetch_source.delay_on_commit(source_id)
+        skipped = queryset.count() - len(ids)
+        message = f"Fetching {len(ids)} source(s) in the background; reload to see how it went."
+        if skipped:
+            message += f" {skipped} disabled source(s) left alone."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Enable")
+    def enable(self, request, queryset) -> None:
+        self.message_user(request, f"Enabled {queryset.update(enabled=True)} source(s).")
+
+    @admin.action(description="Disable")
+    def disable(self, request, queryset) -> None:
+        self.message_user(request, f"Disabled {queryset.update(enabled=False)} source(s).")
+
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ["canonical_id", "title", "version", "first_seen", "published_at", "upvotes"]
-    list_filter = [("first_seen", admin.DateFieldListFilter), "sources"]
-    search_fields = ["canonical_id", "title", "abstract"]
+    list_display = [
+        "canonical_id",
+        "title",
+        "version",
+        "first_seen",
+        "announced_as_new",
+        "published_at",
+        "upvotes",
+    ]
+    list_filter = [("first_seen", admin.DateFieldListFilter), "announced_as_new", "sources"]
+    search_fields = ["canonical_id", "title", "abstract", "doi"]
     date_hierarchy = "first_seen"
     readonly_fields = ["first_seen", "updated_at"]
     filter_horizontal = ["sources"]

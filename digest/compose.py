@@ -34,7 +34,8 @@ class DigestItem:
 
 
 def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]:
-    return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end)
+    """The news of a window: papers Paperboy first learned of in (start, end]."""
+    return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end, announced_as_new=True)
 
 
 def select_items(interests: list[str], papers: Iterable[Paper]) -> list[DigestItem]:

@@ -1,28 +1,43 @@
 """Turning feed records into Paper rows, and fetching sources.
 
 `upsert` is idempotent: a paper is keyed on its canonical id, so ingesting the
-same feed twice, or the same paper from two feeds, leaves one row. A paper's
-`first_seen` is set once, when Paperboy first learns of it; digests select on it.
+same feed twice, or the same paper from arXiv, its API and Hugging Face, leaves
+one row that lists all its sources. A paper's `first_seen` is set once, when
+Paperboy first learns of it; digests select on it, so a paper ingested late is
+still mailed once.
+
+A fetch holds a lease on its Source, so two runs of one source never overlap,
+and records how it went on the Source (visible in the admin) instead of
+raising: one broken source never stops the others.
 """
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from digest import sources
 from digest.models import Paper, Source
-from digest.sources.fetch import fetch
+from digest.sources import backfill
+from digest.sources.fetch import HTTPStatusError, fetch
 from digest.sources.records import FeedError, PaperRecord
 
 logger = logging.getLogger(__name__)
 
-# Fields a later announcement of the same paper (a new version) may change.
-_UPDATABLE = ["title", "abstract", "authors", "categories", "abs_url", "pdf_url", "version"]
+# What describes the paper: taken from the newest version a feed announces.
+_DESCRIPTIVE = ["title", "abstract", "authors", "categories", "version", "published_at"]
+# What some feeds know and others do not: filled in whenever a feed has it.
+_SUPPLEMENTARY = ["abs_url", "pdf_url", "doi", "journal_ref", "hf_url"]
+# Counts that change every fetch (Hugging Face): always the latest.
+_COUNTERS = ["upvotes", "comments"]
+_WRITTEN = [*_DESCRIPTIVE, *_SUPPLEMENTARY, *_COUNTERS, "announced_as_new", "first_seen"]
 
 
 @dataclass
@@ -34,66 +49,110 @@ class IngestSummary:
     def __str__(self) -> str:
         return f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
 
+    def __iadd__(self, other: "IngestSummary") -> "IngestSummary":
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
 
-def _fields(record: PaperRecord) -> dict[str, object]:
+
+def _values(record: PaperRecord) -> dict[str, object]:
     return {
         "title": record.title,
         "abstract": record.abstract,
         "authors": list(record.authors),
         "categories": list(record.categories),
-        "abs_url": record.abs_url,
-        "pdf_url": record.pdf_url,
         "version": record.version,
         "published_at": record.published,
+        "abs_url": record.abs_url,
+        "pdf_url": record.pdf_url,
+        "doi": record.doi,
+        "journal_ref": record.journal_ref,
+        "hf_url": record.hf_url,
         "upvotes": record.upvotes,
+        "comments": record.comments,
     }
 
 
-def _apply_update(paper: Paper, record: PaperRecord) -> bool:
-    """Copy what the record knows better onto `paper`; True when anything changed."""
-    changed = False
+def _apply_update(paper: Paper, record: PaperRecord, now: datetime) -> bool:
+    """Copy what the record knows better onto `paper`; True when anything changed.
+
+    An older version never overwrites a newer one, and an empty value never
+    erases what another feed said.
+    """
+    values = _values(record)
+    names = list(_SUPPLEMENTARY)
     if paper.version is None or (record.version or 0) >= paper.version:
-        fields = _fields(record)
-        for name in _UPDATABLE:
-            # An empty value in a later announcement never erases what we know.
-            if fields[name] and getattr(paper, name) != fields[name]:
-                setattr(paper, name, fields[name])
-                changed = True
-    if record.upvotes is not None and paper.upvotes != record.upvotes:
-        paper.upvotes = record.upvotes
+        names += _DESCRIPTIVE
+    changed = False
+    for name in names:
+        if values[name] and getattr(paper, name) != values[name]:
+            setattr(paper, name, values[name])
+            changed = True
+    for name in _COUNTERS:
+        if values[name] is not None and getattr(paper, name) != values[name]:
+            setattr(paper, name, values[name])
+            changed = True
+    if not paper.announced_as_new and not record.is_replacement:
+        # Known so far only as a new version of an old paper, now announced as
+        # news (a cross-list, a Hugging Face pick): it has never been mailed,
+        # so it becomes news from now on.
+        paper.announced_as_new = True
+        paper.first_seen = now
         changed = True
     if changed:
-        paper.updated_at = timezone.now()  # bulk_update skips auto_now
+        paper.updated_at = now  # bulk_update skips auto_now
     return changed
 
 
-def upsert(records: Iterable[PaperRecord], source: Source | None = None) -> IngestSummary:
-    """Create or update one Paper per canonical id, all or nothing."""
+def _new_paper(record: PaperRecord, first_seen: datetime) -> Paper:
+    values = {name: value for name, value in _values(record).items() if value is not None}
+    return Paper(
+        canonical_id=record.canonical_id,
+        first_seen=first_seen,
+        # A replacement of a paper Paperboy never saw is an old paper: stored, never mailed.
+        announced_as_new=not record.is_replacement,
+        **values,
+    )
+
+
+def upsert(
+    records: Iterable[PaperRecord],
+    source: Source | None = None,
+    *,
+    first_seen: Callable[[PaperRecord], datetime] | None = None,
+) -> IngestSummary:
+    """Create or update one Paper per canonical id, all or nothing.
+
+    The number of queries does not grow with the number of records: existing
+    papers are read in one query and written back in bulk. `first_seen` picks
+    the first-seen time of new papers (default: now).
+    """
     by_id = {record.canonical_id: record for record in records}
     summary = IngestSummary()
     if not by_id:
         return summary
+    now = timezone.now()
     with transaction.atomic():
         existing = {p.canonical_id: p for p in Paper.objects.filter(canonical_id__in=by_id)}
         to_create, to_update = [], []
         for canonical_id, record in by_id.items():
             paper = existing.get(canonical_id)
             if paper is None:
-                to_create.append(Paper(canonical_id=canonical_id, **_fields(record)))
-                continue
-            if _apply_update(paper, record):
+                to_create.append(_new_paper(record, first_seen(record) if first_seen else now))
+            elif _apply_update(paper, record, now):
                 to_update.append(paper)
-                summary.updated += 1
             else:
                 summary.unchanged += 1
-        # ignore_conflicts: a concurrent ingest of the same paper wins quietly
-        # instead of failing the whole batch.
-        created = Paper.objects.bulk_create(to_create, ignore_conflicts=True)
-        summary.new = len(created)
+        # ignore_conflicts: a concurrent ingest of the same paper (another source)
+        # wins quietly instead of failing the whole batch.
+        summary.new = len(Paper.objects.bulk_create(to_create, ignore_conflicts=True))
+        summary.updated = len(to_update)
         if to_update:
-            Paper.objects.bulk_update(to_update, [*_UPDATABLE, "upvotes", "updated_at"])
+            Paper.objects.bulk_update(to_update, [*_WRITTEN, "updated_at"])
         if source is not None:
-            source.papers.add(*Paper.objects.filter(canonical_id__in=by_id))
+            ids = Paper.objects.filter(canonical_id__in=by_id).values_list("pk", flat=True)
+            source.papers.add(*ids)
     return summary
 
 
@@ -102,30 +161,95 @@ def ingest_bytes(data: bytes, kind: str, source: Source | None = None) -> Ingest
     return upsert(sources.parse(kind, data), source)
 
 
-def ingest_file(path: Path, kind: str) -> IngestSummary:
+def read_file(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise FeedError(f"cannot read {path}: {error.strerror}") from None
-    return ingest_bytes(data, kind)
+
+
+def ingest_file(path: Path, kind: str | None = None) -> IngestSummary:
+    """Ingest a feed file; its kind is detected from its content when not given."""
+    data = read_file(path)
+    return ingest_bytes(data, kind or sources.kind_for_content(data))
 
 
 @dataclass
 class FetchOutcome:
     source: Source
-    summary: IngestSummary | None = None
+    summary: IngestSummary = field(default_factory=IngestSummary)
     not_modified: bool = False
+    busy: bool = False
     error: str = ""
+    transient: bool = False
+
+    def __str__(self) -> str:
+        if self.busy:
+            return "skipped: already being fetched"
+        if self.error:
+            return f"error: {self.error}"
+        return "not modified" if self.not_modified else str(self.summary)
+
+
+def _take_lease(source: Source, seconds: int) -> bool:
+    """Hold `source` for `seconds` unless another run holds it; one atomic UPDATE."""
+    now = timezone.now()
+    free = Q(fetch_lease_until__isnull=True) | Q(fetch_lease_until__lte=now)
+    until = now + timedelta(seconds=seconds)
+    taken = Source.objects.filter(free, pk=source.pk).update(fetch_lease_until=until)
+    return taken == 1
+
+
+def _release_lease(source: Source) -> None:
+    Source.objects.filter(pk=source.pk).update(fetch_lease_until=None)
+
+
+def _explain(error: FeedError, kind: str) -> str:
+    """The error's text, with the server's own reason where its answer gives one.
+
+    arXiv answers a bad category with HTTP 400 and a feed titled "Feed error
+    for query" that says what is wrong; the parser reads it.
+    """
+    if isinstance(error, HTTPStatusError) and error.body and not error.transient:
+        try:
+            sources.parse(kind, error.body)
+        except FeedError as reason:
+            if "answered with an error" in str(reason):
+                return f"{error}: {reason}"
+    return str(error)
+
+
+def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) -> None:
+    source.last_fetched_at = started
+    fields = ["last_fetched_at", "last_status", "last_error", "consecutive_failures"]
+    if outcome.error:
+        source.last_status = Source.Status.ERROR
+        source.last_error = outcome.error
+        source.consecutive_failures += 1
+    else:
+        source.last_status = (
+            Source.Status.NOT_MODIFIED if outcome.not_modified else Source.Status.OK
+        )
+        source.last_error = ""
+        source.consecutive_failures = 0
+        source.last_success_at = started
+        fields.append("last_success_at")
+        if not outcome.not_modified:
+            source.last_summary = str(outcome.summary)
+            fields += ["last_summary", "etag", "last_modified"]
+    source.save(update_fields=fields)
 
 
 def fetch_source(source: Source) -> FetchOutcome:
     """Fetch one source, ingest what it holds, and record how it went on the Source.
 
-    Feed errors are recorded, not raised, so one broken source never stops the
-    others. The ETag of a response that failed to parse is not stored, or the
-    next fetch would be answered 304 and skip the good copy.
+    Feed errors are recorded, not raised. The ETag of a response that failed to
+    parse is not stored, or the next fetch would be answered 304 and skip the
+    good copy. A source another run is fetching is left alone (`busy`).
     """
-    now = timezone.now()
+    if not _take_lease(source, settings.FETCH_LEASE_SECONDS):
+        return FetchOutcome(source, busy=True)
+    started = timezone.now()
     try:
         response = fetch(
             source.url,
@@ -135,25 +259,82 @@ def fetch_source(source: Source) -> FetchOutcome:
             max_bytes=settings.FETCH_MAX_BYTES,
         )
         if response.not_modified:
-            source.last_status = Source.Status.NOT_MODIFIED
             outcome = FetchOutcome(source, not_modified=True)
         else:
             outcome = FetchOutcome(source, summary=ingest_bytes(response.body, source.kind, source))
-            source.last_status = Source.Status.OK
-            source.etag = response.etag
-            source.last_modified = response.last_modified
-        source.last_error = ""
+            source.etag, source.last_modified = response.etag, response.last_modified
     except FeedError as error:
-        logger.warning("source %s failed: %s", source.name, error)
-        source.last_status = Source.Status.ERROR
-        source.last_error = str(error)
-        outcome = FetchOutcome(source, error=str(error))
-    source.last_fetched_at = now
-    source.save(
-        update_fields=["last_status", "last_error", "etag", "last_modified", "last_fetched_at"]
-    )
+        message = _explain(error, source.kind)
+        logger.warning("source %s failed: %s", source.name, message)
+        outcome = FetchOutcome(source, error=message, transient=error.transient)
+    finally:
+        _release_lease(source)
+    _record_outcome(source, outcome, started)
     return outcome
 
 
-def fetch_enabled_sources() -> list[FetchOutcome]:
-    return [fetch_source(source) for source in Source.objects.filter(enabled=True)]
+def _fetch_bytes(url: str) -> bytes:
+    return fetch(
+        url, timeout=settings.FETCH_TIMEOUT_SECONDS, max_bytes=settings.FETCH_MAX_BYTES
+    ).body
+
+
+def _history_pages(source: Source, days: int, sleep: Callable[[float], None]) -> Iterator:
+    now = timezone.now()
+    delay = settings.ARXIV_API_DELAY_SECONDS
+    if source.kind in ("hf_daily", "hf_page"):
+        return backfill.hugging_face_days(
+            _fetch_bytes,
+            kind=source.kind,
+            url=source.url,
+            today=timezone.localdate(now),
+            days=days,
+            delay=delay,
+            sleep=sleep,
+        )
+    return backfill.arxiv_pages(
+        _fetch_bytes,
+        api_url=settings.ARXIV_API_URL,
+        search_query=backfill.arxiv_search_query(source.kind, source.url),
+        since=now - timedelta(days=days),
+        page_size=settings.ARXIV_API_PAGE_SIZE,
+        delay=delay,
+        sleep=sleep,
+    )
+
+
+def _seen_when_published(now: datetime) -> Callable[[PaperRecord], datetime]:
+    # History is not news: a backfilled paper counts as seen when it was
+    # published, so it reaches only digests whose window it falls in.
+    return lambda record: min(record.published or now, now)
+
+
+def backfill_source(
+    source: Source,
+    days: int,
+    *,
+    on_page: Callable[[IngestSummary], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FetchOutcome:
+    """Ingest the last `days` days of a source's papers, page by page.
+
+    Each page is written as it arrives, so an error on page 7 keeps pages 1-6;
+    the error is recorded on the Source like a fetch's.
+    """
+    if not _take_lease(source, settings.FETCH_LEASE_SECONDS):
+        return FetchOutcome(source, busy=True)
+    started = timezone.now()
+    outcome = FetchOutcome(source)
+    try:
+        for records in _history_pages(source, days, sleep):
+            page = upsert(records, source, first_seen=_seen_when_published(started))
+            outcome.summary += page
+            if on_page:
+                on_page(page)
+    except FeedError as error:
+        logger.warning("backfill of %s failed: %s", source.name, error)
+        outcome.error, outcome.transient = str(error), error.transient
+    finally:
+        _release_lease(source)
+    _record_outcome(source, outcome, started)
+    return outcome

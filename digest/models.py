@@ -1,10 +1,11 @@
 from django.db import models
 from django.utils import timezone
 
+from digest.sources import KIND_LABELS
+
 
 class Source(models.Model):
-    class Kind(models.TextChoices):
-        ARXIV_RSS = "arxiv_rss", "arXiv RSS"
+    """A feed Paperboy fetches on a schedule, and how its last fetch went."""
 
     class Status(models.TextChoices):
         NEVER = "never", "never fetched"
@@ -13,12 +14,18 @@ class Source(models.Model):
         ERROR = "error"
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.ARXIV_RSS)
+    kind = models.CharField(max_length=32, choices=list(KIND_LABELS.items()), default="arxiv_rss")
     url = models.URLField(max_length=500)
     enabled = models.BooleanField(default=True)
     last_fetched_at = models.DateTimeField(null=True, blank=True)
     last_status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEVER)
     last_error = models.TextField(blank=True)
+    last_summary = models.CharField(max_length=200, blank=True, help_text="Of the last success.")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # A fetch holds the source until this time, so two runs never overlap; a
+    # lease rather than a lock, so a worker killed mid-fetch does not block it forever.
+    fetch_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Validators of the last response that parsed, for conditional GET.
     etag = models.CharField(max_length=200, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
@@ -32,7 +39,9 @@ class Source(models.Model):
 
 class Paper(models.Model):
     canonical_id = models.CharField(
-        max_length=64, unique=True, help_text="arXiv id without version, e.g. 2604.21952."
+        max_length=255,
+        unique=True,
+        help_text='arXiv id without version ("2604.21952"), else "doi:…" or "url:…".',
     )
     title = models.TextField()
     abstract = models.TextField(blank=True)
@@ -41,10 +50,17 @@ class Paper(models.Model):
     abs_url = models.URLField(max_length=500, blank=True)
     pdf_url = models.URLField(max_length=500, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
+    doi = models.CharField("DOI", max_length=255, blank=True)
+    journal_ref = models.TextField("journal reference", blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     first_seen = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    upvotes = models.PositiveIntegerField(null=True, blank=True)
+    # False while Paperboy knows the paper only from a replacement announcement
+    # (a new version of an older paper): such a paper is not news and is never mailed.
+    announced_as_new = models.BooleanField(default=True)
+    upvotes = models.PositiveIntegerField(null=True, blank=True, help_text="On Hugging Face.")
+    comments = models.PositiveIntegerField(null=True, blank=True, help_text="On Hugging Face.")
+    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True)
     sources = models.ManyToManyField(Source, related_name="papers", blank=True)
 
     class Meta:

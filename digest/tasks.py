@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from digest import ingest, sending
-from digest.models import Delivery
+from digest.models import Delivery, Source
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +17,33 @@ RETRY_BASE_SECONDS = 60
 
 
 @shared_task
-def fetch_all_sources() -> dict[str, str]:
-    outcomes = ingest.fetch_enabled_sources()
-    return {o.source.name: o.error or str(o.summary or "not modified") for o in outcomes}
+def fetch_all_sources() -> int:
+    """Enqueue one fetch per enabled source, so a slow source holds up no other."""
+    ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
+    for source_id in ids:
+        fetch_source.delay(source_id)
+    return len(ids)
+
+
+@shared_task(bind=True)
+def fetch_source(self, source_id: int) -> str:
+    """Fetch one source; transient failures are retried with exponential backoff.
+
+    Every failure is recorded on the Source first, so the admin shows it while
+    the retry waits. A source being fetched by another run is skipped.
+    """
+    source = Source.objects.filter(pk=source_id, enabled=True).first()
+    if source is None:
+        return "skipped: no such enabled source"
+    outcome = ingest.fetch_source(source)
+    retries = self.request.retries
+    if outcome.transient and retries < settings.FETCH_MAX_RETRIES:
+        countdown = settings.FETCH_RETRY_BASE_SECONDS * 2**retries
+        logger.warning(
+            "source %s: %s; retry %d in %d s", source, outcome.error, retries + 1, countdown
+        )
+        raise self.retry(countdown=countdown, max_retries=settings.FETCH_MAX_RETRIES)
+    return str(outcome)
 
 
 @shared_task

@@ -40,11 +40,14 @@ class Route:
 @dataclass
 class FeedServer:
     base: str
-    routes: dict[str, Route]
+    routes: dict[str, "Route | list[Route]"]
     requests: list[dict[str, str]]
 
-    def url(self, path: str, route: Route) -> str:
-        """Serve `route` at `path` and return its full URL."""
+    def url(self, path: str, route: "Route | list[Route]") -> str:
+        """Serve `route` at `path` and return its full URL.
+
+        A list of routes answers the requests in turn, the last one for ever after.
+        """
         self.routes[path] = route
         return f"{self.base}{path}"
 
@@ -56,6 +59,8 @@ def _handler(
         def do_GET(self) -> None:
             requests.append({"path": self.path, **dict(self.headers)})
             route = routes.get(self.path)
+            if isinstance(route, list):
+                route = route.pop(0) if len(route) > 1 else route[0]
             if route is None:
                 self.send_error(404)
                 return

@@ -45,7 +45,34 @@ def _too_large(url: str, max_bytes: int) -> FeedError:
 
 
 def _timed_out(url: str, timeout: float) -> FeedError:
-    return FeedError(f"no complete answer from {url} within {timeout:g} s (timeout)")
+    return FeedError(
+        f"no complete answer from {url} within {timeout:g} s (timeout)", transient=True
+    )
+
+
+# Answers that may well be different in a minute: rate limits, overload, outages.
+_TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+# Enough of an error answer to read a reason from it (arXiv explains a bad query
+# in a feed sent with HTTP 400), never the whole of a huge error page.
+_ERROR_BODY_BYTES = 64 * 1024
+
+
+class HTTPStatusError(FeedError):
+    """The server answered with an error status; `body` holds the start of its answer."""
+
+    def __init__(self, url: str, status: int, reason: str, body: bytes) -> None:
+        super().__init__(
+            f"HTTP {status} {reason} from {url}", transient=status in _TRANSIENT_STATUSES
+        )
+        self.status = status
+        self.body = body
+
+
+def _error_body(error: urllib.error.HTTPError) -> bytes:
+    try:
+        return error.read(_ERROR_BODY_BYTES) if error.fp else b""
+    except (OSError, http.client.HTTPException):
+        return b""
 
 
 def _read_capped(
@@ -126,6 +153,7 @@ def fetch(
                 last_modified=response.headers.get("Last-Modified", ""),
             )
     except urllib.error.HTTPError as error:
+        body = _error_body(error) if error.code != 304 else b""
         error.close()
         if error.code == 304:
             return FetchResult(
@@ -135,14 +163,16 @@ def fetch(
                 last_modified=error.headers.get("Last-Modified", last_modified),
                 not_modified=True,
             )
-        raise FeedError(f"HTTP {error.code} {error.reason} from {url}") from None
+        raise HTTPStatusError(url, error.code, error.reason, body) from None
     except TimeoutError:
         raise _timed_out(url, timeout) from None
     except urllib.error.URLError as error:
         if isinstance(error.reason, TimeoutError):
             raise _timed_out(url, timeout) from None
-        raise FeedError(f"cannot reach {url}: {error.reason}") from None
+        raise FeedError(f"cannot reach {url}: {error.reason}", transient=True) from None
     except http.client.HTTPException as error:  # a broken-off or garbled response
-        raise FeedError(f"bad HTTP response from {url}: {error!r}") from None
-    except (OSError, ValueError) as error:
+        raise FeedError(f"bad HTTP response from {url}: {error!r}", transient=True) from None
+    except OSError as error:  # connection reset and the like
+        raise FeedError(f"fetching {url} failed: {error}", transient=True) from None
+    except ValueError as error:
         raise FeedError(f"fetching {url} failed: {error}") from None

@@ -3,9 +3,20 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Announce types of arXiv that bring a new version of a paper announced before.
+REPLACEMENT_TYPES = frozenset({"replace", "replace-cross"})
+
 
 class FeedError(Exception):
-    """A feed could not be fetched or read; the message says why, for people."""
+    """A feed could not be fetched or read; the message says why, for people.
+
+    `transient` is True for failures worth retrying soon (a timeout, a 5xx, a
+    refused connection); False when the same request would fail the same way.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -13,7 +24,9 @@ class PaperRecord:
     """One paper as a feed announced it.
 
     `canonical_id` identifies the paper across feeds and versions: for arXiv
-    papers the arXiv id without its version ("2604.21952").
+    papers the arXiv id without its version ("2604.21952"); otherwise
+    "doi:<doi>" or "url:<host/path>" (see `ids.canonical_id`). Fields a feed
+    does not carry stay empty (or None) and never erase what another feed said.
     """
 
     canonical_id: str
@@ -25,5 +38,26 @@ class PaperRecord:
     pdf_url: str = ""
     published: datetime | None = None
     version: int | None = None
+    # arXiv's announce type: new, cross, replace, replace-cross, absonly ("" elsewhere).
     announce_type: str = ""
+    doi: str = ""
+    journal_ref: str = ""
+    # Hugging Face daily papers: counts that change every fetch, and the paper's page.
     upvotes: int | None = None
+    comments: int | None = None
+    hf_url: str = ""
+
+    @property
+    def is_replacement(self) -> bool:
+        """A new version of an older paper: it updates the paper, it is not news."""
+        return self.announce_type in REPLACEMENT_TYPES
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged answer (the arXiv API): its records and where it stands."""
+
+    records: list[PaperRecord]
+    total_results: int
+    start_index: int
+    items_per_page: int

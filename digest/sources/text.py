@@ -12,9 +12,13 @@ _ENTITY = re.compile(r"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?")
 # Tags that feeds really use. Any other "<" is text: abstracts are full of math
 # like "$k<n$" or "$a<b$ and $c>d$", which an HTML parser would swallow as a tag.
 _HTML_TAGS = (
-    "a|abbr|b|big|blockquote|br|code|dd|del|div|dl|dt|em|font|h[1-6]|hr|i|img|ins|kbd|li|"
-    "ol|p|pre|q|s|samp|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|tt|u|ul|var"
+    "a|abbr|article|audio|b|big|blockquote|br|button|caption|center|cite|code|dd|del|div|dl|dt|"
+    "em|embed|figcaption|figure|font|form|h[1-6]|header|footer|hr|i|iframe|img|input|ins|kbd|li|"
+    "link|main|mark|meta|nav|noscript|object|ol|p|pre|q|s|samp|script|section|small|source|span|"
+    "strike|strong|style|sub|sup|svg|table|tbody|td|th|thead|time|tr|tt|u|ul|var|video"
 )
+# Whose content is not text a reader should see, in a feed or anywhere.
+_DROPPED_WITH_CONTENT = ["script", "style", "noscript", "iframe", "object", "svg"]
 _NOT_A_TAG = re.compile(rf"<(?!/?(?:{_HTML_TAGS})(?:\s[^<>]*)?/?>)", re.IGNORECASE)
 # Block tags end a word; inline ones (<sub> in "H<sub>2</sub>O") do not.
 _BLOCK_TAGS = ["br", "p", "div", "li", "dd", "dt", "tr", "td", "th", "blockquote", "hr", "pre"]
@@ -41,6 +45,8 @@ def clean_text(value: str) -> str:
     if "<" in value or "&" in value:
         markup = _NOT_A_TAG.sub("&lt;", _ENTITY.sub(_escape_bare_ampersand, value))
         soup = BeautifulSoup(markup, "html.parser")
+        for tag in soup.find_all(_DROPPED_WITH_CONTENT):
+            tag.decompose()
         for tag in soup.find_all(_BLOCK_TAGS):
             tag.insert_before(" ")
             tag.insert_after(" ")

@@ -1,11 +1,12 @@
 """Recorded arXiv feeds become Paper rows: the right fields, and never twice."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from digest import ingest
+from digest import compose, ingest, tasks
 from digest.models import Paper, Source
 from digest.sources import FeedError, PaperRecord
 from tests.support import Route, serve
@@ -112,18 +113,19 @@ def test_fetching_a_source_over_http_ingests_it_then_asks_with_its_etag(fixture_
 
 def test_a_failing_source_is_recorded_and_does_not_stop_the_others(fixture_bytes):
     routes = {
-        "/broken": Route(status=503, body=b"Service Unavailable"),
+        "/broken": Route(status=403, body=b"Forbidden"),
         "/good": Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml")),
     }
     with serve(routes) as server:
         _only_source(f"{server.base}/broken", name="a broken feed")
         Source.objects.create(name="b good feed", url=f"{server.base}/good")
-        outcomes = ingest.fetch_enabled_sources()
+        enqueued = tasks.fetch_all_sources.delay().get()
 
-    assert [bool(o.error) for o in outcomes] == [True, False]
+    assert enqueued == 2
+    assert Source.objects.get(name="b good feed").last_status == Source.Status.OK
     broken = Source.objects.get(name="a broken feed")
     assert broken.last_status == Source.Status.ERROR
-    assert "503" in broken.last_error
+    assert "HTTP 403" in broken.last_error
     assert Paper.objects.count() == 3
 
 
@@ -167,3 +169,97 @@ def test_a_new_version_updates_the_paper_and_an_older_one_never_overwrites_it():
     paper = Paper.objects.get()
     assert (paper.title, paper.abstract, paper.version) == ("New title", "New abstract.", 2)
     assert paper.first_seen == first_seen
+
+
+def test_a_replacement_of_an_unknown_paper_is_stored_but_never_news():
+    replace = PaperRecord("2009.13987", "An old paper, v3", version=3, announce_type="replace")
+    before = timezone.now() - timedelta(seconds=1)
+
+    summary = ingest.upsert([replace])
+
+    assert summary.new == 1
+    paper = Paper.objects.get()
+    assert not paper.announced_as_new
+    assert not compose.papers_first_seen_between(before, timezone.now()).exists()
+
+
+def test_a_replacement_later_announced_as_news_is_mailed_from_then_on():
+    ingest.upsert([PaperRecord("2009.13987", "Old", version=3, announce_type="replace-cross")])
+    hidden_since = Paper.objects.get().first_seen
+
+    ingest.upsert([PaperRecord("2009.13987", "Old", announce_type="cross", version=3)])
+
+    paper = Paper.objects.get()
+    assert paper.announced_as_new
+    assert paper.first_seen > hidden_since
+    assert compose.papers_first_seen_between(hidden_since, timezone.now()).get() == paper
+
+
+def test_a_replacement_of_a_known_paper_updates_it_and_is_not_news_again():
+    ingest.upsert([PaperRecord("2604.00001", "Title v1", version=1, announce_type="new")])
+    first_seen = Paper.objects.get().first_seen
+
+    summary = ingest.upsert(
+        [PaperRecord("2604.00001", "Title v2", version=2, announce_type="replace")]
+    )
+
+    paper = Paper.objects.get()
+    assert summary.updated == 1
+    assert (paper.title, paper.version, paper.first_seen) == ("Title v2", 2, first_seen)
+    assert paper.announced_as_new
+
+
+def test_the_same_paper_from_arxiv_and_hugging_face_is_one_row_with_both_sources():
+    arxiv = Source.objects.create(name="arXiv test", url="https://rss.arxiv.org/rss/cs.LG")
+    hugging_face = Source.objects.create(
+        name="HF test", url="https://huggingface.co/api/daily_papers", kind="hf_daily"
+    )
+    from_arxiv = PaperRecord(
+        "2604.21952", "Focus Session", abstract="From arXiv.", version=2, doi="10.1/x"
+    )
+    from_hf = PaperRecord(
+        "2604.21952",
+        "Focus session (HF title)",
+        abstract="From HF.",
+        upvotes=12,
+        comments=3,
+        hf_url="https://huggingface.co/papers/2604.21952",
+    )
+
+    ingest.upsert([from_arxiv], arxiv)
+    ingest.upsert([from_hf], hugging_face)
+
+    paper = Paper.objects.get()
+    assert set(paper.sources.all()) == {arxiv, hugging_face}
+    # arXiv's versioned description stays; Hugging Face adds what only it knows.
+    assert (paper.title, paper.abstract, paper.doi) == ("Focus Session", "From arXiv.", "10.1/x")
+    assert (paper.upvotes, paper.comments) == (12, 3)
+    assert paper.hf_url == "https://huggingface.co/papers/2604.21952"
+
+
+def test_hugging_face_counts_are_updated_every_fetch_even_to_zero():
+    ingest.upsert([PaperRecord("2606.00467", "A paper", upvotes=7, comments=2)])
+
+    summary = ingest.upsert([PaperRecord("2606.00467", "A paper", upvotes=9, comments=0)])
+
+    assert summary.updated == 1
+    assert Paper.objects.values_list("upvotes", "comments").get() == (9, 0)
+
+
+def test_a_paper_first_seen_late_is_still_news_when_it_arrives():
+    # first_seen is when Paperboy learned of it, not when arXiv published it.
+    published = timezone.now() - timedelta(days=20)
+    before = timezone.now() - timedelta(seconds=1)
+
+    ingest.upsert([PaperRecord("2605.00001", "Late", published=published, announce_type="new")])
+
+    assert compose.papers_first_seen_between(before, timezone.now()).count() == 1
+
+
+def test_markup_in_a_feed_abstract_is_stored_as_plain_text_without_handlers(
+    fixture_bytes,
+):
+    ingest.ingest_bytes(fixture_bytes("generic-lab-blog-atom.xml"), "feed")
+
+    paper = Paper.objects.get(canonical_id="2609.01234")
+    assert "onerror" not in paper.abstract and "<img" not in paper.abstract

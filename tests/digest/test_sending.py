@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from digest import ingest, sending, tasks
 from digest.models import Delivery, Paper
+from digest.sources import PaperRecord
 from subscriptions.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,19 @@ def test_a_feed_title_with_line_breaks_never_becomes_a_header(make_subscriber, d
     assert message["Bcc"] is None
     assert "\n" not in message["Subject"]
     assert "victim@example.com" not in mail.outbox[0].recipients()
+
+
+def test_markup_left_as_text_in_a_feed_title_reaches_the_email_escaped(make_subscriber, db):
+    # clean_text drops real tags; what is not a tag stays text and must be escaped.
+    title = "Attacks on <z onerror=alert(1)> anomaly detection & <svg/onload=x> models"
+    ingest.upsert([PaperRecord("2611.00001", title, abstract="On anomaly detection.")])
+    make_subscriber(interests=("anomaly detection",))
+
+    tasks.dispatch_digests()
+
+    html, _ = mail.outbox[0].alternatives[0]
+    assert "<z onerror" not in html and "<svg/onload" not in html
+    assert (
+        "Attacks on &lt;z onerror=alert(1)&gt; anomaly detection &amp; &lt;svg/onload=x&gt;" in html
+    )
+    assert title in mail.outbox[0].body

@@ -126,6 +126,33 @@ def test_a_cross_list_lists_the_papers_own_primary_category_first():
     assert cross.abstract.startswith("It has become routine in neuroscience studies")
 
 
+def test_the_atom_flavour_of_the_same_feed_reads_the_same_way():
+    papers = parse_fixture("arxiv-rss-atom-variant-2026-cs.LG.xml")
+
+    assert list(papers) == ["2609.28553", "2402.10149", "2401.08875"]
+    new, cross, replace = papers.values()
+    assert (new.announce_type, cross.announce_type, replace.announce_type) == (
+        "new",
+        "cross",
+        "replace",
+    )
+    assert (new.version, replace.version) == (1, 3)
+    assert replace.is_replacement and not cross.is_replacement and not new.is_replacement
+    assert new.abstract.startswith("Drug toxicity prediction is critical")
+    assert new.authors[0] == "Quang Minh Nguyen" and len(new.authors) == 6
+    assert new.doi == "10.1109/mapr72750.2026.11685822"
+    assert new.journal_ref.startswith("2026 International Conference on Multimedia Analysis")
+    assert cross.categories == ["hep-ph", "cs.LG", "hep-ex"]
+    # <updated> is when the feed was generated; <published> is the announcement.
+    assert new.published == datetime(2026, 9, 25, 4, 0, tzinfo=UTC)
+
+
+def test_the_rss_flavour_carries_the_doi_of_a_cross_list():
+    cross = parse_fixture(MULTICAT)["2205.06398"]
+
+    assert cross.doi == "10.1093/bioinformatics/btac431"
+
+
 def test_published_is_the_announcement_time_and_timezone_aware():
     replace = parse_fixture(MULTICAT)["2009.13987"]
 

@@ -1,0 +1,78 @@
+"""Reading XML feeds (RSS 0.9-2.0, RSS 1.0/RDF, Atom) with feedparser, safely.
+
+Shared by every XML parser: feedparser gets bytes in a file object, never a
+str (it would open a path or fetch a URL), its HTML sanitizer is off (it reads
+the "<b" of "$a<b$" as a tag; `text.clean_text` strips real tags instead), and
+anything short of a whole, well-formed feed is a FeedError.
+"""
+
+import functools
+import io
+import re
+from collections.abc import Callable
+from typing import TypeVar
+from xml.sax import SAXException
+
+import feedparser
+
+from digest.sources.records import FeedError
+from digest.sources.text import clean_text
+
+T = TypeVar("T")
+
+_HTML_PAGE = re.compile(rb"\s*(?:<!doctype html|<html)", re.IGNORECASE)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def require_bytes(data: object) -> bytes:
+    """`data` as bytes; a str or anything else is a caller's bug, not a bad feed."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"parse() takes the feed's bytes, not {type(data).__name__}")
+    return bytes(data)
+
+
+def html_page_error(data: bytes, expected: str) -> FeedError | None:
+    """A FeedError naming the page when `data` is an HTML page (a proxy's, an outage page)."""
+    if not _HTML_PAGE.match(data[:1024]):
+        return None
+    found = _HTML_TITLE.search(data[:10_000])
+    title = clean_text(found.group(1).decode("utf-8", "replace")) if found else ""
+    return FeedError(f"not {expected}: got an HTML page{f' ({title})' if title else ''}")
+
+
+def read_feed(data: bytes, expected: str = "an RSS/Atom feed") -> feedparser.FeedParserDict:
+    """The parsed feed; FeedError for empty, HTML, truncated or non-feed input."""
+    if not data.strip():
+        raise FeedError(f"empty response: not {expected}")
+    if error := html_page_error(data, expected):
+        raise error
+    feed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    # Not well-formed XML (a truncated download): feedparser's lenient fallback
+    # would still find the first items, and half a feed would pass as whole.
+    if isinstance(feed.get("bozo_exception"), SAXException):
+        raise FeedError(f"not {expected}: not well-formed XML ({feed.bozo_exception})")
+    if not feed.get("version"):
+        raise FeedError(f"not {expected}: no <rss>, <feed> or <rdf:RDF> root")
+    if "title" not in feed.feed and not feed.entries:
+        raise FeedError(f"not {expected}: no channel title and no items")
+    return feed
+
+
+def guarded(parse_records: Callable[[bytes], T]) -> Callable[[bytes], T]:
+    """Decorate a parser so that any unexpected exception on odd input is a FeedError.
+
+    Parsers should never raise anything else: one broken feed must not stop
+    the other sources, and its reason must reach the Source's error text.
+    """
+
+    @functools.wraps(parse_records)
+    def parse(data: bytes) -> T:
+        data = require_bytes(data)
+        try:
+            return parse_records(data)
+        except FeedError:
+            raise
+        except Exception as error:
+            raise FeedError(f"could not read the feed: {type(error).__name__}: {error}") from error
+
+    return parse
