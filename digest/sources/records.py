@@ -3,8 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-# Announce types of arXiv that bring a new version of a paper announced before.
-REPLACEMENT_TYPES = frozenset({"replace", "replace-cross"})
+# Announce types of arXiv that bring a new version (or, absonly, a new abstract)
+# of a paper announced before: updates, not news.
+REPLACEMENT_TYPES = frozenset({"replace", "replace-cross", "absonly"})
 
 
 class FeedError(Exception):

@@ -1,8 +1,8 @@
 """A real Celery worker, in its own process, on the configured broker and database.
 
 In CI that is Redis and PostgreSQL; on a laptop without them, kombu's file-system
-transport and SQLite. The test enqueues dispatch_digests exactly as beat does
-and waits for the worker to send and record the digest.
+transport and SQLite. The tests enqueue fetch_all_sources and dispatch_digests
+exactly as beat does and wait for the worker to ingest, send and record.
 """
 
 import os
@@ -20,7 +20,8 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from digest import tasks
-from digest.models import Delivery
+from digest.models import Delivery, Paper, Source
+from tests.support import Route, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,6 +50,8 @@ def worker(tmp_path):
         "CELERY_QUEUE": queue,
         "EMAIL_BACKEND": "config.outbox.EmailBackend",
         "OUTBOX_DIR": str(outbox),
+        # A fetch retried after a transient failure waits 1 s, not a minute.
+        "FETCH_RETRY_BASE_SECONDS": "1",
     }
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
@@ -107,3 +110,30 @@ def test_a_real_worker_dispatches_sends_and_records_the_digest(
     )
     assert "Performance Anomaly Detection in Athletics" in message.get_body(("html",)).get_content()
     assert delivery.papers.count() == 2
+
+
+def test_a_real_worker_fetches_every_source_and_retries_a_failing_one_later(worker, fixture_bytes):
+    _, process = worker
+    flaky = [
+        Route(status=503, body=b"try later"),
+        Route(body=fixture_bytes("hf-daily-papers-api.json")),
+    ]
+    with serve() as server:
+        Source.objects.all().delete()
+        Source.objects.create(
+            name="arXiv",
+            url=server.url("/rss/cs.LG", Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml"))),
+        )
+        Source.objects.create(
+            name="Hugging Face", url=server.url("/api/daily_papers", flaky), kind="hf_daily"
+        )
+
+        tasks.fetch_all_sources.delay()
+
+        both_ok = _wait_for(lambda: Source.objects.filter(last_status="ok").count() == 2)
+    assert process.poll() is None, "the worker died"
+    assert both_ok, f"sources: {list(Source.objects.values('name', 'last_status', 'last_error'))}"
+    hugging_face = Source.objects.get(name="Hugging Face")
+    assert hugging_face.consecutive_failures == 0
+    assert [r["path"] for r in server.requests].count("/api/daily_papers") == 2
+    assert Paper.objects.count() == 3 + 7
