@@ -192,10 +192,11 @@ FETCH_MAX_RETRIES = env_int("FETCH_MAX_RETRIES", 4)
 FETCH_RETRY_BASE_SECONDS = env_int("FETCH_RETRY_BASE_SECONDS", 60)
 # How long one fetch may hold its source before another run may take it over.
 FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 900)
-# Backfill (fetch_papers --backfill-days) reads history from arXiv's query API,
-# one request at a time with the delay arXiv's terms of use ask for.
+# Backfill (fetch_papers --backfill-days) reads history from arXiv's query API
+# or Hugging Face day by day, one request at a time, waiting between requests
+# as long as arXiv's terms of use ask (3 s).
 ARXIV_API_URL = env_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
-ARXIV_API_DELAY_SECONDS = env_float("ARXIV_API_DELAY_SECONDS", 3.0)
+BACKFILL_DELAY_SECONDS = env_float("BACKFILL_DELAY_SECONDS", 3.0)
 ARXIV_API_PAGE_SIZE = env_int("ARXIV_API_PAGE_SIZE", 200)
 DIGEST_MAX_PAPERS = env_int("DIGEST_MAX_PAPERS", 25)
 DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)

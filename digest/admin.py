@@ -3,6 +3,8 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from digest import tasks
@@ -71,8 +73,9 @@ class SourceAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(paper_count=Count("papers"))
 
     @admin.display(ordering="paper_count", description="papers")
-    def paper_count(self, source: Source) -> int:
-        return source.paper_count
+    def paper_count(self, source: Source) -> str:
+        papers = reverse("admin:digest_paper_changelist") + f"?sources__id__exact={source.pk}"
+        return format_html('<a href="{}">{}</a>', papers, source.paper_count)
 
     @admin.display(description="last error")
     def error(self, source: Source) -> str:

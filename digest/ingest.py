@@ -200,6 +200,12 @@ def _take_lease(source: Source, seconds: int) -> bool:
     return taken == 1
 
 
+def _renew_lease(source: Source, seconds: int) -> None:
+    # A long backfill keeps its source page after page.
+    until = timezone.now() + timedelta(seconds=seconds)
+    Source.objects.filter(pk=source.pk).update(fetch_lease_until=until)
+
+
 def _release_lease(source: Source) -> None:
     Source.objects.filter(pk=source.pk).update(fetch_lease_until=None)
 
@@ -281,7 +287,7 @@ def _fetch_bytes(url: str) -> bytes:
 
 def _history_pages(source: Source, days: int, sleep: Callable[[float], None]) -> Iterator:
     now = timezone.now()
-    delay = settings.ARXIV_API_DELAY_SECONDS
+    delay = settings.BACKFILL_DELAY_SECONDS
     if source.kind in ("hf_daily", "hf_page"):
         return backfill.hugging_face_days(
             _fetch_bytes,
@@ -329,6 +335,7 @@ def backfill_source(
         for records in _history_pages(source, days, sleep):
             page = upsert(records, source, first_seen=_seen_when_published(started))
             outcome.summary += page
+            _renew_lease(source, settings.FETCH_LEASE_SECONDS)
             if on_page:
                 on_page(page)
     except FeedError as error:

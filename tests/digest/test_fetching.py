@@ -152,7 +152,7 @@ def iso(days_ago: float) -> str:
 
 def test_backfill_pages_through_the_arxiv_api_politely_until_the_window_ends(settings):
     settings.ARXIV_API_PAGE_SIZE = 2
-    settings.ARXIV_API_DELAY_SECONDS = 3
+    settings.BACKFILL_DELAY_SECONDS = 3
     slept: list[float] = []
     with serve() as server:
         settings.ARXIV_API_URL = f"{server.base}/api/query"
@@ -187,7 +187,7 @@ def test_backfill_pages_through_the_arxiv_api_politely_until_the_window_ends(set
 
 
 def test_backfill_of_hugging_face_asks_for_each_day(settings, fixture_bytes):
-    settings.ARXIV_API_DELAY_SECONDS = 0
+    settings.BACKFILL_DELAY_SECONDS = 0
     with serve() as server:
         for offset in range(3):
             day = timezone.localdate() - timedelta(days=offset)
@@ -262,3 +262,6 @@ def test_staff_fetch_a_source_now_from_the_admin(
     assert source.last_status == "ok"
     changelist = admin_client.get(reverse("admin:digest_source_changelist")).content.decode()
     assert "3 new, 0 updated, 0 unchanged" in changelist
+    papers_of_source = f"/admin/digest/paper/?sources__id__exact={source.pk}"
+    assert f'<a href="{papers_of_source}">3</a>' in changelist
+    assert admin_client.get(papers_of_source).context["cl"].result_count == 3
