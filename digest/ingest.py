@@ -27,7 +27,7 @@ from digest import sources
 from digest.models import Paper, Source
 from digest.sources import backfill
 from digest.sources.fetch import HTTPStatusError, fetch
-from digest.sources.records import FeedError, PaperRecord
+from digest.sources.records import FeedError, PaperRecord, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -211,17 +211,18 @@ def _release_lease(source: Source) -> None:
 
 
 def _explain(error: FeedError, kind: str) -> str:
-    """The error's text, with the server's own reason where its answer gives one.
+    """The error's text, with the service's own reason where its answer gives one.
 
     arXiv answers a bad category with HTTP 400 and a feed titled "Feed error
     for query" that says what is wrong; the parser reads it.
     """
-    if isinstance(error, HTTPStatusError) and error.body and not error.transient:
+    if isinstance(error, HTTPStatusError) and error.body:
         try:
             sources.parse(kind, error.body)
-        except FeedError as reason:
-            if "answered with an error" in str(reason):
-                return f"{error}: {reason}"
+        except ServiceError as reason:
+            return f"{error}: {reason}"
+        except FeedError:
+            pass  # an error page that says nothing more than its status
     return str(error)
 
 

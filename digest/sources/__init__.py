@@ -14,7 +14,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from digest.sources import arxiv_api, arxiv_rss, arxiv_rss_legacy, generic_feed, hf_daily, hf_page
-from digest.sources.records import FeedError, Page, PaperRecord
+from digest.sources.records import FeedError, Page, PaperRecord, ServiceError
 
 Parser = Callable[[bytes], list[PaperRecord]]
 
@@ -91,6 +91,7 @@ __all__ = [
     "FeedError",
     "Page",
     "PaperRecord",
+    "ServiceError",
     "kind_for_content",
     "kind_for_url",
     "parse",

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from digest.sources.feedreader import guarded, read_feed
 from digest.sources.ids import find_arxiv_id, find_doi
-from digest.sources.records import FeedError, Page, PaperRecord
+from digest.sources.records import FeedError, Page, PaperRecord, ServiceError
 from digest.sources.text import clean_text
 
 # arXiv categories (cs.LG, hep-ex, astro-ph.CO, math-ph). Entries also list ACM and MSC
@@ -81,7 +81,7 @@ def _raise_for_error_entry(entries: list) -> None:
     for entry in entries:
         if "/api/errors" in entry.get("id", ""):
             reason = clean_text(entry.get("summary", "")) or clean_text(entry.get("id", ""))
-            raise FeedError(f"arXiv API error: {reason}")
+            raise ServiceError(f"arXiv API error: {reason}")
 
 
 def _opensearch(feed: dict, name: str) -> int:

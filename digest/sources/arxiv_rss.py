@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 from digest.sources.feedreader import guarded, read_feed
 from digest.sources.ids import find_arxiv_id
-from digest.sources.records import FeedError, PaperRecord
+from digest.sources.records import PaperRecord, ServiceError
 from digest.sources.text import clean_text
 
 _PREFIX = re.compile(
@@ -83,5 +83,5 @@ def parse(data: bytes) -> list[PaperRecord]:
     title = feed.feed.get("title", "")
     if title.startswith("Feed error for query"):
         reason = clean_text(feed.feed.get("description", "") or feed.feed.get("subtitle", ""))
-        raise FeedError(f"arXiv answered with an error: {reason or title}")
+        raise ServiceError(f"arXiv answered with an error: {reason or title}")
     return [record for record in map(_record, feed.entries) if record is not None]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from digest.sources.feedreader import guarded, html_page_error
 from digest.sources.ids import split_arxiv_id
-from digest.sources.records import FeedError, PaperRecord
+from digest.sources.records import FeedError, PaperRecord, ServiceError
 from digest.sources.text import clean_text
 
 EXPECTED = "Hugging Face daily papers JSON"
@@ -141,7 +141,7 @@ def parse(data: bytes) -> list[PaperRecord]:
     if isinstance(payload, dict) and "error" in payload:
         reason = payload["error"]
         reason = clean_text(reason) if isinstance(reason, str) else json.dumps(reason)
-        raise FeedError(f"Hugging Face answered with an error: {reason}")
+        raise ServiceError(f"Hugging Face answered with an error: {reason}")
     if not isinstance(payload, list):
         raise FeedError(f"not {EXPECTED}: expected a list of papers, got {_describe(payload)}")
     return records_from_items(payload)

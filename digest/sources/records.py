@@ -20,6 +20,12 @@ class FeedError(Exception):
         self.transient = transient
 
 
+class ServiceError(FeedError):
+    """The service answered in its own format that something is wrong: arXiv's
+    "Feed error for query" feed, an API error entry, Hugging Face's {"error": …}.
+    Its message is the service's reason, the most useful thing to show staff."""
+
+
 @dataclass(frozen=True)
 class PaperRecord:
     """One paper as a feed announced it.

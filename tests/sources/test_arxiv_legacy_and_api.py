@@ -396,7 +396,7 @@ def test_api_error_answer_raises_with_arxivs_message():
         arxiv_api.parse_page(API_ERROR)
     assert str(raised.value) == "arXiv API error: incorrect id format for 1234.12345"
 
-    with pytest.raises(FeedError, match="incorrect id format for 1234.12345"):
+    with pytest.raises(FeedError, match=r"incorrect id format for 1234\.12345"):
         arxiv_api.parse(API_ERROR)
 
 
@@ -418,8 +418,13 @@ def test_api_rejects_other_feeds():
     with pytest.raises(FeedError, match="not an arXiv API answer"):
         arxiv_api.parse(read(LEGACY_2018))
     # An Atom feed without opensearch counts cannot be paged: not an API answer.
+    plain_atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>A lab blog</title>
+<id>https://lab.example.org/</id><updated>2026-01-01T00:00:00Z</updated>
+<entry><id>http://arxiv.org/abs/2601.00001v1</id><title>A post</title>
+<updated>2026-01-01T00:00:00Z</updated></entry></feed>"""
     with pytest.raises(FeedError, match="no opensearch:totalresults"):
-        arxiv_api.parse(read("arxiv-rss-atom-variant-2026-cs.LG.xml"))
+        arxiv_api.parse(plain_atom)
     with pytest.raises(FeedError, match="empty response"):
         arxiv_api.parse(b"  ")
 
