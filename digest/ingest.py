@@ -226,6 +226,17 @@ def _explain(error: FeedError, kind: str) -> str:
     return str(error)
 
 
+def _kind_hint(data: bytes, kind: str) -> str:
+    """A hint when a feed that failed to parse looks like another kind of feed."""
+    try:
+        detected = sources.kind_for_content(data) if data else kind
+    except FeedError:
+        return ""
+    if detected == kind:
+        return ""
+    return f" (it looks like {sources.KIND_LABELS[detected]}: is the source's kind right?)"
+
+
 def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) -> None:
     source.last_fetched_at = started
     fields = ["last_fetched_at", "last_status", "last_error", "consecutive_failures"]
@@ -257,6 +268,7 @@ def fetch_source(source: Source) -> FetchOutcome:
     if not _take_lease(source, settings.FETCH_LEASE_SECONDS):
         return FetchOutcome(source, busy=True)
     started = timezone.now()
+    body = b""
     try:
         response = fetch(
             source.url,
@@ -268,10 +280,11 @@ def fetch_source(source: Source) -> FetchOutcome:
         if response.not_modified:
             outcome = FetchOutcome(source, not_modified=True)
         else:
-            outcome = FetchOutcome(source, summary=ingest_bytes(response.body, source.kind, source))
+            body = response.body
+            outcome = FetchOutcome(source, summary=ingest_bytes(body, source.kind, source))
             source.etag, source.last_modified = response.etag, response.last_modified
     except FeedError as error:
-        message = _explain(error, source.kind)
+        message = _explain(error, source.kind) + _kind_hint(body, source.kind)
         logger.warning("source %s failed: %s", source.name, message)
         outcome = FetchOutcome(source, error=message, transient=error.transient)
     finally:

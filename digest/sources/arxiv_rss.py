@@ -1,4 +1,4 @@
-"""arXiv's RSS 2.0 feeds, the format rss.arxiv.org serves since 2024.
+"""arXiv's RSS 2.0 and Atom feeds, the formats rss.arxiv.org serves since 2024.
 
 Each item is one announcement: a new paper, a cross-list, or a replacement
 (a new version of an older paper). The description starts with
@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from digest.sources import arxiv_rss_legacy
 from digest.sources.feedreader import guarded, read_feed
 from digest.sources.ids import find_arxiv_id
 from digest.sources.records import PaperRecord, ServiceError
@@ -84,4 +85,8 @@ def parse(data: bytes) -> list[PaperRecord]:
     if title.startswith("Feed error for query"):
         reason = clean_text(feed.feed.get("description", "") or feed.feed.get("subtitle", ""))
         raise ServiceError(f"arXiv answered with an error: {reason or title}")
+    if str(feed.get("version", "")).startswith(("rss09", "rss10")):
+        # An export.arxiv.org/rss URL on a mirror or an archive still serves the
+        # pre-2024 RDF format, whose titles hide the id, type and category.
+        return arxiv_rss_legacy.parse(data)
     return [record for record in map(_record, feed.entries) if record is not None]

@@ -265,3 +265,15 @@ def test_staff_fetch_a_source_now_from_the_admin(
     papers_of_source = f"/admin/digest/paper/?sources__id__exact={source.pk}"
     assert f'<a href="{papers_of_source}">3</a>' in changelist
     assert admin_client.get(papers_of_source).context["cl"].result_count == 3
+
+
+def test_a_source_of_the_wrong_kind_says_which_kind_it_looks_like(fixture_bytes):
+    daily = Route(body=fixture_bytes("hf-daily-papers-api.json"))
+    with serve() as server:
+        source = only_source(server.url("/api/daily", daily), kind="feed")
+        outcome = ingest.fetch_source(source)
+
+    assert "not well-formed XML" in outcome.error
+    assert outcome.error.endswith(
+        "(it looks like Hugging Face daily papers (JSON API): is the source's kind right?)"
+    )

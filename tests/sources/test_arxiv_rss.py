@@ -7,7 +7,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from digest.sources import FeedError, PaperRecord, arxiv_rss
+from digest.sources import FeedError, PaperRecord, arxiv_rss, arxiv_rss_legacy
 from digest.sources.text import clean_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -302,3 +302,10 @@ def test_a_str_is_a_callers_mistake_not_a_feed():
 )
 def test_clean_text_gives_plain_text_and_leaves_latex_alone(raw, clean):
     assert clean_text(raw) == clean
+
+
+def test_a_legacy_rdf_feed_at_an_arxiv_rss_url_is_read_in_its_own_format():
+    legacy = read("arxiv-rss1-legacy-2018-hep-ex.xml")
+
+    assert arxiv_rss.parse(legacy) == arxiv_rss_legacy.parse(legacy)
+    assert "(arXiv:" not in arxiv_rss.parse(legacy)[0].title
