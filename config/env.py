@@ -60,4 +60,3 @@ def env_prefixed(prefix: str) -> dict[str, str]:
     return {
         key[len(prefix) :]: value for key, value in os.environ.items() if key.startswith(prefix)
     }
-

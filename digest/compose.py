@@ -46,6 +46,8 @@ def select_items(interests: list[str], papers: Iterable[Paper]) -> list[DigestIt
             id=paper.canonical_id,
             title=paper.title,
             abstract=paper.abstract,
+            authors=tuple(paper.authors),
+            categories=tuple(paper.categories),
             upvotes=paper.upvotes or 0,
         )
         for paper in by_id.values()

@@ -1,0 +1,238 @@
+"""From text to terms: the words of a paper (or an interest) as the engine compares them.
+
+Every word becomes a *stem* ("models", "modelling", "modeled" -> "model"), so
+inflections match. Each term of a text field is kept with its span of
+positions, so a phrase is found by chaining spans: "diffusion models" matches
+where a "diffusion" span ends where a "model" span starts.
+
+Besides the words themselves a field gets *virtual terms*:
+
+- a hyphenated run ("pre-training", "Mixture-of-Experts") also yields its
+  words glued together ("pretrain", "mixtureofexpert"), so an interest written
+  with a hyphen, a space or nothing between the words matches all three;
+- a known long form ("large language models") and the acronym written as one
+  ("LLMs", not "llms" or "Moe") yield the concept term ("#llm") over their
+  span, so an acronym and its long form are one concept;
+- the paper's own definitions ("Sparse Token Routing (STR)") do the same for
+  that paper, and each later "STR" also yields the glued long form.
+
+Punctuation between two words breaks a phrase: "language. Models" is not
+"language models".
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from digest.matching.concepts import Concepts, concept_term
+
+_TOKEN = re.compile(r"[^\W_]+")
+# Separators that keep words in one phrase: spaces, and hyphens or slashes
+# inside a compound ("pre-training", "encoder/decoder").
+_JOINING = re.compile(r"^[\s\-\u2010\u2011\u2012\u2013/]*$")
+_HYPHENS = re.compile(r"^[\-\u2010\u2011\u2012\u2013]$")
+# Schwartz & Hearst style definitions: "words words (ACR)" or "(ACRs)".
+_DEFINITION = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{1,9}?)(s?)\s*\)")
+_STOPWORDS = frozenset({"a", "an", "and", "for", "from", "in", "of", "on", "the", "to", "with"})
+_MAX_COMPOUND = 4
+_VOWELS = frozenset("aeiouy")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Schrödinger" -> "schrodinger"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _has_vowel(text: str) -> bool:
+    return any(c in _VOWELS for c in text)
+
+
+def _undouble(word: str) -> str:
+    # "modell" -> "model", "embedd" -> "embed", "runn" -> "run"; "pass", "fill" too,
+    # which is harmless: the same rule runs on both sides.
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in _VOWELS:
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light English stemmer for plurals, -ing and -ed (words are already folded).
+
+    Conservative on purpose: short words and acronyms ("gan", "rl") stay as
+    they are, and a suffix is only removed when a stem with a vowel remains.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses") or word.endswith(("ches", "shes", "xes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is", "ics")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and not word.endswith("eed"):
+            rest = word[: -len(suffix)]
+            if len(rest) >= 3 and _has_vowel(rest):
+                word = _undouble(rest)
+                break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+class Token(NamedTuple):
+    folded: str  # the word in lower case, without accents
+    stem: str
+    position: int
+    start: int  # character offsets in the original text
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """The words of `text` with positions; punctuation leaves a gap of one position."""
+    tokens: list[Token] = []
+    position, previous_end = 0, None
+    for found in _TOKEN.finditer(text):
+        if previous_end is not None:
+            position += 1 if _JOINING.match(text[previous_end : found.start()]) else 2
+        folded = fold(found.group())
+        tokens.append(Token(folded, stem(folded), position, found.start(), found.end()))
+        previous_end = found.end()
+    return tokens
+
+
+def stems_of(text: str) -> tuple[str, ...]:
+    return tuple(token.stem for token in tokenize(text))
+
+
+def glued(words: Iterable[str]) -> str:
+    """The virtual term of words written together: ("pre", "training") -> "pretrain"."""
+    return stem("".join(words))
+
+
+@dataclass
+class Field:
+    """One analyzed text field: its tokens, and every term with its spans."""
+
+    text: str
+    tokens: list[Token]
+    # term -> {start position: [end positions]}; ends are exclusive
+    spans: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+
+    def add(self, term: str, start: int, end: int) -> None:
+        self.spans.setdefault(term, {}).setdefault(start, []).append(end)
+
+    def surface(self, start: int, end: int) -> str:
+        """The text as written between two positions ("Mixture-of-Experts")."""
+        inside = [t for t in self.tokens if start <= t.position < end]
+        return self.text[inside[0].start : inside[-1].end] if inside else ""
+
+
+def _hyphen_runs(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
+    """Index ranges [i, j) of tokens joined by single hyphens: "state-of-the-art"."""
+    runs, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        joined = i < len(tokens) and _HYPHENS.match(text[tokens[i - 1].end : tokens[i].start])
+        if not joined:
+            if i - start >= 2:
+                runs.append((start, i))
+            start = i
+    return runs
+
+
+def _initials_match(letters: str, words: list[str]) -> bool:
+    if not words or words[0][0] != letters[0]:
+        return False
+    every = "".join(word[0] for word in words)
+    content = "".join(word[0] for word in words if word not in _STOPWORDS)
+    return letters in (every, content)
+
+
+Definitions = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+
+
+def definitions(field_: Field) -> Definitions:
+    """The acronyms a text defines: {"str": (("spars", "token", "rout"), folded words)}."""
+    found: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    text, tokens = field_.text, field_.tokens
+    for match in _DEFINITION.finditer(text):
+        acronym = match.group(1)
+        if sum(c.isupper() for c in acronym) < 2:
+            continue  # "(see below)", "(i)": not an acronym
+        letters = "".join(c for c in fold(acronym) if c.isalpha())
+        before = [t for t in tokens if t.end <= match.start()]
+        # Longest plausible long form first: each letter may skip a stopword.
+        for size in range(min(len(before), 2 * len(letters)), len(letters) - 1, -1):
+            candidate = before[-size:]
+            if candidate[-1].position - candidate[0].position >= 2 * size:
+                continue  # punctuation inside: not one long form
+            words = [t.folded for t in candidate]
+            if _initials_match(letters, words):
+                key = stem(fold(acronym).replace("-", ""))
+                found[key] = (tuple(t.stem for t in candidate), tuple(words))
+                break
+    return found
+
+
+def _written_as_acronym(text: str, token: Token) -> bool:
+    # "MoE", "LLMs", "RL" are acronyms; "Moe" (a name) and "gan" are not. Longer
+    # ones ("lidar", "mcmc") are unambiguous in any case.
+    written = text[token.start : token.end]
+    return sum(c.isupper() for c in written) >= 2 or len(token.stem) >= 4
+
+
+def analyze_field(text: str, concepts: Concepts, local: Definitions | None = None) -> Field:
+    """Tokens and terms of one field, with the virtual terms described above.
+
+    `local`: the acronyms the whole paper defines (default: those of this text).
+    """
+    tokens = tokenize(text)
+    result = Field(text, tokens)
+    return enrich(result, concepts, definitions(result) if local is None else local)
+
+
+def enrich(result: Field, concepts: Concepts, local: Definitions) -> Field:
+    """Add the terms of a tokenized field: words, compounds, concepts, local acronyms."""
+    text, tokens = result.text, result.tokens
+    for token in tokens:
+        result.add(token.stem, token.position, token.position + 1)
+    for start, stop in _hyphen_runs(text, tokens):
+        for first in range(start, stop - 1):
+            for last in range(first + 2, min(stop, first + _MAX_COMPOUND) + 1):
+                run = tokens[first:last]
+                result.add(glued(t.folded for t in run), run[0].position, run[-1].position + 1)
+    stems = [t.stem for t in tokens]
+    # A paper that defines a known acronym otherwise ("Graph Attention Network (GAN)")
+    # uses it in that other sense throughout.
+    redefined = {
+        acronym
+        for acronym, (long_form, _) in local.items()
+        if acronym in concepts.acronyms
+        and concepts.canonical(long_form) != (concept_term(acronym),)
+    }
+    for i, token in enumerate(tokens):
+        for long_form, acronym in concepts.long_forms_at(stems, i):
+            end_token = tokens[i + len(long_form) - 1]
+            if end_token.position - token.position == len(long_form) - 1:
+                result.add(concept_term(acronym), token.position, end_token.position + 1)
+        if (
+            token.stem in concepts.acronyms
+            and token.stem not in redefined
+            and _written_as_acronym(text, token)
+        ):
+            result.add(concept_term(token.stem), token.position, token.position + 1)
+        for acronym, (long_form, _) in local.items():
+            size = len(long_form)
+            if tuple(stems[i : i + size]) == long_form:
+                result.add(acronym, token.position, tokens[i + size - 1].position + 1)
+    for acronym, (_, words) in local.items():
+        compound = glued(words)
+        for start in list(result.spans.get(acronym, {})):
+            for end in list(result.spans[acronym][start]):
+                result.add(compound, start, end)
+    return result

@@ -1,0 +1,85 @@
+"""The engine's vocabulary: acronyms, a small thesaurus and arXiv category names.
+
+The data lives in `concepts.toml`, next to this module, so it can be read and
+reviewed as data. Everything is turned into stems once, when first used, so
+the engine compares stems with stems.
+"""
+
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("concepts.toml")
+
+
+def concept_term(acronym_stem: str) -> str:
+    """The term that stands for an acronym's concept, in text and in queries: "#llm"."""
+    return f"#{acronym_stem}"
+
+
+@dataclass(frozen=True)
+class Concepts:
+    # acronym stems: "llm", "moe", "gan"
+    acronyms: frozenset[str] = frozenset()
+    # (stems of a long form) -> the acronym's stem: ("larg", "languag", "model") -> "llm"
+    acronym_of: dict[tuple[str, ...], str] = field(default_factory=dict)
+    # first stem -> [(long form stems, acronym)], longest first, to find long forms in text
+    by_first_stem: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    # (stems of a phrase) -> every phrase of its thesaurus group (itself included)
+    synonyms: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # (stems of a category name) -> category codes or archives ("astro-ph")
+    categories: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+
+    def long_forms_at(self, stems: list[str], index: int) -> Iterator[tuple[tuple[str, ...], str]]:
+        """The known long forms that start at `stems[index]`, with their acronyms."""
+        for long_form, acronym in self.by_first_stem.get(stems[index], ()):
+            if tuple(stems[index : index + len(long_form)]) == long_form:
+                yield long_form, acronym
+
+    def canonical(self, stems: tuple[str, ...]) -> tuple[str, ...]:
+        """`stems` with every known acronym or long form replaced by its concept term."""
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            found = next(self.long_forms_at(list(stems), i), None)
+            if found:
+                out.append(concept_term(found[1]))
+                i += len(found[0])
+            else:
+                known = stems[i] in self.acronyms
+                out.append(concept_term(stems[i]) if known else stems[i])
+                i += 1
+        return tuple(out)
+
+
+def build(data: dict) -> Concepts:
+    """Concepts from the parsed TOML tables (see concepts.toml for the format)."""
+    # Imported here: analysis imports this module for its type.
+    from digest.matching.analysis import stem, stems_of
+
+    acronyms = {stem(acronym.replace("-", "")) for acronym in data.get("acronyms", {})}
+    concepts = Concepts(acronyms=frozenset(acronyms))
+    for acronym, long_forms in data.get("acronyms", {}).items():
+        key = stem(acronym.replace("-", ""))
+        for long_form in long_forms:
+            stems = stems_of(long_form)
+            if len(stems) >= 2:
+                concepts.acronym_of[stems] = key
+                concepts.by_first_stem.setdefault(stems[0], []).append((stems, key))
+    for entries in concepts.by_first_stem.values():
+        entries.sort(key=lambda entry: -len(entry[0]))
+    for phrases in data.get("synonyms", {}).values():
+        group = tuple(dict.fromkeys(concepts.canonical(stems_of(p)) for p in phrases))
+        for member in group:
+            concepts.synonyms[member] = group
+    for name, codes in data.get("categories", {}).items():
+        concepts.categories[concepts.canonical(stems_of(name))] = tuple(c.lower() for c in codes)
+    return concepts
+
+
+@cache
+def default_concepts() -> Concepts:
+    with DATA.open("rb") as data:
+        return build(tomllib.load(data))

@@ -1,0 +1,168 @@
+"""Does a clause, or a whole interest, match one analyzed paper, and on which words?
+
+Used by both paths of the engine: the plain per-subscriber loop calls it on
+every paper, the batch path only on the candidates its index finds. So the
+two can differ only in which papers they ask about, never in the answer.
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from digest.matching.analysis import Field, definitions, enrich, tokenize
+from digest.matching.concepts import Concepts
+from digest.matching.query import Author, Category, Clause, Phrase, Query, normalize_name
+
+FIELD_ORDER = ("title", "abstract", "authors", "categories")
+# Where a match counts as prominent: ranked above matches in the abstract only.
+PROMINENT = frozenset({"title", "authors"})
+
+
+@dataclass(frozen=True)
+class Document:
+    """The text of one paper, as the engine sees it."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    upvotes: int = 0
+
+
+class Reason(NamedTuple):
+    """One interest that matched, the words it matched and where."""
+
+    interest: str
+    matched: tuple[str, ...]  # as written in the paper: "Mixture-of-Experts", "LLMs"
+    fields: tuple[str, ...]  # of FIELD_ORDER
+
+
+class Hit(NamedTuple):
+    fields: frozenset[str]
+    words: tuple[str, ...]
+
+
+def category_keys(category: str) -> tuple[str, ...]:
+    """What a `cat:` value may say to mean this category: cs.lg -> cs.lg, cs; hep-th -> hep."""
+    category = category.lower()
+    archive = category.split(".")[0]
+    keys = [category, archive]
+    if "-" in archive:
+        keys.append(archive.split("-")[0])
+    return tuple(dict.fromkeys(keys))
+
+
+class AnalyzedDocument:
+    """A paper's fields analyzed once, for every interest to ask about."""
+
+    __slots__ = ("authors", "categories", "category_keys", "document", "fields")
+
+    def __init__(self, document: Document, concepts: Concepts) -> None:
+        self.document = document
+        texts = {"title": document.title, "abstract": document.abstract}
+        self.fields: dict[str, Field] = {n: Field(t, tokenize(t)) for n, t in texts.items()}
+        # Definitions hold for the whole paper: "(MoE)" in the abstract explains the title.
+        local = {k: v for f in self.fields.values() for k, v in definitions(f).items()}
+        for field in self.fields.values():
+            enrich(field, concepts, local)
+        self.authors = [(name, normalize_name(name)) for name in document.authors]
+        self.categories = [category.lower() for category in document.categories]
+        self.category_keys = {key for c in self.categories for key in category_keys(c)}
+
+    def terms(self) -> set[str]:
+        return {term for field in self.fields.values() for term in field.spans}
+
+
+def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans where `terms` follow one another, each starting where the last ended."""
+    first = field.spans.get(terms[0])
+    if not first:
+        return []
+    rest = [field.spans.get(term) for term in terms[1:]]
+    if not all(rest):
+        return []
+    found = []
+    for start, ends in first.items():
+        frontier = list(ends)
+        for following in rest:
+            frontier = [end for position in frontier for end in following.get(position, ())]
+            if not frontier:
+                break
+        found.extend((start, end) for end in frontier)
+    return found
+
+
+def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
+    fields, words = set(), []
+    for name, field in paper.fields.items():
+        for terms in clause.alternatives:
+            for start, end in _chains(field, terms):
+                if clause.exact:
+                    folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
+                    if folded != clause.exact:
+                        continue
+                fields.add(name)
+                words.append(field.surface(start, end))
+    matched_categories = [c for c in paper.categories if paper_has(c, clause.categories)]
+    if matched_categories:
+        fields.add("categories")
+        words.extend(matched_categories)
+    return Hit(frozenset(fields), tuple(words)) if fields else None
+
+
+def paper_has(category: str, keys: tuple[str, ...]) -> bool:
+    return any(key in category_keys(category) for key in keys)
+
+
+def _names_agree(wanted: str, given: str) -> bool:
+    # "y" agrees with "yann", "yann" with "yann"; not "yan" with "yann".
+    if len(wanted) == 1 or len(given) == 1:
+        return wanted[0] == given[0]
+    return wanted == given
+
+
+def author_matches(wanted: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    """Surname equal, every other part of `wanted` agreeing with one of `name`'s."""
+    if not name or wanted[-1] != name[-1]:
+        return False
+    return all(any(_names_agree(part, given) for given in name[:-1]) for part in wanted[:-1])
+
+
+def clause_hit(clause: Clause, paper: AnalyzedDocument) -> Hit | None:
+    if isinstance(clause, Phrase):
+        return _phrase_hit(clause, paper)
+    if isinstance(clause, Author):
+        names = [shown for shown, parts in paper.authors if author_matches(clause.names, parts)]
+        return Hit(frozenset({"authors"}), tuple(names)) if names else None
+    if isinstance(clause, Category):
+        found = [c for c in paper.categories if clause.key in category_keys(c)]
+        return Hit(frozenset({"categories"}), tuple(found)) if found else None
+    raise TypeError(f"not a clause: {clause!r}")
+
+
+def reason(query: Query, hits: list[Hit]) -> Reason:
+    """The Reason of an interest from the hits of its required clauses."""
+    fields = frozenset().union(*(hit.fields for hit in hits))
+    seen: dict[str, str] = {}
+    for hit in hits:
+        for word in hit.words:
+            seen.setdefault(word.casefold(), word)
+    ordered = tuple(name for name in FIELD_ORDER if name in fields)
+    return Reason(query.text, tuple(seen.values()), ordered)
+
+
+def interest_reason(query: Query, paper: AnalyzedDocument) -> Reason | None:
+    """Why `paper` matches `query`, or None: every required clause, no excluded one."""
+    hits = []
+    for clause in query.required:
+        hit = clause_hit(clause, paper)
+        if hit is None:
+            return None
+        hits.append(hit)
+    if any(clause_hit(clause, paper) for clause in query.excluded):
+        return None
+    return reason(query, hits)
+
+
+def is_prominent(found: Reason) -> bool:
+    return not PROMINENT.isdisjoint(found.fields)

@@ -1,0 +1,254 @@
+"""The interest language: parsing a line into clauses, and compiling them to terms.
+
+    diffusion models                 the words in order, any inflection, hyphen or not
+    LLM / large language models      acronyms and long forms are one concept
+    "in-context learning"            that phrase as written: no inflection, no synonyms
+    graph neural networks -molecules the first, unless the paper also matches the second
+    author:"Yann LeCun"              an author (initials match: "Y. LeCun")
+    cat:cs.LG / cat:hep              an arXiv category, or every category of an archive
+    transformers AND protein folding both
+
+Words next to each other form one phrase; a quoted phrase, a field or an
+exclusion ends it. A mistake raises InterestSyntaxError whose message says
+what is wrong and at which character.
+"""
+
+import re
+from dataclasses import dataclass
+from itertools import product
+
+from digest.matching.analysis import fold, glued, tokenize
+from digest.matching.concepts import Concepts
+
+MAX_INTEREST_LENGTH = 200
+MAX_ALTERNATIVES = 16
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z\-]+)?$", re.IGNORECASE)
+_FIELD = re.compile(r"^([A-Za-z]+):")
+_FIELDS = ("author", "cat")
+
+
+class InterestSyntaxError(ValueError):
+    """An interest that cannot be used; the message says what is wrong and where."""
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words to find in the title or abstract, compiled to term sequences.
+
+    `alternatives`: each a sequence of terms found in a row (any one will do);
+    `categories`: category keys that also satisfy it ("quantum physics" -> quant-ph);
+    `exact`: words as written, checked on the folded words (a quoted phrase).
+    """
+
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+    categories: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Author:
+    text: str
+    names: tuple[str, ...]  # folded name parts, surname last
+
+
+@dataclass(frozen=True)
+class Category:
+    text: str
+    key: str  # "cs.lg", or an archive: "cs", "hep", "astro-ph"
+
+
+Clause = Phrase | Author | Category
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    required: tuple[Clause, ...]
+    excluded: tuple[Clause, ...]
+
+
+@dataclass
+class _Item:
+    kind: str  # "word", "quoted", "field", "and"
+    text: str
+    position: int  # 1-based character, for messages
+    negated: bool = False
+    field: str = ""
+
+
+def _error(text: str, position: int, message: str) -> InterestSyntaxError:
+    return InterestSyntaxError(f"{message} (at character {position} of “{text}”)")
+
+
+def _scan(text: str) -> list[_Item]:
+    """Split an interest into words, quoted phrases, fields and AND."""
+    items: list[_Item] = []
+    i = 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        start, negated = i, False
+        if text[i] == "-":
+            negated = True
+            i += 1
+            if i >= len(text) or text[i].isspace():
+                raise _error(text, start + 1, "A minus must be followed by what to exclude")
+        field_match = _FIELD.match(text, i)
+        field_name = ""
+        if field_match and i + len(field_match.group(0)) < len(text):
+            field_name = field_match.group(1).lower()
+            if field_name not in _FIELDS:
+                raise _error(
+                    text,
+                    i + 1,
+                    f'Unknown field “{field_match.group(0)}”: use author:"Name" or cat:cs.LG',
+                )
+            i += len(field_match.group(0))
+        if i < len(text) and text[i] == '"':
+            closing = text.find('"', i + 1)
+            if closing == -1:
+                raise _error(text, i + 1, "This quote is never closed")
+            value = text[i + 1 : closing].strip()
+            if not value:
+                raise _error(text, i + 1, "Empty quotes: put the exact phrase between them")
+            i = closing + 1
+            kind = "field" if field_name else "quoted"
+        else:
+            end = i
+            while end < len(text) and not text[end].isspace() and text[end] != '"':
+                end += 1
+            value, i = text[start if not (negated or field_name) else i : end], end
+            if field_name and not value:
+                raise _error(text, start + 1, f"{field_name}: needs a value")
+            kind = "field" if field_name else "word"
+            if kind == "word" and not negated and value in ("AND", "OR"):
+                kind = value.lower()
+        items.append(_Item(kind, value, start + 1, negated, field_name))
+    return items
+
+
+def _category(text: str, item: _Item) -> Category:
+    if not _CATEGORY.match(item.text):
+        raise _error(
+            text, item.position, f"“{item.text}” is not an arXiv category: write e.g. cat:cs.LG"
+        )
+    return Category(f"cat:{item.text}", item.text.lower())
+
+
+def _author(text: str, item: _Item) -> Author:
+    names = tuple(token.folded for token in tokenize(item.text))
+    if not names:
+        raise _error(text, item.position, "author: needs a name")
+    return Author(f'author:"{item.text}"', names)
+
+
+def _substitutions(stems: tuple[str, ...], concepts: Concepts) -> list[tuple[str, ...]]:
+    """`stems` and its variants with thesaurus phrases swapped for their synonyms."""
+    options: list[list[tuple[str, ...]]] = []
+    i = 0
+    while i < len(stems):
+        for size in range(len(stems) - i, 0, -1):
+            group = concepts.synonyms.get(stems[i : i + size])
+            if group:
+                options.append(list(group))
+                i += size
+                break
+        else:
+            options.append([(stems[i],)])
+            i += 1
+    variants = []
+    for combination in product(*options):
+        variants.append(tuple(term for part in combination for term in part))
+        if len(variants) >= MAX_ALTERNATIVES:
+            break
+    return variants
+
+
+def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
+    """Compile words to find (`exact`: as written, no inflection or synonyms)."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise InterestSyntaxError(f"“{text}” has no letters or digits to look for")
+    stems = tuple(token.stem for token in tokens)
+    if exact:
+        return Phrase(f'"{text}"', (stems,), exact=tuple(token.folded for token in tokens))
+    canonical = concepts.canonical(stems)
+    alternatives = _substitutions(canonical, concepts)
+    if 2 <= len(tokens) <= 4:
+        alternatives.append((glued(token.folded for token in tokens),))
+    return Phrase(
+        text,
+        tuple(dict.fromkeys(alternatives)),
+        categories=concepts.categories.get(canonical, ()),
+    )
+
+
+def _clause(text: str, item: _Item, words: list[_Item], concepts: Concepts) -> Clause:
+    if item.kind == "field":
+        return _author(text, item) if item.field == "author" else _category(text, item)
+    if item.kind == "quoted":
+        return phrase(item.text, concepts, exact=True)
+    return phrase(" ".join(word.text for word in words), concepts)
+
+
+def parse(text: str, concepts: Concepts) -> Query:
+    """The query of one interest line; InterestSyntaxError says what is wrong."""
+    tidy = " ".join(text.split())
+    if not tidy:
+        raise InterestSyntaxError("An interest cannot be empty")
+    if len(tidy) > MAX_INTEREST_LENGTH:
+        raise InterestSyntaxError(
+            f"An interest can be at most {MAX_INTEREST_LENGTH} characters "
+            f"(this one has {len(tidy)})"
+        )
+    items = _scan(tidy)
+    required: list[Clause] = []
+    excluded: list[Clause] = []
+    words: list[_Item] = []
+    expecting_operand = True  # at the start, and right after AND
+
+    def flush() -> None:
+        if words:
+            required.append(_clause(tidy, words[0], words, concepts))
+            words.clear()
+
+    for item in items:
+        if item.kind == "or":
+            raise _error(
+                tidy, item.position, "OR is not supported: put each alternative on its own line"
+            )
+        if item.kind == "and":
+            if expecting_operand:
+                raise _error(tidy, item.position, "AND needs something to look for on both sides")
+            flush()
+            expecting_operand = True
+            continue
+        if item.negated:
+            flush()
+            if item.kind == "word":
+                excluded.append(phrase(item.text, concepts))
+            else:
+                excluded.append(_clause(tidy, item, [item], concepts))
+            continue
+        expecting_operand = False
+        if item.kind == "word":
+            words.append(item)
+            continue
+        flush()
+        required.append(_clause(tidy, item, [item], concepts))
+    if expecting_operand and items and items[-1].kind == "and":
+        raise _error(tidy, items[-1].position, "AND needs something to look for on both sides")
+    flush()
+    if not required:
+        raise InterestSyntaxError(
+            f"“{tidy}” only excludes: say what to look for too, "
+            "e.g. “graph neural networks -molecules”"
+        )
+    return Query(tidy, tuple(required), tuple(excluded))
+
+
+def normalize_name(name: str) -> tuple[str, ...]:
+    """Folded name parts of an author, surname last: "Yann LeCun" -> ("yann", "lecun")."""
+    return tuple(fold(part) for part in re.findall(r"[^\W_]+", name))
