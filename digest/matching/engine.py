@@ -44,6 +44,9 @@ from digest.matching.query import (
 
 K = TypeVar("K", bound=Hashable)
 
+# Results of several interests kept for reuse, at most this many (about 200 bytes each).
+_SHARED_RESULTS = 500_000
+
 
 class Result(NamedTuple):
     document_id: str
@@ -56,19 +59,32 @@ class Matches(NamedTuple):
     total: int  # how many papers matched in all
 
 
-def queries(interests: Iterable[str], concepts: Concepts) -> list[Query]:
+def _parse_or_none(text: str, concepts: Concepts) -> Query | None:
+    try:
+        return parse(text, concepts)
+    except InterestSyntaxError:
+        return None
+
+
+def queries(
+    interests: Iterable[str], concepts: Concepts, parsed: dict[str, Query | None] | None = None
+) -> list[Query]:
     """The distinct usable queries of a subscriber's interests, in their order.
 
     An interest that no longer parses (saved before a rule changed) is skipped,
-    not fatal: forms and the admin refuse new ones with the reason.
+    not fatal: forms and the admin refuse new ones with the reason. `parsed`
+    caches the parse of each text across subscribers.
     """
     found: dict[str, Query] = {}
     for text in interests:
-        try:
-            query = parse(text, concepts)
-        except InterestSyntaxError:
-            continue
-        found.setdefault(query.text, query)
+        if parsed is None:
+            query = _parse_or_none(text, concepts)
+        elif text in parsed:
+            query = parsed[text]
+        else:
+            query = parsed[text] = _parse_or_none(text, concepts)
+        if query is not None:
+            found.setdefault(query.text, query)
     return list(found.values())
 
 
@@ -126,12 +142,35 @@ def _bits(mask: int) -> Iterator[int]:
 class _Interest:
     """One distinct interest evaluated over the index: which papers, where, how heavy."""
 
-    __slots__ = ("hits", "mask", "prominent", "query", "reasons", "weight")
+    __slots__ = (
+        "alone",
+        "hits",
+        "ids",
+        "mask",
+        "prominent",
+        "query",
+        "reasons",
+        "scores",
+        "weight",
+    )
 
-    def __init__(self, query: Query, mask: int, prominent: int, hits: list[dict], papers: int):
-        self.query, self.mask, self.prominent, self.hits = query, mask, prominent, hits
-        self.weight = _weight(mask.bit_count(), papers)
+    def __init__(
+        self, query: Query, mask: int, prominent: int, hits: list[dict], ids: list[str]
+    ) -> None:
+        self.query, self.mask, self.prominent, self.hits, self.ids = (
+            query,
+            mask,
+            prominent,
+            hits,
+            ids,
+        )
+        self.weight = _weight(mask.bit_count(), len(ids))
+        # paper -> this interest's score there; a dict, as most papers are not in it
+        self.scores = {p: self.weight * (1 + (prominent >> p & 1)) for p in _bits(mask)}
         self.reasons: dict[int, Reason] = {}
+        # paper -> the Result of a paper that matched this interest alone, shared by
+        # every subscriber it is the only match of: most results are such.
+        self.alone: dict[int, Result] = {}
 
     def reason(self, paper: int) -> Reason:
         found = self.reasons.get(paper)
@@ -139,8 +178,12 @@ class _Interest:
             found = self.reasons[paper] = reason(self.query, [hits[paper] for hits in self.hits])
         return found
 
-    def score(self, paper: int) -> int:
-        return self.weight * (2 if self.prominent >> paper & 1 else 1)
+    def result_alone(self, paper: int) -> Result:
+        found = self.alone.get(paper)
+        if found is None:
+            score = self.scores[paper] / 1000
+            found = self.alone[paper] = Result(self.ids[paper], score, (self.reason(paper),))
+        return found
 
 
 class PaperIndex:
@@ -151,6 +194,7 @@ class PaperIndex:
         # Bit i is the i-th paper in tie-break order: most upvoted first, then by id.
         ordered = sorted(_unique(documents), key=lambda d: (-d.upvotes, d.id))
         self.papers = [AnalyzedDocument(d, self.concepts) for d in ordered]
+        self.ids = [paper.document.id for paper in self.papers]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
         self.categories: dict[str, int] = {}
@@ -165,6 +209,9 @@ class PaperIndex:
                 self.categories[key] = self.categories.get(key, 0) | bit
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         self._interests: dict[str, _Interest] = {}
+        self._parsed: dict[str, Query | None] = {}
+        # (paper, matched interests) -> Result: subscribers who share interests share results.
+        self._shared: dict[tuple[int, ...], Result] = {}
 
     def _candidates(self, clause: Clause) -> int:
         if isinstance(clause, Author):
@@ -208,31 +255,25 @@ class PaperIndex:
             for i in _bits(mask):
                 if any(not PROMINENT.isdisjoint(hits[i].fields) for _, hits in required):
                     prominent |= 1 << i
-            found = _Interest(
-                query, mask, prominent, [hits for _, hits in required], len(self.papers)
-            )
+            found = _Interest(query, mask, prominent, [hits for _, hits in required], self.ids)
             self._interests[query.text] = found
         return found
 
     def match(self, interests: Sequence[str], limit: int | None = None) -> Matches:
         """What `match_papers(interests, papers, limit=limit)` gives, and the total."""
-        chosen = [self._interest(q) for q in queries(interests, self.concepts)]
+        chosen = [self._interest(q) for q in queries(interests, self.concepts, self._parsed)]
         chosen = [interest for interest in chosen if interest.mask]
         union = 0
         for interest in chosen:
             union |= interest.mask
         if not union:
             return Matches([], 0)
-        picked: list[tuple[int, int]] = []  # (paper, score)
         wanted = union.bit_count() if limit is None else min(limit, union.bit_count())
+        results: list[Result] = []
         for bucket, count in self._buckets(chosen, union):
-            picked.extend(self._order(bucket, count, chosen))
-            if len(picked) >= wanted:
+            results.extend(self._order(bucket, count, chosen, wanted - len(results)))
+            if len(results) >= wanted:
                 break
-        results = []
-        for paper, score in picked[:wanted]:
-            reasons = tuple(i.reason(paper) for i in chosen if i.mask >> paper & 1)
-            results.append(Result(self.papers[paper].document.id, score / 1000, reasons))
         return Matches(results, union.bit_count())
 
     @staticmethod
@@ -260,26 +301,56 @@ class PaperIndex:
                 if bucket:
                     yield bucket, count
 
-    @staticmethod
-    def _order(bucket: int, count: int, chosen: list[_Interest]) -> list[tuple[int, int]]:
-        """The papers of one bucket with their scores, best first."""
+    def _order(self, bucket: int, count: int, chosen: list[_Interest], need: int) -> list[Result]:
+        """The best `need` papers of one bucket, best first."""
         if count == 1:
             # Each paper matched exactly one interest, with the same prominence as the
             # others in its bucket: its score is that interest's, so interests go
             # heaviest first, and papers within one in bit (tie-break) order.
-            by_score: dict[int, int] = {}
+            groups: dict[int, list[tuple[_Interest, int]]] = {}
             for interest in chosen:
                 part = bucket & interest.mask
                 if part:
-                    score = interest.score((part & -part).bit_length() - 1)
-                    by_score[score] = by_score.get(score, 0) | part
-            return [(p, s) for s in sorted(by_score, reverse=True) for p in _bits(by_score[s])]
-        scored = [
-            (paper, sum(i.score(paper) for i in chosen if i.mask >> paper & 1))
-            for paper in _bits(bucket)
-        ]
-        scored.sort(key=lambda pair: (-pair[1], pair[0]))
-        return scored
+                    score = interest.scores[(part & -part).bit_length() - 1]
+                    groups.setdefault(score, []).append((interest, part))
+            best: list[Result] = []
+            for score in sorted(groups, reverse=True):
+                members = groups[score]
+                mask = 0
+                for _, part in members:
+                    mask |= part
+                while mask:  # lowest bit first: the tie-break order
+                    low = mask & -mask
+                    mask ^= low
+                    paper = low.bit_length() - 1
+                    if len(members) == 1:
+                        owner = members[0][0]
+                    else:
+                        owner = next(i for i, part in members if part & low)
+                    best.append(owner.result_alone(paper))
+                    if len(best) == need:
+                        return best
+            return best
+        tables = [interest.scores for interest in chosen]
+        scored = []
+        while bucket:
+            low = bucket & -bucket
+            bucket ^= low
+            paper = low.bit_length() - 1
+            scored.append((-sum([table[paper] for table in tables if paper in table]), paper))
+        scored.sort()
+        results = []
+        for negated, paper in scored[:need]:
+            matched = tuple([i for i in chosen if paper in i.scores])
+            key = (paper, *map(id, matched))
+            result = self._shared.get(key)
+            if result is None:
+                reasons = tuple([i.reason(paper) for i in matched])
+                result = Result(self.ids[paper], -negated / 1000, reasons)
+                if len(self._shared) < _SHARED_RESULTS:
+                    self._shared[key] = result
+            results.append(result)
+        return results
 
 
 def match_many(
