@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digest.matching import Document, PaperIndex, match_papers  # noqa: E402
+from digest.matching import Document, PaperIndex, match_papers
 
 TOPICS = {
     "diffusion models": ["denoising", "score matching", "image generation", "sampling steps"],
@@ -89,9 +89,7 @@ def make_paper(rng: random.Random, number: int) -> Document:
         "lower memory, and we release code and models."
     )
     rng.shuffle(sentences)
-    authors = tuple(
-        f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}" for _ in range(rng.randint(1, 6))
-    )
+    authors = tuple(f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}" for _ in range(rng.randint(1, 6)))
     return Document(
         id=f"2611.{number:05d}",
         title=title,
@@ -164,7 +162,8 @@ def main() -> None:
         f"plain loop: {loop_per_subscriber:.3f} s per subscriber on a sample of {args.sample}, "
         f"extrapolated to {args.subscribers}: {loop_seconds:,.0f} s"
     )
-    print(f"engine is {loop_seconds / engine_seconds:,.0f} times faster; peak memory {peak_mb:.0f} MB")
+    speedup = loop_seconds / engine_seconds
+    print(f"engine is {speedup:,.0f} times faster; peak memory {peak_mb:.0f} MB")
     print(
         json.dumps(
             {

@@ -13,7 +13,6 @@ interests; the last line is one JSON object.
 """
 
 import argparse
-import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -92,19 +91,15 @@ def engine_match() -> Match:
     """A Match that runs digest.matching.match_papers for one interest over all papers."""
     from digest.matching import Document, match_papers
 
-    # Pass only the fields the engine's Document accepts (older engines lack some).
-    accepted = set(inspect.signature(Document).parameters)
-
-    def document(paper: Mapping) -> "Document":
-        fields = {
-            "id": paper["id"],
-            "title": paper["title"],
-            "abstract": paper.get("abstract", ""),
-            "authors": tuple(paper.get("authors", ())),
-            "categories": tuple(paper.get("categories", ())),
-            "upvotes": paper.get("upvotes", 0),
-        }
-        return Document(**{key: value for key, value in fields.items() if key in accepted})
+    def document(paper: Mapping) -> Document:
+        return Document(
+            id=paper["id"],
+            title=paper["title"],
+            abstract=paper.get("abstract", ""),
+            authors=tuple(paper.get("authors", ())),
+            categories=tuple(paper.get("categories", ())),
+            upvotes=paper.get("upvotes", 0),
+        )
 
     cache: dict[int, list] = {}
 

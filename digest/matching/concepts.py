@@ -29,6 +29,8 @@ class Concepts:
     by_first_stem: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
     # (stems of a phrase) -> every phrase of its thesaurus group (itself included)
     synonyms: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # (stems of a phrase) -> narrower topics it also finds: diffusion model -> (#dit, …)
+    narrower: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # (stems of a category name) -> category codes or archives ("astro-ph")
     categories: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
 
@@ -74,6 +76,9 @@ def build(data: dict) -> Concepts:
         group = tuple(dict.fromkeys(concepts.canonical(stems_of(p)) for p in phrases))
         for member in group:
             concepts.synonyms[member] = group
+    for broad, topics in data.get("narrower", {}).items():
+        narrower = tuple(concepts.canonical(stems_of(topic)) for topic in topics)
+        concepts.narrower[concepts.canonical(stems_of(broad))] = narrower
     for name, codes in data.get("categories", {}).items():
         concepts.categories[concepts.canonical(stems_of(name))] = tuple(c.lower() for c in codes)
     return concepts

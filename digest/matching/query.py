@@ -145,14 +145,17 @@ def _author(text: str, item: _Item) -> Author:
 
 
 def _substitutions(stems: tuple[str, ...], concepts: Concepts) -> list[tuple[str, ...]]:
-    """`stems` and its variants with thesaurus phrases swapped for their synonyms."""
+    """`stems` and its variants with thesaurus phrases swapped for their synonyms
+    and the narrower topics they include."""
     options: list[list[tuple[str, ...]]] = []
     i = 0
     while i < len(stems):
         for size in range(len(stems) - i, 0, -1):
-            group = concepts.synonyms.get(stems[i : i + size])
-            if group:
-                options.append(list(group))
+            span = stems[i : i + size]
+            group = concepts.synonyms.get(span, (span,))
+            narrower = [topic for member in group for topic in concepts.narrower.get(member, ())]
+            if len(group) > 1 or narrower:
+                options.append(list(dict.fromkeys([*group, *narrower])))
                 i += size
                 break
         else:
