@@ -32,6 +32,12 @@ class DigestItem:
     def matched_interests(self) -> list[str]:
         return [reason.interest for reason in self.reasons]
 
+    @property
+    def matched_words(self) -> list[str]:
+        """The words that matched, as the paper writes them, for highlighting."""
+        words = (word for reason in self.reasons for word in reason.matched)
+        return list(dict.fromkeys(words))
+
 
 def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]:
     """The news of a window: papers Paperboy first learned of in (start, end]."""

@@ -9,6 +9,7 @@ sends nothing.
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -51,6 +52,29 @@ def _window_start(subscriber: Subscriber, now: datetime) -> datetime:
         .first()
     )
     return last or now - timedelta(days=settings.DIGEST_FIRST_LOOKBACK_DAYS)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a subscriber would receive if their digest went out now, and why."""
+
+    window_start: datetime
+    window_end: datetime
+    interests: list[str]
+    items: list[compose.DigestItem]
+
+    @property
+    def shown(self) -> list[compose.DigestItem]:
+        return self.items[: settings.DIGEST_MAX_PAPERS]
+
+
+def preview(subscriber: Subscriber, now: datetime | None = None) -> Preview:
+    """The digest `subscriber` would get now; nothing is claimed, sent or recorded."""
+    now = now or timezone.now()
+    start = _window_start(subscriber, now)
+    interests = [interest.text for interest in subscriber.interests.all()]
+    papers = compose.papers_first_seen_between(start, now)
+    return Preview(start, now, interests, compose.select_items(interests, papers))
 
 
 def claim(subscriber_id: int, now: datetime) -> Delivery | None:

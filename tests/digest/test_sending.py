@@ -32,7 +32,8 @@ def test_it_sends_a_due_subscriber_one_digest_with_both_parts_and_headers(
     assert "Hardware and Software Techniques" not in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
-    assert "Performance Anomaly Detection in Athletics" in html
+    # The words that matched are highlighted, as the paper writes them.
+    assert "Performance <mark>Anomaly Detection</mark> in Athletics" in html
     assert "matched: anomaly detection" in html
     assert "https://arxiv.org/abs/2604.21956" in html
 
@@ -264,6 +265,7 @@ def test_markup_left_as_text_in_a_feed_title_reaches_the_email_escaped(make_subs
     html, _ = mail.outbox[0].alternatives[0]
     assert "<z onerror" not in html and "<svg/onload" not in html
     assert (
-        "Attacks on &lt;z onerror=alert(1)&gt; anomaly detection &amp; &lt;svg/onload=x&gt;" in html
+        "Attacks on &lt;z onerror=alert(1)&gt; <mark>anomaly detection</mark> &amp; "
+        "&lt;svg/onload=x&gt;" in html
     )
     assert title in mail.outbox[0].body
