@@ -44,6 +44,7 @@ from digest.matching.query import (
 
 K = TypeVar("K", bound=Hashable)
 
+_UNKNOWN = object()
 # Results of several interests kept for reuse, at most this many (about 200 bytes each).
 _SHARED_RESULTS = 500_000
 
@@ -66,23 +67,15 @@ def _parse_or_none(text: str, concepts: Concepts) -> Query | None:
         return None
 
 
-def queries(
-    interests: Iterable[str], concepts: Concepts, parsed: dict[str, Query | None] | None = None
-) -> list[Query]:
+def queries(interests: Iterable[str], concepts: Concepts) -> list[Query]:
     """The distinct usable queries of a subscriber's interests, in their order.
 
     An interest that no longer parses (saved before a rule changed) is skipped,
-    not fatal: forms and the admin refuse new ones with the reason. `parsed`
-    caches the parse of each text across subscribers.
+    not fatal: forms and the admin refuse new ones with the reason.
     """
     found: dict[str, Query] = {}
     for text in interests:
-        if parsed is None:
-            query = _parse_or_none(text, concepts)
-        elif text in parsed:
-            query = parsed[text]
-        else:
-            query = parsed[text] = _parse_or_none(text, concepts)
+        query = _parse_or_none(text, concepts)
         if query is not None:
             found.setdefault(query.text, query)
     return list(found.values())
@@ -209,7 +202,7 @@ class PaperIndex:
                 self.categories[key] = self.categories.get(key, 0) | bit
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         self._interests: dict[str, _Interest] = {}
-        self._parsed: dict[str, Query | None] = {}
+        self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
         self._shared: dict[tuple[int, ...], Result] = {}
 
@@ -261,8 +254,15 @@ class PaperIndex:
 
     def match(self, interests: Sequence[str], limit: int | None = None) -> Matches:
         """What `match_papers(interests, papers, limit=limit)` gives, and the total."""
-        chosen = [self._interest(q) for q in queries(interests, self.concepts, self._parsed)]
-        chosen = [interest for interest in chosen if interest.mask]
+        chosen: list[_Interest] = []
+        for text in interests:
+            interest = self._by_text.get(text, _UNKNOWN)
+            if interest is _UNKNOWN:
+                query = _parse_or_none(text, self.concepts)
+                interest = self._by_text[text] = query and self._interest(query)
+            # Two spellings of one interest ("a  b", "a b") are one _Interest: counted once.
+            if interest is not None and interest.mask and interest not in chosen:
+                chosen.append(interest)
         union = 0
         for interest in chosen:
             union |= interest.mask
