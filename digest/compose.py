@@ -44,20 +44,36 @@ def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]
     return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end, announced_as_new=True)
 
 
-def select_items(interests: list[str], papers: Iterable[Paper]) -> list[DigestItem]:
-    """The papers that match any interest, best first, each with why."""
-    by_id = {paper.canonical_id: paper for paper in papers}
-    documents = (
-        matching.Document(
-            id=paper.canonical_id,
-            title=paper.title,
-            abstract=paper.abstract,
-            authors=tuple(paper.authors),
-            categories=tuple(paper.categories),
-            upvotes=paper.upvotes or 0,
-        )
-        for paper in by_id.values()
+def document_of(paper: Paper) -> matching.Document:
+    """A paper as the matching engine sees it."""
+    return matching.Document(
+        id=paper.canonical_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=tuple(paper.authors),
+        categories=tuple(paper.categories),
+        upvotes=paper.upvotes or 0,
     )
+
+
+def in_categories(paper: Paper, categories: Iterable[str]) -> bool:
+    """True when `paper` is in one of `categories` (an archive like "astro-ph" counts too)."""
+    wanted = {category.lower() for category in categories}
+    return not wanted or any(
+        not wanted.isdisjoint(matching.category_keys(category)) for category in paper.categories
+    )
+
+
+def select_items(
+    interests: list[str], papers: Iterable[Paper], categories: Iterable[str] = ()
+) -> list[DigestItem]:
+    """The papers that match any interest, best first, each with why.
+
+    `categories`, when given, keeps only papers in those arXiv categories.
+    """
+    categories = list(categories)
+    by_id = {p.canonical_id: p for p in papers if in_categories(p, categories)}
+    documents = map(document_of, by_id.values())
     return [
         DigestItem(by_id[result.document_id], result.score, result.reasons)
         for result in matching.match_papers(interests, documents)
@@ -88,6 +104,7 @@ def build_digest_message(
         "more_count": len(items) - len(shown),
         "period": period,
         "unsubscribe_url": unsubscribe_url,
+        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
     }
     return build_message(
         "emails/digest",

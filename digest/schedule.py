@@ -46,3 +46,13 @@ def next_send_time(after: datetime, frequency: str, tz_name: str, hour: int) -> 
         if candidate > after and period_of(candidate, frequency, tz_name) != current_period:
             return candidate
     raise AssertionError("unreachable: _send_days is endless")
+
+
+def last_moment_before(day: date, tz_name: str) -> datetime:
+    """The instant before local midnight starting `day`, in UTC.
+
+    Scheduling "after" it gives the first send time on `day` itself: what a
+    pause until `day` needs.
+    """
+    midnight = datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
+    return midnight - timedelta(microseconds=1)

@@ -74,7 +74,8 @@ def preview(subscriber: Subscriber, now: datetime | None = None) -> Preview:
     start = _window_start(subscriber, now)
     interests = [interest.text for interest in subscriber.interests.all()]
     papers = compose.papers_first_seen_between(start, now)
-    return Preview(start, now, interests, compose.select_items(interests, papers))
+    items = compose.select_items(interests, papers, subscriber.categories)
+    return Preview(start, now, interests, items)
 
 
 def claim(subscriber_id: int, now: datetime) -> Delivery | None:
@@ -124,14 +125,14 @@ def deliver(delivery: Delivery) -> None:
     subscriber = delivery.subscriber
     # The last check: an address unsubscribed or suppressed since the claim
     # (or since a failed attempt) gets nothing.
-    subscriber.refresh_from_db(fields=["status"])
-    if subscriber.status != Subscriber.Status.ACTIVE:
+    subscriber.refresh_from_db(fields=["status", "paused_until", "categories"])
+    if subscriber.status != Subscriber.Status.ACTIVE or subscriber.is_paused(delivery.window_end):
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SKIPPED)
         delivery.status = Delivery.Status.SKIPPED
         return
     interests = [interest.text for interest in subscriber.interests.all()]
     papers = compose.papers_first_seen_between(delivery.window_start, delivery.window_end)
-    items = compose.select_items(interests, papers)
+    items = compose.select_items(interests, papers, subscriber.categories)
     if not items and not settings.DIGEST_SEND_EMPTY:
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.EMPTY)
         delivery.status = Delivery.Status.EMPTY

@@ -1,4 +1,4 @@
-"""Account email: confirmation and "you already subscribe".
+"""Account email: confirmation, "you already subscribe", and the manage link.
 
 One builder renders the three templates of a message (subject, text, HTML)
 under one prefix; everything a person typed reaches only the body, never a header.
@@ -44,7 +44,19 @@ def send_already_subscribed(subscriber: Subscriber) -> None:
         "subscriber": subscriber,
         "interests": [interest.text for interest in subscriber.interests.all()],
         "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
+        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
     }
     build_message(
         "emails/already_subscribed", context, subscriber.email, settings.DEFAULT_FROM_EMAIL
+    ).send()
+
+
+def send_manage_link(subscriber: Subscriber) -> None:
+    context = {
+        "subscriber": subscriber,
+        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
+        "max_age_days": settings.MANAGE_LINK_MAX_AGE_DAYS,
+    }
+    build_message(
+        "emails/manage_link", context, subscriber.email, settings.DEFAULT_FROM_EMAIL
     ).send()

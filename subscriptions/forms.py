@@ -1,5 +1,8 @@
+from datetime import date, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from digest.matching import InterestSyntaxError, validate_interest
 from subscriptions.models import Subscriber, known_time_zones, validate_time_zone
@@ -34,16 +37,37 @@ def parse_interest_lines(text: str) -> list[str]:
     return interests
 
 
-class SignupForm(forms.Form):
-    email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+# Offered on the forms; any category can still be followed with a cat: interest.
+CATEGORY_CHOICES = [
+    ("cs.LG", "Machine learning (cs.LG)"),
+    ("cs.CL", "Computation and language (cs.CL)"),
+    ("cs.CV", "Computer vision (cs.CV)"),
+    ("cs.AI", "Artificial intelligence (cs.AI)"),
+    ("cs.RO", "Robotics (cs.RO)"),
+    ("cs.CR", "Cryptography and security (cs.CR)"),
+    ("stat.ML", "Statistics, machine learning (stat.ML)"),
+    ("quant-ph", "Quantum physics (quant-ph)"),
+    ("astro-ph", "Astrophysics (astro-ph)"),
+    ("cond-mat", "Condensed matter (cond-mat)"),
+    ("hep", "High energy physics (hep)"),
+    ("q-bio", "Quantitative biology (q-bio)"),
+    ("math", "Mathematics (math)"),
+    ("econ", "Economics (econ)"),
+]
+
+
+class PreferencesForm(forms.Form):
+    """What a subscriber chooses, on the signup form and on the manage page."""
+
     interests = forms.CharField(
         max_length=4000,
         widget=forms.Textarea(
-            attrs={"rows": 5, "placeholder": "diffusion models\nLLM\ngraph neural networks"}
+            attrs={
+                "rows": 5,
+                "placeholder": "diffusion models\nLLM\ngraph neural networks -molecules",
+                "aria-describedby": "interests-hint",
+            }
         ),
-        help_text="One topic per line. Words match in any case, whole words only.",
     )
     frequency = forms.ChoiceField(
         choices=Subscriber.Frequency.choices,
@@ -56,15 +80,53 @@ class SignupForm(forms.Form):
     time_zone = forms.CharField(
         max_length=64, initial="UTC", validators=[validate_time_zone], label="Time zone"
     )
-    # Bots fill every field; people never see this one.
-    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+    categories = forms.MultipleChoiceField(
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only these arXiv categories (optional)",
+    )
 
     def clean_interests(self) -> list[str]:
         return parse_interest_lines(self.cleaned_data["interests"])
 
-    def is_bot(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
-
     @staticmethod
     def time_zone_names() -> list[str]:
         return sorted(known_time_zones())
+
+
+class SignupForm(PreferencesForm):
+    field_order = ["email", "interests"]
+
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    # Bots fill every field; people never see this one.
+    website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class ManageForm(PreferencesForm):
+    paused_until = forms.DateField(
+        required=False,
+        label="Pause until (optional)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="No digest before this day; the first one after it brings the best you missed.",
+    )
+
+    def clean_paused_until(self) -> date | None:
+        day = self.cleaned_data["paused_until"]
+        if day is not None and day <= timezone.localdate():
+            return None  # a day already here: no pause
+        if day is not None and day > timezone.localdate() + timedelta(days=366):
+            raise ValidationError("A pause can last at most a year.")
+        return day
+
+
+class LinkRequestForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    website = forms.CharField(required=False, max_length=200, label="Leave this empty")

@@ -41,6 +41,12 @@ class Subscriber(models.Model):
         default=8, validators=[MaxValueValidator(23)], help_text="Local hour, 0-23."
     )
     next_digest_at = models.DateTimeField(null=True, blank=True, help_text="In UTC.")
+    paused_until = models.DateField(
+        null=True, blank=True, help_text="No digest before this day (the subscriber's own date)."
+    )
+    categories = models.JSONField(
+        default=list, blank=True, help_text="Only papers in these arXiv categories; empty: all."
+    )
 
     # The consent record: when and from where the subscription was made and ended.
     signed_up_at = models.DateTimeField(default=timezone.now)
@@ -65,8 +71,16 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return self.email
 
+    def is_paused(self, moment: timezone.datetime) -> bool:
+        """True while `moment` falls before the end of the pause, in the subscriber's zone."""
+        if self.paused_until is None:
+            return False
+        return moment <= schedule.last_moment_before(self.paused_until, self.time_zone)
+
     def schedule_after(self, moment: timezone.datetime) -> None:
-        """Set next_digest_at to the first send time after `moment`."""
+        """Set next_digest_at to the first send time after `moment`, and after any pause."""
+        if self.paused_until is not None:
+            moment = max(moment, schedule.last_moment_before(self.paused_until, self.time_zone))
         self.next_digest_at = schedule.next_send_time(
             moment, self.frequency, self.time_zone, self.send_hour
         )
@@ -89,3 +103,25 @@ class Interest(models.Model):
             self.text = validate_interest(self.text)
         except InterestSyntaxError as error:
             raise ValidationError({"text": str(error)}) from None
+
+
+class ConsentRecord(models.Model):
+    """What stays when a subscriber's data is deleted: proof of consent and its end.
+
+    The address itself is gone; its SHA-256 lets staff answer "did this address
+    ever subscribe, and when?" for an address someone gives them.
+    """
+
+    email_sha256 = models.CharField(max_length=64, db_index=True)
+    signed_up_at = models.DateTimeField()
+    signup_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+    deleted_by = models.CharField(max_length=16, help_text='"subscriber" or "staff".')
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email_sha256[:12]}… deleted {self.deleted_at:%Y-%m-%d} by {self.deleted_by}"

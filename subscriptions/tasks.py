@@ -28,3 +28,10 @@ def send_already_subscribed_email(subscriber_id: int) -> None:
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is not None and subscriber.status == Subscriber.Status.ACTIVE:
         emails.send_already_subscribed(subscriber)
+
+
+@shared_task(**_RETRY)
+def send_manage_link_email(subscriber_id: int) -> None:
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is not None and subscriber.status != Subscriber.Status.SUPPRESSED:
+        emails.send_manage_link(subscriber)

@@ -13,10 +13,12 @@ from django.urls import reverse
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
+MANAGE = "manage"
 
 _MAX_AGE_DAYS = {
     CONFIRM: lambda: settings.CONFIRM_LINK_MAX_AGE_DAYS,
     UNSUBSCRIBE: lambda: settings.UNSUBSCRIBE_LINK_MAX_AGE_DAYS,
+    MANAGE: lambda: settings.MANAGE_LINK_MAX_AGE_DAYS,
 }
 
 

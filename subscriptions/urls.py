@@ -9,4 +9,7 @@ urlpatterns = [
     path("check-your-inbox/", views.check_inbox, name="check_inbox"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("my-link/", views.request_link, name="request_link"),
+    path("preview.json", views.preview_matches, name="preview_matches"),
 ]

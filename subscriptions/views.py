@@ -1,13 +1,22 @@
-"""Signup, confirmation and unsubscribe pages. Thin: the rules are in services."""
+"""Signup, confirmation, manage and unsubscribe pages. Thin: the rules are in services."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from digest import recent
 from subscriptions import ratelimit, services, tokens
-from subscriptions.forms import SignupForm
+from subscriptions.forms import (
+    LinkRequestForm,
+    ManageForm,
+    PreferencesForm,
+    SignupForm,
+    parse_interest_lines,
+)
+from subscriptions.models import Subscriber
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -24,30 +33,75 @@ def _bad_link(request: HttpRequest, error: tokens.BadToken) -> HttpResponse:
     return render(request, "subscriptions/bad_link.html", {"message": str(error)}, status=400)
 
 
+def _preferences(form: PreferencesForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "interests": data["interests"],
+        "frequency": data["frequency"],
+        "time_zone": data["time_zone"],
+        "send_hour": data["send_hour"],
+        "categories": data["categories"],
+    }
+
+
+def _too_many(request: HttpRequest, action: str, per_hour: int) -> bool:
+    return not ratelimit.allow(f"{action}-ip:{_client_ip(request)}", per_hour, 3600)
+
+
+def _preview_of(form: PreferencesForm) -> recent.RecentMatches | None:
+    """Matches of the interests typed so far, for the no-JavaScript preview button."""
+    if "interests" in form.errors or not form.data.get("interests", "").strip():
+        return None
+    interests = parse_interest_lines(form.data["interests"])
+    return recent.recent_matches(interests, form.data.getlist("categories"))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
+    preview = None
     if request.method == "POST":
-        ip = _client_ip(request)
-        if not ratelimit.allow(f"signup-ip:{ip}", settings.SIGNUP_RATE_LIMIT_PER_HOUR, 3600):
+        if _too_many(request, "signup", settings.SIGNUP_RATE_LIMIT_PER_HOUR):
             return render(request, "subscriptions/rate_limited.html", status=429)
-        if form.is_valid():
+        valid = form.is_valid()
+        if "preview" in request.POST:
+            preview = _preview_of(form)
+        elif valid:
             if not form.is_bot():
                 services.sign_up(
                     services.SignupRequest(
                         email=form.cleaned_data["email"],
-                        interests=form.cleaned_data["interests"],
-                        frequency=form.cleaned_data["frequency"],
-                        time_zone=form.cleaned_data["time_zone"],
-                        send_hour=form.cleaned_data["send_hour"],
-                        ip=ip,
+                        **_preferences(form),
+                        ip=_client_ip(request),
                         user_agent=request.headers.get("User-Agent", ""),
                     )
                 )
             # The same answer for every address, known or not.
             return redirect("subscriptions:check_inbox")
-    context = {"form": form, "time_zones": SignupForm.time_zone_names()}
+    context = {"form": form, "time_zones": SignupForm.time_zone_names(), "preview": preview}
     return render(request, "subscriptions/signup.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def preview_matches(request: HttpRequest) -> JsonResponse:
+    """The live preview: how many recent papers these interests match, and the first few."""
+    if _too_many(request, "preview", settings.PREVIEW_RATE_LIMIT_PER_HOUR):
+        return JsonResponse({"error": "Too many previews; try again later."}, status=429)
+    text = request.GET.get("interests", "")[:4000]
+    try:
+        interests = parse_interest_lines(text)
+    except ValidationError as error:
+        return JsonResponse({"errors": error.messages}, status=400)
+    found = recent.recent_matches(interests, request.GET.getlist("categories")[:20])
+    return JsonResponse(
+        {
+            "days": found.days,
+            "total": found.total,
+            "papers": [
+                {"title": p.title, "url": p.url, "matched": list(p.matched)} for p in found.papers
+            ],
+        }
+    )
 
 
 def check_inbox(request: HttpRequest) -> HttpResponse:
@@ -79,3 +133,82 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "subscriptions/unsubscribe.html")
     services.unsubscribe(subscriber_id)
     return render(request, "subscriptions/unsubscribed.html")
+
+
+def _manage_context(subscriber, form, **extra) -> dict:
+    return {
+        "subscriber": subscriber,
+        "form": form,
+        "time_zones": ManageForm.time_zone_names(),
+        "next_digest": subscriber.next_digest_at,
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """Change interests and schedule, pause, unsubscribe, or delete everything."""
+    try:
+        subscriber_id = tokens.read_token(tokens.MANAGE, token)
+    except tokens.BadToken as error:
+        return _bad_link(request, error)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.status == Subscriber.Status.SUPPRESSED:
+        return _bad_link(request, tokens.BadToken("This link is not valid."))
+    action = request.POST.get("action", "save")
+    if request.method == "POST" and action == "unsubscribe":
+        services.unsubscribe(subscriber.pk)
+        return render(request, "subscriptions/unsubscribed.html")
+    if request.method == "POST" and action == "delete":
+        if request.POST.get("confirm_delete") != "yes":
+            form = ManageForm(initial=_initial(subscriber))
+            context = _manage_context(subscriber, form, delete_error=True)
+            return render(request, "subscriptions/manage.html", context, status=400)
+        services.delete_everything(subscriber, by="subscriber")
+        return render(request, "subscriptions/deleted.html")
+    if request.method == "POST":
+        form = ManageForm(request.POST)
+        if "preview" not in request.POST and form.is_valid():
+            services.update_preferences(
+                subscriber,
+                services.Preferences(
+                    **_preferences(form), paused_until=form.cleaned_data["paused_until"]
+                ),
+            )
+            subscriber.refresh_from_db()
+            context = _manage_context(subscriber, ManageForm(initial=_initial(subscriber)))
+            return render(request, "subscriptions/manage.html", {**context, "saved": True})
+        preview = _preview_of(form) if "preview" in request.POST else None
+        context = _manage_context(subscriber, form, preview=preview)
+        return render(request, "subscriptions/manage.html", context)
+    return render(
+        request,
+        "subscriptions/manage.html",
+        _manage_context(subscriber, ManageForm(initial=_initial(subscriber))),
+    )
+
+
+def _initial(subscriber: Subscriber) -> dict:
+    preferences = services.preferences_of(subscriber)
+    return {
+        "interests": "\n".join(preferences.interests),
+        "frequency": preferences.frequency,
+        "send_hour": preferences.send_hour,
+        "time_zone": preferences.time_zone,
+        "categories": list(preferences.categories),
+        "paused_until": preferences.paused_until,
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def request_link(request: HttpRequest) -> HttpResponse:
+    """ "Send me my link": the same answer whether the address is known or not."""
+    form = LinkRequestForm(request.POST or None)
+    if request.method == "POST":
+        if _too_many(request, "link", settings.LINK_REQUEST_RATE_LIMIT_PER_HOUR):
+            return render(request, "subscriptions/rate_limited.html", status=429)
+        if form.is_valid():
+            if not form.cleaned_data.get("website"):
+                services.request_manage_link(form.cleaned_data["email"])
+            return redirect("subscriptions:check_inbox")
+    return render(request, "subscriptions/request_link.html", {"form": form})

@@ -13,7 +13,7 @@ Pure Python, no Django: the engine can be tested and benchmarked alone.
 
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.engine import Matches, PaperIndex, Result, match_many, match_papers
-from digest.matching.evaluate import Document, Reason
+from digest.matching.evaluate import Document, Reason, category_keys
 from digest.matching.query import MAX_INTEREST_LENGTH, InterestSyntaxError, parse
 
 
@@ -31,6 +31,7 @@ __all__ = [
     "PaperIndex",
     "Reason",
     "Result",
+    "category_keys",
     "match_many",
     "match_papers",
     "validate_interest",
