@@ -1,8 +1,11 @@
 """A person's way through the site, in a real browser (Debian's Chromium via Playwright):
-sign up, read the confirmation in the outbox, confirm, read the first digest,
-unsubscribe from the link in it."""
+sign up (with the live preview), read the confirmation in the outbox, confirm, read
+the first digest, change interests on the manage page, unsubscribe there and by
+the one-click POST a mail provider sends. Saves screenshots of the signup and
+manage pages under docs/screenshots/."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -11,6 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from subscriptions.models import Subscriber
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The flags that keep Chromium off the network and quiet in a sandbox-less CI.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,8 +40,9 @@ def page(live_server, settings, tmp_path, monkeypatch):
     settings.OUTBOX_DIR = tmp_path / "outbox"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 900, "height": 1000})
         page.set_default_timeout(10_000)
+        page.playwright = playwright  # for a cookie-less request context
         yield page
         browser.close()
         # Inside Playwright's greenlet the ORM opened a connection of its own:
@@ -51,13 +56,25 @@ def _open_newest_email(page: Page, base: str, subject_part: str) -> None:
     page.get_by_text("Plain-text part").click()
 
 
-def test_sign_up_confirm_read_the_digest_and_unsubscribe(page: Page, live_server, ingested_papers):
+def test_sign_up_confirm_read_the_digest_manage_and_unsubscribe(
+    page: Page, live_server, ingested_papers
+):
     base = live_server.url
     page.goto(f"{base}/")
     page.get_by_label("Email address").fill("reader@example.com")
     page.get_by_label("Your interests").fill("anomaly detection\n?!?")
+    # The live preview answers while the interests are typed; bad lines say why.
+    expect(page.locator("[data-live-preview]")).to_contain_text("has no letters or digits")
+    page.get_by_label("Your interests").fill("anomaly detection\nlanguage models")
+    expect(page.locator("[data-live-preview]")).to_contain_text(
+        "3 papers of the last 7 days would have matched"
+    )
+    expect(page.locator("[data-live-preview]")).to_contain_text("Performance Anomaly Detection")
     page.get_by_label("Weekly (Mondays)").check()
     page.get_by_label("Time zone").fill("Europe/Paris")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "signup.png", full_page=True)
+    page.get_by_label("Your interests").fill("anomaly detection\n?!?")
     page.get_by_role("button", name="Subscribe").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Line 2:")
@@ -77,10 +94,39 @@ def test_sign_up_confirm_read_the_digest_and_unsubscribe(page: Page, live_server
     digest = page.frame_locator("iframe.email-frame")
     expect(digest.get_by_role("link", name="Performance Anomaly Detection")).to_be_visible()
     expect(digest.get_by_text("matched: anomaly detection").first).to_be_visible()
-    page.get_by_role("link", name="/unsubscribe/").click()
+    unsubscribe_url = page.get_by_role("link", name="/unsubscribe/").get_attribute("href")
+
+    # The manage link in the digest: change interests; an invalid one shows its error.
+    page.get_by_role("link", name="/manage/").click()
+    expect(page.get_by_role("heading", name="Your digests")).to_be_visible()
+    page.get_by_label("Your interests").fill('anomaly detection\n"graph neural')
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Line 2: This quote is never closed")
+    page.get_by_label("Your interests").fill("anomaly detection\ngraph neural networks -molecules")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    page.screenshot(path=SCREENSHOTS / "manage.png", full_page=True)
+    subscriber = Subscriber.objects.get(email="reader@example.com")
+    assert [i.text for i in subscriber.interests.all()] == [
+        "anomaly detection",
+        "graph neural networks -molecules",
+    ]
+
+    # Unsubscribe through the page...
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
-
-    subscriber = Subscriber.objects.get(email="reader@example.com")
+    subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert subscriber.frequency == Subscriber.Frequency.WEEKLY
+
+    # ...and as a mail provider does (RFC 8058): a POST with no cookie and no CSRF
+    # token, answered 200 without a redirect, as often as it comes.
+    provider = page.playwright.request.new_context()
+    for _ in range(2):
+        response = provider.post(
+            unsubscribe_url, form={"List-Unsubscribe": "One-Click"}, max_redirects=0
+        )
+        assert response.status == 200
+    provider.dispose()
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
