@@ -79,7 +79,10 @@ class Delivery(models.Model):
 
     class Status(models.TextChoices):
         CLAIMED = "claimed"
-        SENT = "sent"
+        SENT = "sent", "sent (handed to the provider)"
+        DELIVERED = "delivered", "delivered (the provider says)"
+        BOUNCED = "bounced"
+        COMPLAINED = "complained", "marked as spam"
         EMPTY = "empty", "nothing matched"
         SKIPPED = "skipped", "skipped (not active)"
         FAILED = "failed"
@@ -96,6 +99,11 @@ class Delivery(models.Model):
     esp_message_id = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    # What the digest held, so its web copy shows the same papers, order and reasons:
+    # [{"paper": canonical_id, "score": 5.2, "reasons": [{interest, matched, fields}]}]
+    items = models.JSONField(default=list, blank=True)
+    more_count = models.PositiveIntegerField(default=0, help_text="Matched beyond the cap.")
+    feedback = models.TextField(blank=True, help_text="What the provider reported later.")
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -47,6 +47,10 @@ class Subscriber(models.Model):
     categories = models.JSONField(
         default=list, blank=True, help_text="Only papers in these arXiv categories; empty: all."
     )
+    soft_bounces = models.PositiveSmallIntegerField(
+        default=0, help_text="Soft bounces in a row; past a threshold the address is suppressed."
+    )
+    suppressed_reason = models.CharField(max_length=200, blank=True)
 
     # The consent record: when and from where the subscription was made and ended.
     signed_up_at = models.DateTimeField(default=timezone.now)

@@ -151,9 +151,7 @@ def test_deleting_everything_needs_the_box_ticked_and_keeps_only_a_consent_recor
     assert client.get(url).status_code == 400  # the link now leads nowhere
 
 
-def test_every_digest_carries_a_working_manage_link(
-    client, make_subscriber, ingested_papers
-):
+def test_every_digest_carries_a_working_manage_link(client, make_subscriber, ingested_papers):
     make_subscriber()
     tasks.dispatch_digests()
 
