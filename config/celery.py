@@ -35,4 +35,8 @@ def _prepare(sender: Celery, **kwargs: object) -> None:
             "task": "digest.tasks.dispatch_digests",
             "schedule": timedelta(seconds=settings.DISPATCH_INTERVAL_SECONDS),
         },
+        "reconcile-deliveries": {
+            "task": "digest.tasks.reconcile_deliveries",
+            "schedule": timedelta(seconds=settings.DISPATCH_INTERVAL_SECONDS),
+        },
     }

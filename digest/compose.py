@@ -80,6 +80,54 @@ def select_items(
     ]
 
 
+def digest_items(
+    index: matching.PaperIndex,
+    papers: dict[str, Paper],
+    interests: list[str],
+    categories: Iterable[str],
+    *,
+    window: tuple[datetime, datetime],
+    whole_index: bool,
+) -> tuple[list[DigestItem], int]:
+    """The best papers of one subscriber's window, and how many matched in all.
+
+    `index` holds the papers of a whole chunk. When the subscriber's window is
+    the index's (`whole_index`, the usual case) and no category limits it, the
+    engine stops at the cap; otherwise every match is checked against the
+    window and categories first.
+    """
+    cap = settings.DIGEST_MAX_PAPERS
+    categories = list(categories)
+    if whole_index and not categories:
+        matches = index.match(interests, cap)
+        results, total = matches.results, matches.total
+    else:
+        start, end = window
+        results = [
+            r
+            for r in index.match(interests).results
+            if start < papers[r.document_id].first_seen <= end
+            and in_categories(papers[r.document_id], categories)
+        ]
+        total, results = len(results), results[:cap]
+    return [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results], total
+
+
+def items_as_json(items: list[DigestItem]) -> list[dict]:
+    """What a digest held, kept on its Delivery for the web copy."""
+    return [
+        {
+            "paper": item.paper.canonical_id,
+            "score": item.score,
+            "reasons": [
+                {"interest": r.interest, "matched": list(r.matched), "fields": list(r.fields)}
+                for r in item.reasons
+            ],
+        }
+        for item in items
+    ]
+
+
 def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
     """Every header a digest carries. Built only from our own values, never user input."""
     site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
@@ -94,22 +142,37 @@ def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
 
 
 def build_digest_message(
-    subscriber: Subscriber, items: list[DigestItem], delivery_id: int, period: str
+    subscriber: Subscriber,
+    items: list[DigestItem],
+    delivery_id: int,
+    period: str,
+    more_count: int | None = None,
 ) -> EmailMultiAlternatives:
+    """The digest email: at most DIGEST_MAX_PAPERS items, and "and N more" beyond.
+
+    `more_count` is given when `items` is already capped.
+    """
     shown = items[: settings.DIGEST_MAX_PAPERS]
+    if more_count is None:
+        more_count = len(items) - len(shown)
     unsubscribe_url = tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk)
     context = {
         "subscriber": subscriber,
         "items": shown,
-        "more_count": len(items) - len(shown),
+        "more_count": more_count,
         "period": period,
         "unsubscribe_url": unsubscribe_url,
         "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
     }
-    return build_message(
+    message = build_message(
         "emails/digest",
         context,
         subscriber.email,
         settings.DIGEST_FROM_EMAIL,
         headers=digest_headers(unsubscribe_url, delivery_id),
     )
+    # anymail passes these to the ESP: the tag groups digests in its reports, and
+    # the delivery id comes back in tracking webhooks.
+    message.tags = ["digest"]
+    message.metadata = {"delivery_id": str(delivery_id)}
+    return message

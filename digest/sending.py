@@ -8,17 +8,22 @@ sends nothing.
 """
 
 import logging
+import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from digest import compose, schedule
-from digest.models import Delivery
-from subscriptions.models import Subscriber
+from digest import compose, matching, schedule
+from digest.models import Delivery, Paper
+from subscriptions.models import Interest, Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +42,48 @@ def chunked(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+# Statuses of a digest that went out (or had nothing to send): the next window starts
+# where theirs ended. A failed or skipped digest's papers are carried forward instead.
+DONE = [
+    Delivery.Status.SENT,
+    Delivery.Status.DELIVERED,
+    Delivery.Status.BOUNCED,
+    Delivery.Status.COMPLAINED,
+    Delivery.Status.EMPTY,
+]
+# A delivery still "claimed" after this long lost its worker (tasks time out in 10 min).
+STUCK_AFTER = timedelta(minutes=30)
+# The send journal: each digest handed to the provider is noted in the shared cache
+# before its row is updated, so a delivery whose worker died in between is never
+# sent again. Kept longer than any retry takes.
+_JOURNAL_SECONDS = 7 * 24 * 3600
+
+
+def _journal_key(delivery_id: int) -> str:
+    return f"digest-sent:{delivery_id}"
+
+
+def _last_window_ends(subscriber_ids: list[int]) -> dict[int, datetime]:
+    """Where each subscriber's last delivered digest ended, in one query."""
+    rows = (
+        Delivery.objects.filter(subscriber_id__in=subscriber_ids, status__in=DONE)
+        .values("subscriber_id")
+        .annotate(end=Max("window_end"))
+    )
+    return {row["subscriber_id"]: row["end"] for row in rows}
+
+
+def _first_window_start(now: datetime) -> datetime:
+    return now - timedelta(days=settings.DIGEST_FIRST_LOOKBACK_DAYS)
+
+
 def _window_start(subscriber: Subscriber, now: datetime) -> datetime:
     """Where this digest's papers start: where the last delivered digest ended.
 
     Only digests that went out (or had nothing to send) count, so the papers
     of a failed run are carried into the next one instead of being lost.
     """
-    last = (
-        Delivery.objects.filter(
-            subscriber=subscriber, status__in=[Delivery.Status.SENT, Delivery.Status.EMPTY]
-        )
-        .order_by("-window_end")
-        .values_list("window_end", flat=True)
-        .first()
-    )
-    return last or now - timedelta(days=settings.DIGEST_FIRST_LOOKBACK_DAYS)
+    return _last_window_ends([subscriber.pk]).get(subscriber.pk) or _first_window_start(now)
 
 
 @dataclass(frozen=True)
@@ -78,32 +110,57 @@ def preview(subscriber: Subscriber, now: datetime | None = None) -> Preview:
     return Preview(start, now, interests, items)
 
 
-def claim(subscriber_id: int, now: datetime) -> Delivery | None:
-    """Claim the subscriber's due period; None when not due or already claimed."""
+def claim_many(subscriber_ids: list[int], now: datetime) -> list[Delivery]:
+    """Claim the due period of each subscriber that is due; skip the rest.
+
+    In one transaction: lock the due subscribers (in id order, so two tasks
+    never deadlock), create a Delivery for each period not yet claimed, and
+    move next_digest_at to the next local send time. A retried, duplicated or
+    concurrent task finds the rows, or the subscribers no longer due, and
+    claims nothing. A constant number of queries, whatever the chunk's size.
+    """
     with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
-        if (
-            subscriber is None
-            or subscriber.status != Subscriber.Status.ACTIVE
-            or subscriber.next_digest_at is None
-            or subscriber.next_digest_at > now
-        ):
-            return None
-        period = schedule.period_of(
-            subscriber.next_digest_at, subscriber.frequency, subscriber.time_zone
+        due = list(
+            Subscriber.objects.select_for_update()
+            .filter(
+                pk__in=subscriber_ids,
+                status=Subscriber.Status.ACTIVE,
+                next_digest_at__lte=now,
+            )
+            .order_by("pk")
         )
-        delivery, created = Delivery.objects.get_or_create(
-            subscriber=subscriber,
-            period=period,
-            defaults={
-                "window_start": _window_start(subscriber, now),
-                "window_end": now,
-                "claimed_at": now,
-            },
+        if not due:
+            return []
+        periods = {
+            s.pk: schedule.period_of(s.next_digest_at, s.frequency, s.time_zone) for s in due
+        }
+        taken = set(
+            Delivery.objects.filter(
+                subscriber__in=due, period__in=set(periods.values())
+            ).values_list("subscriber_id", "period")
         )
-        subscriber.schedule_after(max(now, subscriber.next_digest_at))
-        subscriber.save(update_fields=["next_digest_at"])
-    return delivery if created else None
+        starts = _last_window_ends([s.pk for s in due])
+        claimed = Delivery.objects.bulk_create(
+            Delivery(
+                subscriber=s,
+                period=periods[s.pk],
+                window_start=starts.get(s.pk) or _first_window_start(now),
+                window_end=now,
+                claimed_at=now,
+            )
+            for s in due
+            if (s.pk, periods[s.pk]) not in taken
+        )
+        for subscriber in due:
+            subscriber.schedule_after(max(now, subscriber.next_digest_at))
+        Subscriber.objects.bulk_update(due, ["next_digest_at"])
+    return claimed
+
+
+def claim(subscriber_id: int, now: datetime) -> Delivery | None:
+    """Claim one subscriber's due period; None when not due or already claimed."""
+    claimed = claim_many([subscriber_id], now)
+    return claimed[0] if claimed else None
 
 
 def send_digest(subscriber_id: int, now: datetime | None = None) -> Delivery | None:
@@ -115,53 +172,176 @@ def send_digest(subscriber_id: int, now: datetime | None = None) -> Delivery | N
     return delivery
 
 
-def deliver(delivery: Delivery) -> None:
-    """Render and send a claimed delivery, recording the outcome on it.
-
-    A failure is recorded on the Delivery (visible in the admin) and raised
-    as DeliveryFailed so the task can retry it later; its papers stay in the
-    next digest's window meanwhile, since only delivered digests move it.
-    """
-    subscriber = delivery.subscriber
-    # The last check: an address unsubscribed or suppressed since the claim
-    # (or since a failed attempt) gets nothing.
-    subscriber.refresh_from_db(fields=["status", "paused_until", "categories"])
-    if subscriber.status != Subscriber.Status.ACTIVE or subscriber.is_paused(delivery.window_end):
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SKIPPED)
-        delivery.status = Delivery.Status.SKIPPED
-        return
-    interests = [interest.text for interest in subscriber.interests.all()]
-    papers = compose.papers_first_seen_between(delivery.window_start, delivery.window_end)
-    items = compose.select_items(interests, papers, subscriber.categories)
-    if not items and not settings.DIGEST_SEND_EMPTY:
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.EMPTY)
-        delivery.status = Delivery.Status.EMPTY
-        return
-    delivery.papers.set([item.paper for item in items[: settings.DIGEST_MAX_PAPERS]])
-    message = compose.build_digest_message(subscriber, items, delivery.pk, delivery.period)
-    try:
-        message.send()
-    except Exception as error:
-        delivery.status = Delivery.Status.FAILED
-        delivery.error = f"{type(error).__name__}: {error}"
-        delivery.attempts += 1
-        delivery.save(update_fields=["status", "error", "attempts"])
-        raise DeliveryFailed(delivery.pk, delivery.attempts) from error
-    # An anymail ESP reports its own message id; other backends keep ours.
-    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
-    delivery.esp_message_id = str(esp_id) if esp_id else message.extra_headers["Message-ID"]
-    delivery.status = Delivery.Status.SENT
-    delivery.sent_at = timezone.now()
-    delivery.attempts += 1
-    delivery.error = ""
-    delivery.save(update_fields=["esp_message_id", "status", "sent_at", "attempts", "error"])
+def send_chunk(subscriber_ids: list[int], now: datetime | None = None) -> list["DeliveryFailed"]:
+    """Claim and send the due digests of a chunk; returns the failures to retry."""
+    return deliver_many(claim_many(subscriber_ids, now or timezone.now()))
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, delivery_id: int, attempts: int) -> None:
-        super().__init__(f"delivery {delivery_id} failed (attempt {attempts})")
+    def __init__(self, delivery_id: int, attempts: int, transient: bool = True) -> None:
+        kind = "transient" if transient else "permanent"
+        super().__init__(f"delivery {delivery_id} failed ({kind}, attempt {attempts})")
         self.delivery_id = delivery_id
         self.attempts = attempts
+        self.transient = transient
+
+
+def classify(error: Exception) -> tuple[bool, bool]:
+    """(transient, the address's fault) for an error the email backend raised.
+
+    A refused recipient will be refused again, and is the address's fault: it
+    gets suppressed. Other 4xx answers of an API are our request's fault:
+    failed, not retried. Everything else (timeouts, connections, 5xx) may work
+    later and is retried.
+    """
+    if isinstance(error, AnymailRecipientsRefused | smtplib.SMTPRecipientsRefused):
+        return False, True
+    status = getattr(error, "status_code", None)
+    if isinstance(error, AnymailAPIError) and status and 400 <= status < 500:
+        return status in (408, 429), False
+    if isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600:
+        return False, False
+    return True, False
+
+
+_indexes: dict[tuple, matching.PaperIndex] = {}
+
+
+def _index_for(papers: list[Paper], start: datetime, end: datetime) -> matching.PaperIndex:
+    """One index per window and worker process: every chunk of a dispatch shares it."""
+    key = (start, end, len(papers), max((p.updated_at for p in papers), default=None))
+    if key not in _indexes:
+        _indexes.clear()  # one dispatch at a time; the last window is the one asked again
+        _indexes[key] = matching.PaperIndex(map(compose.document_of, papers))
+    return _indexes[key]
+
+
+def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
+    """Render and send claimed deliveries, recording each outcome on its row.
+
+    The papers of the chunk's windows are read and indexed once, each
+    subscriber's interests matched against that index, and every row written
+    back in bulk: the number of queries does not grow with the chunk. A
+    failure is recorded on its Delivery (visible in the admin) and returned
+    for the task to retry later; its papers stay in the next digest's window
+    meanwhile, since only delivered digests move it.
+    """
+    if not deliveries:
+        return []
+    ids = [delivery.subscriber_id for delivery in deliveries]
+    # The last check: an address unsubscribed, paused or suppressed since the claim
+    # (or since a failed attempt) gets nothing.
+    subscribers = Subscriber.objects.in_bulk(ids)
+    interests: dict[int, list[str]] = {}
+    for subscriber_id, text in Interest.objects.filter(subscriber_id__in=ids).values_list(
+        "subscriber_id", "text"
+    ):
+        interests.setdefault(subscriber_id, []).append(text)
+    start = min(d.window_start for d in deliveries)
+    end = max(d.window_end for d in deliveries)
+    papers = list(compose.papers_first_seen_between(start, end))
+    index = _index_for(papers, start, end)
+    by_id = {paper.canonical_id: paper for paper in papers}
+    connection = get_connection()
+    failures: list[DeliveryFailed] = []
+    suppressed: list[Subscriber] = []
+    mailed: list[tuple[Delivery, list[compose.DigestItem]]] = []
+    for delivery in deliveries:
+        subscriber = subscribers.get(delivery.subscriber_id)
+        if (
+            subscriber is None
+            or subscriber.status != Subscriber.Status.ACTIVE
+            or subscriber.is_paused(delivery.window_end)
+        ):
+            delivery.status = Delivery.Status.SKIPPED
+            continue
+        journaled = cache.get(_journal_key(delivery.pk))
+        if journaled is not None:  # sent by a worker that died before recording it
+            _record_sent(delivery, journaled)
+            continue
+        items, total = compose.digest_items(
+            index,
+            by_id,
+            interests.get(subscriber.pk, []),
+            subscriber.categories,
+            window=(delivery.window_start, delivery.window_end),
+            whole_index=(start, end) == (delivery.window_start, delivery.window_end),
+        )
+        if not items and not settings.DIGEST_SEND_EMPTY:
+            delivery.status = Delivery.Status.EMPTY
+            continue
+        message = compose.build_digest_message(
+            subscriber, items, delivery.pk, delivery.period, more_count=total - len(items)
+        )
+        message.connection = connection
+        delivery.attempts += 1
+        try:
+            message.send()
+        except Exception as error:
+            transient, address_fault = classify(error)
+            delivery.status = Delivery.Status.FAILED
+            delivery.error = _describe(error)
+            failures.append(DeliveryFailed(delivery.pk, delivery.attempts, transient))
+            if address_fault:
+                subscriber.status = Subscriber.Status.SUPPRESSED
+                subscriber.suppressed_reason = f"refused by the provider: {_describe(error)}"[:200]
+                subscriber.next_digest_at = None
+                suppressed.append(subscriber)
+            continue
+        # An anymail ESP reports its own message id; other backends keep ours.
+        esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+        esp_id = str(esp_id) if esp_id else message.extra_headers["Message-ID"]
+        cache.set(_journal_key(delivery.pk), esp_id, _JOURNAL_SECONDS)
+        _record_sent(delivery, esp_id)
+        delivery.items = compose.items_as_json(items)
+        delivery.more_count = total - len(items)
+        mailed.append((delivery, items))
+    _save_outcomes(deliveries, mailed, suppressed)
+    return failures
+
+
+def _describe(error: Exception) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"
+    except Exception:  # some provider errors cannot describe themselves without a response
+        return type(error).__name__
+
+
+def _record_sent(delivery: Delivery, esp_id: str) -> None:
+    delivery.status = Delivery.Status.SENT
+    delivery.esp_message_id = esp_id
+    delivery.sent_at = timezone.now()
+    delivery.error = ""
+
+
+def _save_outcomes(
+    deliveries: list[Delivery],
+    mailed: list[tuple[Delivery, list[compose.DigestItem]]],
+    suppressed: list[Subscriber],
+) -> None:
+    fields = ["status", "esp_message_id", "sent_at", "attempts", "error", "items", "more_count"]
+    with transaction.atomic():
+        Delivery.objects.bulk_update(deliveries, fields)
+        Through = Delivery.papers.through
+        Through.objects.bulk_create(
+            (
+                Through(delivery_id=d.pk, paper_id=item.paper.pk)
+                for d, items in mailed
+                for item in items
+            ),
+            ignore_conflicts=True,
+        )
+        if suppressed:
+            Subscriber.objects.bulk_update(
+                suppressed, ["status", "suppressed_reason", "next_digest_at"]
+            )
+
+
+def deliver(delivery: Delivery) -> None:
+    """Send one claimed delivery; raises DeliveryFailed when it failed."""
+    failures = deliver_many([delivery])
+    if failures:
+        raise failures[0]
 
 
 def reclaim_failed(delivery_id: int) -> Delivery | None:
@@ -171,8 +351,30 @@ def reclaim_failed(delivery_id: int) -> Delivery | None:
     from failed to claimed and the other updates nothing.
     """
     taken = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.CLAIMED
+        status=Delivery.Status.CLAIMED, claimed_at=timezone.now()
     )
     if not taken:
         return None
     return Delivery.objects.select_related("subscriber").get(pk=delivery_id)
+
+
+def reclaim_stuck(now: datetime | None = None) -> list[Delivery]:
+    """Deliveries left "claimed" by a worker that died, taken back to send again.
+
+    Each is taken with a conditional UPDATE on its claimed_at, so two
+    reconcilers never take the same one; the send journal keeps a digest that
+    did go out from going out twice.
+    """
+    now = now or timezone.now()
+    taken = []
+    stale = Delivery.objects.filter(
+        status=Delivery.Status.CLAIMED, claimed_at__lt=now - STUCK_AFTER
+    )
+    for delivery in stale.select_related("subscriber")[:500]:
+        moved = Delivery.objects.filter(
+            pk=delivery.pk, status=Delivery.Status.CLAIMED, claimed_at=delivery.claimed_at
+        ).update(claimed_at=now)
+        if moved:
+            delivery.claimed_at = now
+            taken.append(delivery)
+    return taken

@@ -1,13 +1,14 @@
 """Celery tasks: thin wrappers over functions that can be called directly."""
 
 import logging
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from digest import ingest, sending
-from digest.models import Delivery, Source
+from digest.models import Source
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +49,23 @@ def fetch_source(self, source_id: int) -> str:
 
 @shared_task
 def dispatch_digests() -> int:
-    """Enqueue the due subscribers in chunks, so any number of workers share them."""
-    ids = sending.due_subscriber_ids(timezone.now())
+    """Enqueue the due subscribers in chunks, so any number of workers share them.
+
+    Every chunk gets the dispatch's own time as its window's end, so the chunks
+    of one dispatch share one window and each worker indexes its papers once.
+    """
+    now = timezone.now()
+    ids = sending.due_subscriber_ids(now)
     for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
-        send_digests.delay(chunk)
+        send_digests.delay(chunk, now.isoformat())
     logger.info("dispatched %d due subscribers", len(ids))
     return len(ids)
 
 
 def _schedule_retry(failure: sending.DeliveryFailed) -> None:
+    if not failure.transient:
+        logger.error("%s; not retried", failure)
+        return
     if failure.attempts >= MAX_SEND_ATTEMPTS:
         logger.error("%s; giving up", failure)
         return
@@ -66,17 +75,14 @@ def _schedule_retry(failure: sending.DeliveryFailed) -> None:
 
 
 @shared_task
-def send_digests(subscriber_ids: list[int]) -> int:
+def send_digests(subscriber_ids: list[int], now: str | None = None) -> int:
     """Send the due digests of a chunk; one failing address never holds up the rest."""
-    sent = 0
-    for subscriber_id in subscriber_ids:
-        try:
-            delivery = sending.send_digest(subscriber_id)
-        except sending.DeliveryFailed as failure:
-            _schedule_retry(failure)
-            continue
-        sent += delivery is not None and delivery.status == Delivery.Status.SENT
-    return sent
+    # Papers that arrive while the chunk waits in the queue go to the next window.
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    failures = sending.send_chunk(subscriber_ids, moment)
+    for failure in failures:
+        _schedule_retry(failure)
+    return len(subscriber_ids) - len(failures)
 
 
 @shared_task
@@ -84,7 +90,16 @@ def retry_delivery(delivery_id: int) -> None:
     delivery = sending.reclaim_failed(delivery_id)
     if delivery is None:
         return
-    try:
-        sending.deliver(delivery)
-    except sending.DeliveryFailed as failure:
+    for failure in sending.deliver_many([delivery]):
         _schedule_retry(failure)
+
+
+@shared_task
+def reconcile_deliveries() -> int:
+    """Send again the deliveries a dead worker left claimed (beat, every 15 minutes)."""
+    stuck = sending.reclaim_stuck()
+    if stuck:
+        logger.warning("re-sending %d deliveries left claimed", len(stuck))
+    for failure in sending.deliver_many(stuck):
+        _schedule_retry(failure)
+    return len(stuck)
