@@ -81,8 +81,17 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Cached: the email loader inlines each email template's CSS once per process.
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "config.email_templates.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -161,6 +170,14 @@ STORAGES = {
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", str(DATA_DIR / "outbox")))
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "config.outbox.EmailBackend")
 ANYMAIL = env_prefixed("ANYMAIL_")
+# The provider's delivery webhooks (/anymail/<provider>/tracking/) must send this
+# "user:password" as HTTP basic auth; for most providers it is their only protection
+# against forged bounces and complaints, which would suppress real subscribers.
+_webhook_secret = env_str("WEBHOOK_SECRET")
+if _webhook_secret:
+    if ":" not in _webhook_secret:
+        raise ImproperlyConfigured('WEBHOOK_SECRET must be "user:password".')
+    ANYMAIL["WEBHOOK_SECRET"] = _webhook_secret
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)

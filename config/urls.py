@@ -5,6 +5,8 @@ from config import outbox
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The email provider's delivery webhooks (digest/feedback.py receives the events).
+    path("anymail/", include("anymail.urls")),
     path("", include("subscriptions.urls")),
 ]
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from digest import matching
 from digest.models import Paper
@@ -141,6 +143,36 @@ def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class RenderedItem:
+    html: SafeString
+    text: str
+
+
+_rendered: dict[tuple, RenderedItem] = {}
+_RENDERED_MAX = 50_000
+
+
+def render_item(item: DigestItem) -> RenderedItem:
+    """One paper of a digest, rendered once for every digest that shows it the same way.
+
+    Subscribers who share interests share items: the same paper, matched for the
+    same reasons, looks the same in each of their digests.
+    """
+    key = (item.paper.pk, item.paper.updated_at, item.reasons)
+    found = _rendered.get(key)
+    if found is None:
+        context = {"item": item}
+        found = RenderedItem(
+            mark_safe(render_to_string("emails/_digest_item.html", context)),
+            render_to_string("emails/_digest_item.txt", context),
+        )
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = found
+    return found
+
+
 def build_digest_message(
     subscriber: Subscriber,
     items: list[DigestItem],
@@ -158,7 +190,7 @@ def build_digest_message(
     unsubscribe_url = tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk)
     context = {
         "subscriber": subscriber,
-        "items": shown,
+        "items": [render_item(item) for item in shown],
         "more_count": more_count,
         "period": period,
         "unsubscribe_url": unsubscribe_url,
