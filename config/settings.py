@@ -173,6 +173,8 @@ ANYMAIL = env_prefixed("ANYMAIL_")
 # The provider's delivery webhooks (/anymail/<provider>/tracking/) must send this
 # "user:password" as HTTP basic auth; for most providers it is their only protection
 # against forged bounces and complaints, which would suppress real subscribers.
+# Soft bounces in a row (per digest) after which an address is suppressed.
+SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3)
 _webhook_secret = env_str("WEBHOOK_SECRET")
 if _webhook_secret:
     if ":" not in _webhook_secret:

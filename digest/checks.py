@@ -19,3 +19,20 @@ def site_url_is_https(**kwargs: object) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def webhooks_are_protected(**kwargs: object) -> list[CheckMessage]:
+    # Without the secret anymail accepts unsigned tracking posts from anyone, who
+    # could then forge bounces and complaints and get addresses suppressed.
+    uses_esp = settings.EMAIL_BACKEND.startswith("anymail.backends.")
+    if uses_esp and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return [
+            Warning(
+                "An anymail ESP sends the email but WEBHOOK_SECRET is not set.",
+                hint='Set WEBHOOK_SECRET="user:password" and give the same to the ESP\'s '
+                "tracking webhook URL.",
+                id="paperboy.W002",
+            )
+        ]
+    return []

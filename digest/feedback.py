@@ -40,7 +40,7 @@ FINAL = {Delivery.Status.BOUNCED, Delivery.Status.COMPLAINED}
 
 
 def soft_bounce_limit() -> int:
-    return getattr(settings, "SOFT_BOUNCE_LIMIT", 3)
+    return settings.SOFT_BOUNCE_LIMIT
 
 
 def is_soft_bounce(event: AnymailTrackingEvent) -> bool:

@@ -12,7 +12,7 @@ from config.celery import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _deploy_check(site_url: str) -> subprocess.CompletedProcess:
+def _deploy_check(site_url: str, **extra: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -20,6 +20,7 @@ def _deploy_check(site_url: str) -> subprocess.CompletedProcess:
         "SECRET_KEY": "a-long-random-production-secret-" + "k3Y9" * 12,
         "SITE_URL": site_url,
         "ALLOWED_HOSTS": "paperboy.example",
+        **extra,
     }
     env.pop("SECURE_SSL_REDIRECT", None)
     return subprocess.run(
@@ -44,6 +45,16 @@ def test_the_deploy_check_wants_an_https_site_url():
 
     assert result.returncode != 0
     assert "paperboy.W001" in result.stderr + result.stdout
+
+
+def test_the_deploy_check_wants_webhooks_protected_when_an_esp_sends():
+    esp = {"EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+
+    unprotected = _deploy_check("https://paperboy.example", **esp)
+    protected = _deploy_check("https://paperboy.example", **esp, WEBHOOK_SECRET="esp:s3cret")
+
+    assert "paperboy.W002" in unprotected.stderr + unprotected.stdout
+    assert protected.returncode == 0, protected.stdout + protected.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
