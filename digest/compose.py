@@ -9,16 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 
 from digest import matching
 from digest.models import Paper
+from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
 from subscriptions.emails import build_message
 from subscriptions.models import Subscriber
@@ -153,20 +157,52 @@ _rendered: dict[tuple, RenderedItem] = {}
 _RENDERED_MAX = 50_000
 
 
-def render_item(item: DigestItem) -> RenderedItem:
-    """One paper of a digest, rendered once for every digest that shows it the same way.
+# Stand-ins for what differs between digests showing the same paper, put in
+# when the paper's item is rendered once and swapped for each digest's values.
+_SLOTS = {name: f"\ue000{name}\ue000" for name in ("title", "abstract", "interests", "words")}
 
-    Subscribers who share interests share items: the same paper, matched for the
-    same reasons, looks the same in each of their digests.
+
+@lru_cache(maxsize=20_000)
+def _paper_item(paper_pk: int, updated_at: datetime | None, paper: Paper) -> tuple[str, str, str]:
+    """A paper's item rendered from the two item templates, with slots for the
+    reasons; and its abstract as shown. Once per version of the paper."""
+    abstract = Truncator(paper.abstract).words(60)
+    context = {
+        "paper": paper,
+        "title_html": mark_safe(_SLOTS["title"]),
+        "abstract_html": mark_safe(_SLOTS["abstract"]),
+        "authors": Truncator(", ".join(paper.authors)).chars(200),
+        "abstract": abstract,
+        "interests": _SLOTS["interests"],
+        "words": _SLOTS["words"],
+    }
+    html = render_to_string("emails/_digest_item.html", context)
+    text = render_to_string("emails/_digest_item.txt", context)
+    return html, text, abstract
+
+
+def render_item(item: DigestItem) -> RenderedItem:
+    """One paper of a digest: its item, rendered once per paper, with this digest's reasons.
+
+    The matched words are highlighted (escaped first) and the matched interests
+    named; everything else about a paper is the same in every digest.
     """
-    key = (item.paper.pk, item.paper.updated_at, item.reasons)
+    paper = item.paper
+    key = (paper.pk, paper.updated_at, item.reasons)
     found = _rendered.get(key)
     if found is None:
-        context = {"item": item}
-        found = RenderedItem(
-            mark_safe(render_to_string("emails/_digest_item.html", context)),
-            render_to_string("emails/_digest_item.txt", context),
+        html, text, abstract = _paper_item(paper.pk, paper.updated_at, paper)
+        words = item.matched_words
+        interests = ", ".join(item.matched_interests)
+        html = (
+            html.replace(_SLOTS["title"], highlight(paper.title, words))
+            .replace(_SLOTS["abstract"], highlight(abstract, words))
+            .replace(_SLOTS["interests"], escape(interests))
         )
+        text = text.replace(_SLOTS["interests"], interests).replace(
+            _SLOTS["words"], ", ".join(words)
+        )
+        found = RenderedItem(mark_safe(html), text)
         if len(_rendered) >= _RENDERED_MAX:
             _rendered.clear()
         _rendered[key] = found

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -104,6 +106,9 @@ class Delivery(models.Model):
     items = models.JSONField(default=list, blank=True)
     more_count = models.PositiveIntegerField(default=0, help_text="Matched beyond the cap.")
     feedback = models.TextField(blank=True, help_text="What the provider reported later.")
+    # Names this delivery in the send journal (the shared cache); unique even across
+    # a recreated database, where ids start again from 1.
+    journal_id = models.UUIDField(default=uuid.uuid4, editable=False)
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,12 +2,23 @@
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django import template
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+
+@lru_cache(maxsize=20_000)
+def _pattern(words: frozenset[str]) -> re.Pattern[str] | None:
+    # Over the escaped text, so the words are escaped too; longest first, so
+    # "language models" wins over "language".
+    wanted = sorted({escape(word) for word in words}, key=len, reverse=True)
+    if not wanted:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, wanted)) + r")(?!\w)", re.IGNORECASE)
 
 
 @register.filter(needs_autoescape=True)
@@ -17,15 +28,8 @@ def highlight(text: str, words: Iterable[str], autoescape: bool = True) -> SafeS
     The words are the ones the engine matched, as written in the paper
     ("Mixture-of-Experts", "LLMs"), so finding them again is a plain search.
     """
-    escape = conditional_escape if autoescape else str
-    wanted = sorted({w for w in words if w and w.strip()}, key=len, reverse=True)
-    if not wanted:
-        return mark_safe(escape(text))
-    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, wanted)) + r")(?!\w)", re.IGNORECASE)
-    pieces, last = [], 0
-    for found in pattern.finditer(text):
-        pieces.append(escape(text[last : found.start()]))
-        pieces.append(f"<mark>{escape(found.group(0))}</mark>")
-        last = found.end()
-    pieces.append(escape(text[last:]))
-    return mark_safe("".join(str(piece) for piece in pieces))
+    escaped = str(conditional_escape(text)) if autoescape else text
+    pattern = _pattern(frozenset(w for w in words if w and w.strip()))
+    if pattern is None:
+        return mark_safe(escaped)
+    return mark_safe(pattern.sub(r"<mark>\1</mark>", escaped))

@@ -110,7 +110,7 @@ def test_a_digest_that_went_out_before_its_worker_died_is_not_sent_again(
     subscriber = make_subscriber()
     delivery = sending.claim(subscriber.pk, timezone.now())
     # The provider took it, the journal noted it, then the worker was killed.
-    cache.set(sending._journal_key(delivery.pk), "<sent-before@paperboy>", 60)
+    cache.set(sending._journal_key(delivery), "<sent-before@paperboy>", 60)
     Delivery.objects.filter(pk=delivery.pk).update(
         claimed_at=timezone.now() - sending.STUCK_AFTER - timedelta(minutes=1)
     )
