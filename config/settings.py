@@ -247,6 +247,9 @@ CONFIRM_LINK_MAX_AGE_DAYS = env_int("CONFIRM_LINK_MAX_AGE_DAYS", 7)
 UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", 90)
 # The manage link of each digest works until the next few have replaced it.
 MANAGE_LINK_MAX_AGE_DAYS = env_int("MANAGE_LINK_MAX_AGE_DAYS", 60)
+WEB_COPY_MAX_AGE_DAYS = env_int("WEB_COPY_MAX_AGE_DAYS", 365)
+# The web copy of a digest lists up to this many matching papers (the email fewer).
+WEB_COPY_MAX_PAPERS = env_int("WEB_COPY_MAX_PAPERS", 50)
 LINK_REQUEST_RATE_LIMIT_PER_HOUR = env_int("LINK_REQUEST_RATE_LIMIT_PER_HOUR", 10)
 PREVIEW_RATE_LIMIT_PER_HOUR = env_int("PREVIEW_RATE_LIMIT_PER_HOUR", 600)
 SIGNUP_RATE_LIMIT_PER_HOUR = env_int("SIGNUP_RATE_LIMIT_PER_HOUR", 20)

@@ -21,7 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from digest import matching
-from digest.models import Paper
+from digest.models import Delivery, Paper
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
 from subscriptions.emails import build_message
@@ -102,7 +102,8 @@ def digest_items(
     engine stops at the cap; otherwise every match is checked against the
     window and categories first.
     """
-    cap = settings.DIGEST_MAX_PAPERS
+    # The web copy shows more than the email: keep that many.
+    cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
     categories = list(categories)
     if whole_index and not categories:
         matches = index.match(interests, cap)
@@ -209,38 +210,73 @@ def render_item(item: DigestItem) -> RenderedItem:
     return found
 
 
+def digest_context(
+    subscriber: Subscriber,
+    items: list[DigestItem],
+    more_count: int,
+    delivery_id: int,
+    period: str,
+) -> dict:
+    """What the digest templates show: one function for the email and its web copy."""
+    return {
+        "subscriber": subscriber,
+        "items": [render_item(item) for item in items],
+        "more_count": more_count,
+        "period": period,
+        "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
+        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
+        "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id),
+    }
+
+
 def build_digest_message(
     subscriber: Subscriber,
     items: list[DigestItem],
     delivery_id: int,
     period: str,
-    more_count: int | None = None,
+    total: int | None = None,
 ) -> EmailMultiAlternatives:
-    """The digest email: at most DIGEST_MAX_PAPERS items, and "and N more" beyond.
+    """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond.
 
-    `more_count` is given when `items` is already capped.
+    `total` is how many papers matched, when `items` holds only the best of them.
     """
     shown = items[: settings.DIGEST_MAX_PAPERS]
-    if more_count is None:
-        more_count = len(items) - len(shown)
-    unsubscribe_url = tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk)
-    context = {
-        "subscriber": subscriber,
-        "items": [render_item(item) for item in shown],
-        "more_count": more_count,
-        "period": period,
-        "unsubscribe_url": unsubscribe_url,
-        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
-    }
+    more_count = (len(items) if total is None else total) - len(shown)
+    context = digest_context(subscriber, shown, more_count, delivery_id, period)
     message = build_message(
         "emails/digest",
         context,
         subscriber.email,
         settings.DIGEST_FROM_EMAIL,
-        headers=digest_headers(unsubscribe_url, delivery_id),
+        headers=digest_headers(context["unsubscribe_url"], delivery_id),
     )
     # anymail passes these to the ESP: the tag groups digests in its reports, and
     # the delivery id comes back in tracking webhooks.
     message.tags = ["digest"]
     message.metadata = {"delivery_id": str(delivery_id)}
     return message
+
+
+def web_copy_html(delivery: Delivery) -> str:
+    """The digest of `delivery` as a page: the papers it held (and more, up to
+    WEB_COPY_MAX_PAPERS), in the same order, with the same reasons."""
+    ids = [entry["paper"] for entry in delivery.items]
+    papers = Paper.objects.in_bulk(ids, field_name="canonical_id")
+    items = [
+        DigestItem(
+            papers[entry["paper"]],
+            entry["score"],
+            tuple(
+                matching.Reason(r["interest"], tuple(r["matched"]), tuple(r["fields"]))
+                for r in entry["reasons"]
+            ),
+        )
+        for entry in delivery.items
+        if entry["paper"] in papers
+    ]
+    shown = min(len(items), settings.DIGEST_MAX_PAPERS)
+    total = shown + delivery.more_count
+    context = digest_context(
+        delivery.subscriber, items, total - len(items), delivery.pk, delivery.period
+    )
+    return render_to_string("emails/digest.html", {**context, "web_copy": True})

@@ -279,7 +279,7 @@ def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
             delivery.status = Delivery.Status.EMPTY
             continue
         message = compose.build_digest_message(
-            subscriber, items, delivery.pk, delivery.period, more_count=total - len(items)
+            subscriber, items, delivery.pk, delivery.period, total=total
         )
         message.connection = connection
         delivery.attempts += 1
@@ -302,7 +302,7 @@ def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
         cache.set(_journal_key(delivery), esp_id, _JOURNAL_SECONDS)
         _record_sent(delivery, esp_id)
         delivery.items = compose.items_as_json(items)
-        delivery.more_count = total - len(items)
+        delivery.more_count = total - min(len(items), settings.DIGEST_MAX_PAPERS)
         mailed.append((delivery, items))
     _save_outcomes(deliveries, mailed, suppressed)
     return failures
@@ -344,7 +344,7 @@ def _save_outcomes(
             (
                 Through(delivery_id=d.pk, paper_id=item.paper.pk)
                 for d, items in mailed
-                for item in items
+                for item in items[: settings.DIGEST_MAX_PAPERS]  # what the email showed
             ),
             ignore_conflicts=True,
         )

@@ -14,12 +14,17 @@ from django.urls import reverse
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 MANAGE = "manage"
+WEB_COPY = "web_copy"  # names a Delivery, not a subscriber
 
 _MAX_AGE_DAYS = {
     CONFIRM: lambda: settings.CONFIRM_LINK_MAX_AGE_DAYS,
     UNSUBSCRIBE: lambda: settings.UNSUBSCRIBE_LINK_MAX_AGE_DAYS,
     MANAGE: lambda: settings.MANAGE_LINK_MAX_AGE_DAYS,
+    WEB_COPY: lambda: settings.WEB_COPY_MAX_AGE_DAYS,
 }
+
+
+_URL_NAMES = {WEB_COPY: "web_copy"}
 
 
 class BadToken(Exception):
@@ -56,4 +61,6 @@ def issued_at(token: str) -> float:
 
 def absolute_url(purpose: str, subscriber_id: int) -> str:
     token = make_token(purpose, subscriber_id)
-    return settings.SITE_URL + reverse(f"subscriptions:{purpose}", args=[token])
+    return settings.SITE_URL + reverse(
+        _URL_NAMES.get(purpose, f"subscriptions:{purpose}"), args=[token]
+    )

@@ -1,6 +1,7 @@
 """Sending at scale and exactly once: a chunk in constant queries, provider errors
 told apart, stuck deliveries reconciled without a second email."""
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -141,3 +142,30 @@ def test_digests_carry_an_esp_tag_and_the_delivery_id_as_metadata(make_subscribe
     assert message.metadata == {"delivery_id": str(delivery.pk)}
     assert delivery.items[0]["paper"] in {"2604.21953", "2604.21956"}
     assert delivery.items[0]["reasons"][0]["interest"] == "anomaly detection"
+
+
+def test_every_digest_has_a_web_copy_with_the_same_papers_and_more(
+    client, make_subscriber, ingested_papers, settings
+):
+    settings.DIGEST_MAX_PAPERS = 1
+    make_subscriber(interests=("anomaly detection",))
+    tasks.dispatch_digests()
+    email = mail.outbox[0]
+    path = re.search(r"https://paperboy\.example(/digest/[^/\s]+/)", email.body).group(1)
+
+    page = client.get(path)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    # Both anomaly detection papers: the one the email showed, and the one beyond its cap.
+    assert "Performance <mark>Anomaly Detection</mark> in Athletics" in html
+    assert "Conditional <mark>anomaly detection</mark> using soft harmonic functions" in html
+    assert "View in the browser" not in html
+    assert "style-src 'self' 'unsafe-inline'" in page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_a_web_copy_link_cannot_be_forged(client):
+    response = client.get("/digest/eyJkIjoxfQ:1xXWqY:forged/")
+
+    assert response.status_code == 400

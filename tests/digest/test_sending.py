@@ -217,7 +217,7 @@ def test_the_digest_is_capped_with_an_and_more_line(make_subscriber, ingested_pa
 
     tasks.dispatch_digests()
 
-    assert "and 1 more matching paper." in mail.outbox[0].body
+    assert "and 1 more matching paper: https://paperboy.example/digest/" in mail.outbox[0].body
     assert Delivery.objects.get(subscriber=subscriber).papers.count() == 1
 
 

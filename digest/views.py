@@ -1,0 +1,29 @@
+"""The web copy of a digest: the same page the email shows, at a signed link."""
+
+from csp.decorators import csp_update
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from digest import compose, sending
+from digest.models import Delivery
+from subscriptions import tokens
+
+
+# The email's HTML carries its styles inline (email programs need them); no script.
+@csp_update({"style-src": ["'unsafe-inline'"]})
+@require_http_methods(["GET", "HEAD"])
+def web_copy(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        delivery_id = tokens.read_token(tokens.WEB_COPY, token)
+    except tokens.BadToken as error:
+        context = {"message": str(error)}
+        return render(request, "subscriptions/bad_link.html", context, status=400)
+    delivery = (
+        Delivery.objects.select_related("subscriber")
+        .filter(pk=delivery_id, status__in=sending.DONE)
+        .first()
+    )
+    if delivery is None:
+        raise Http404("No such digest.")
+    return HttpResponse(compose.web_copy_html(delivery))
