@@ -221,6 +221,7 @@ def digest_context(
     return {
         "subscriber": subscriber,
         "items": [render_item(item) for item in items],
+        "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,
         "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
