@@ -43,7 +43,8 @@ def _recent_papers():
     return Paper.objects.filter(first_seen__gt=since, announced_as_new=True)
 
 
-def _index() -> matching.PaperIndex:
+def recent_index() -> matching.PaperIndex:
+    """The papers of the last PREVIEW_DAYS (the newest MAX_PAPERS), indexed; cached."""
     papers = _recent_papers()
     key = tuple(papers.aggregate(count=Count("id"), newest=Max("updated_at")).values())
     with _lock:
@@ -58,7 +59,7 @@ def recent_matches(
     interests: Sequence[str], categories: Sequence[str] = (), shown: int = 5
 ) -> RecentMatches:
     """How many recent papers `interests` match (in `categories`, if any), and the best few."""
-    index = _index()
+    index = recent_index()
     documents = {paper.document.id: paper.document for paper in index.papers}
     results = index.match(interests).results
     if categories:

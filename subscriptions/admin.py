@@ -12,8 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from digest import compose, sending
-from digest.matching import PaperIndex
+from digest import recent, sending
 from subscriptions import services
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 
@@ -21,8 +20,6 @@ from subscriptions.models import ConsentRecord, Interest, Subscriber
 PAUSE_DAYS = 28
 # The interests page shows this many of the most followed interests.
 TOP_INTERESTS = 100
-# ... and counts their matches among the papers first seen in this many days.
-RECENT_DAYS = 7
 
 CSV_COLUMNS = [
     "email",
@@ -145,10 +142,8 @@ class SubscriberAdmin(admin.ModelAdmin):
             .annotate(text=Min("text"), followers=Count("subscriber", distinct=True))
             .order_by("-followers", "key")[:TOP_INTERESTS]
         )
-        now = timezone.now()
-        since = now - timedelta(days=RECENT_DAYS)
-        # Indexed once; each interest is then one cheap lookup in it.
-        index = PaperIndex(map(compose.document_of, compose.papers_first_seen_between(since, now)))
+        # The live preview's index of recent papers, built once per process.
+        index = recent.recent_index()
         for row in rows:
             row["matched"] = index.match([row["text"]]).total
         context = {
@@ -156,7 +151,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "Most followed interests",
             "rows": rows,
-            "days": RECENT_DAYS,
+            "days": recent.PREVIEW_DAYS,
             "top": TOP_INTERESTS,
             "paper_count": len(index.papers),
         }
