@@ -77,6 +77,17 @@ def populate(papers: int, subscribers: int, interests: int) -> None:
     )
 
 
+def _bench_database() -> str:
+    """A database of its own, so a test run on the same server is left alone."""
+    test = connection.settings_dict.setdefault("TEST", {})
+    test["NAME"] = (
+        str(settings.DATA_DIR / "bench.sqlite3")
+        if connection.vendor == "sqlite"
+        else f"{connection.settings_dict['NAME']}_bench"
+    )
+    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=2000)
@@ -87,7 +98,7 @@ def main() -> None:
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     settings.DIGEST_FIRST_LOOKBACK_DAYS = 1
 
-    test_db = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    test_db = _bench_database()
     try:
         populate(args.papers, args.subscribers, args.interests)
         now = timezone.now()

@@ -120,19 +120,25 @@ def digest_items(
     return [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results], total
 
 
-def items_as_json(items: list[DigestItem]) -> list[dict]:
-    """What a digest held, kept on its Delivery for the web copy."""
-    return [
-        {
-            "paper": item.paper.canonical_id,
-            "score": item.score,
-            "reasons": [
-                {"interest": r.interest, "matched": list(r.matched), "fields": list(r.fields)}
-                for r in item.reasons
-            ],
-        }
-        for item in items
-    ]
+_json_items: dict[tuple, list] = {}
+
+
+def items_as_json(items: list[DigestItem]) -> list[list]:
+    """What a digest held, kept on its Delivery for the web copy, compactly:
+    [canonical id, score, [[interest, [matched words], [fields]], ...]] per paper.
+    An item shown the same way in many digests is converted once."""
+    found = []
+    for item in items:
+        key = (item.paper.canonical_id, item.score, item.reasons)
+        entry = _json_items.get(key)
+        if entry is None:
+            reasons = [[r.interest, list(r.matched), list(r.fields)] for r in item.reasons]
+            entry = [item.paper.canonical_id, item.score, reasons]
+            if len(_json_items) >= _RENDERED_MAX:
+                _json_items.clear()
+            _json_items[key] = entry
+        found.append(entry)
+    return found
 
 
 def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
@@ -261,19 +267,17 @@ def build_digest_message(
 def web_copy_html(delivery: Delivery) -> str:
     """The digest of `delivery` as a page: the papers it held (and more, up to
     WEB_COPY_MAX_PAPERS), in the same order, with the same reasons."""
-    ids = [entry["paper"] for entry in delivery.items]
-    papers = Paper.objects.in_bulk(ids, field_name="canonical_id")
+    papers = Paper.objects.in_bulk(
+        [entry[0] for entry in delivery.items], field_name="canonical_id"
+    )
     items = [
         DigestItem(
-            papers[entry["paper"]],
-            entry["score"],
-            tuple(
-                matching.Reason(r["interest"], tuple(r["matched"]), tuple(r["fields"]))
-                for r in entry["reasons"]
-            ),
+            papers[paper_id],
+            score,
+            tuple(matching.Reason(i, tuple(words), tuple(fields)) for i, words, fields in reasons),
         )
-        for entry in delivery.items
-        if entry["paper"] in papers
+        for paper_id, score, reasons in delivery.items
+        if paper_id in papers
     ]
     shown = min(len(items), settings.DIGEST_MAX_PAPERS)
     total = shown + delivery.more_count
