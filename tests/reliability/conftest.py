@@ -1,0 +1,155 @@
+"""Fixtures of the fault tests: real `celery worker` processes that a test can kill, and
+helpers to count what reached the outbox per recipient.
+
+Copied in spirit from tests/integration/test_celery_worker.py: each worker runs on a
+queue of its own against the test database, the broker and the cache the test uses
+(PostgreSQL + Redis in CI, SQLite + kombu's file-system transport on a laptop).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the test database this process is using, for the worker."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    return None
+
+
+def outbox_messages(outbox: Path) -> list[tuple[str, str]]:
+    """(To, Message-ID) of every complete .eml in the outbox."""
+    if not outbox.is_dir():
+        return []
+    found = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        found.append((str(message["To"]), str(message["Message-ID"])))
+    return found
+
+
+def per_recipient(messages: list[tuple[str, str]]) -> Counter:
+    return Counter(to for to, _ in messages)
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    log_path: Path
+    pids_killed: list[int] = field(default_factory=list)
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        ready = wait_for(lambda: "ready." in self.log or self.process.poll() is not None, timeout)
+        assert ready and self.process.poll() is None, f"worker did not start:\n{self.log[-3000:]}"
+
+    def pool_children(self) -> list[int]:
+        """The pids of the worker's pool processes (its direct children)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
+
+    def kill_all(self) -> None:
+        """SIGKILL the worker and its pool at once, as when its machine dies."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """A factory of `celery worker` processes on one queue of the test's own.
+
+    All workers of a test share the queue and OUTBOX_DIR (tmp_path / "outbox"); the
+    test process enqueues onto that queue. Every worker is stopped afterwards.
+    """
+    queue = f"paperboy-reliability-{uuid.uuid4().hex[:8]}"
+    outbox = tmp_path / "outbox"
+    started: list[Worker] = []
+
+    def start(concurrency: int = 1, slow_seconds: float = 0.5) -> Worker:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_QUEUE": queue,
+            "EMAIL_BACKEND": "tests.reliability.backends.SlowOutboxBackend",
+            "OUTBOX_DIR": str(outbox),
+            "SLOW_OUTBOX_SECONDS": str(slow_seconds),
+        }
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "tests.reliability.worker_app", "worker",
+                 "--concurrency", str(concurrency), "--loglevel", "INFO",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a test can kill it whole
+            )  # fmt: skip
+        worker = Worker(process, log_path)
+        started.append(worker)
+        return worker
+
+    celery_app.conf.task_always_eager = False
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield start, outbox
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        for worker in started:
+            # Every test waits for its tasks to finish, so nothing is in flight here: a
+            # cold stop saves the seconds of a warm shutdown.
+            if worker.process.poll() is None:
+                worker.kill_all()
+            print(f"--- {worker.log_path.name}\n{worker.log[-4000:]}")
+
+
+@pytest.fixture
+def due_readers(make_subscriber, ingested_papers):
+    """A factory of `count` due subscribers whose interests match the ingested papers."""
+
+    def make(count: int, prefix: str = "reader") -> list:
+        return [
+            make_subscriber(email=f"{prefix}{i}@example.com", interests=("anomaly detection",))
+            for i in range(count)
+        ]
+
+    return make
