@@ -339,19 +339,38 @@ def _save_outcomes(
             _update_sent(sent)
         if others:
             Delivery.objects.bulk_update(others, ["status", "attempts", "error"])
-        Through = Delivery.papers.through
-        Through.objects.bulk_create(
-            (
-                Through(delivery_id=d.pk, paper_id=item.paper.pk)
+        _link_papers(
+            [
+                (d.pk, item.paper.pk)
                 for d, items in mailed
                 for item in items[: settings.DIGEST_MAX_PAPERS]  # what the email showed
-            ),
-            ignore_conflicts=True,
+            ]
         )
         if suppressed:
             Subscriber.objects.bulk_update(
                 suppressed, ["status", "suppressed_reason", "next_digest_at"]
             )
+
+
+def _link_papers(pairs: list[tuple[int, int]]) -> None:
+    """Record which papers each digest showed: (delivery id, paper id) pairs, one statement.
+
+    On PostgreSQL straight from two arrays, skipping the model instances that
+    bulk_create builds (25 per digest); elsewhere bulk_create.
+    """
+    through = Delivery.papers.through
+    if connection.vendor != "postgresql":
+        rows = (through(delivery_id=d, paper_id=p) for d, p in pairs)
+        through.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    if not pairs:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {through._meta.db_table} (delivery_id, paper_id) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+            [[d for d, _ in pairs], [p for _, p in pairs]],
+        )
 
 
 def _update_sent(sent: list[Delivery]) -> None:
