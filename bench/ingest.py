@@ -19,13 +19,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
 
 import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
+import benchdb  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -85,23 +86,12 @@ def measure(feed: bytes, source: Source) -> dict[str, float]:
     }
 
 
-def _bench_database() -> str:
-    """A database of its own, so a test run on the same server is left alone."""
-    test = connection.settings_dict.setdefault("TEST", {})
-    test["NAME"] = (
-        str(settings.DATA_DIR / "bench.sqlite3")
-        if connection.vendor == "sqlite"
-        else f"{connection.settings_dict['NAME']}_bench"
-    )
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=2000)
     args = parser.parse_args()
 
-    test_db = _bench_database()
+    test_db = benchdb.create()
     try:
         source = Source.objects.create(name="bench", url="https://rss.arxiv.org/rss/cs.LG")
         small = measure(build_feed(args.entries // 10, first_number=50_000), source)

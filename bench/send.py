@@ -31,6 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import benchdb  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -78,17 +79,6 @@ def populate(papers: int, subscribers: int, interests: int) -> None:
     )
 
 
-def _bench_database() -> str:
-    """A database of its own, so a test run on the same server is left alone."""
-    test = connection.settings_dict.setdefault("TEST", {})
-    test["NAME"] = (
-        str(settings.DATA_DIR / "bench.sqlite3")
-        if connection.vendor == "sqlite"
-        else f"{connection.settings_dict['NAME']}_bench"
-    )
-    return connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=2000)
@@ -99,7 +89,7 @@ def main() -> None:
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     settings.DIGEST_FIRST_LOOKBACK_DAYS = 1
 
-    test_db = _bench_database()
+    test_db = benchdb.create()
     try:
         populate(args.papers, args.subscribers, args.interests)
         now = timezone.now()

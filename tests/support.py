@@ -3,6 +3,7 @@ feed servers (a real HTTP server on 127.0.0.1 serving recorded files)."""
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from anymail.backends.test import EmailBackend as AnymailTestBackend
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 
 
 class ESPBackend(AnymailTestBackend):
@@ -114,3 +116,23 @@ def serve(routes: dict[str, Route] | None = None) -> Iterator[FeedServer]:
         stopping.set()  # wake sleeping handlers so they end with the test
         httpd.shutdown()
         httpd.server_close()
+
+
+def database_url() -> str:
+    """The URL of the test database this process is using, for a worker subprocess."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_for(condition, timeout: float = 60.0, interval: float = 0.1):
+    """The first truthy result of `condition()` within `timeout` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    return None

@@ -9,32 +9,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app as celery_app
 from digest import tasks
 from digest.models import Delivery, Paper, Source
-from tests.support import Route, serve
+from tests.support import Route, database_url, serve, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    """The URL of the test database this process is using, for the worker."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -45,7 +34,7 @@ def worker(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": queue,
         "EMAIL_BACKEND": "config.outbox.EmailBackend",
@@ -76,16 +65,6 @@ def worker(tmp_path):
         print((tmp_path / "worker.log").read_text()[-4000:])
 
 
-def _wait_for(condition, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.25)
-    return None
-
-
 def test_a_real_worker_dispatches_sends_and_records_the_digest(
     worker, make_subscriber, ingested_papers
 ):
@@ -94,7 +73,7 @@ def test_a_real_worker_dispatches_sends_and_records_the_digest(
 
     tasks.dispatch_digests.delay()
 
-    delivery = _wait_for(
+    delivery = wait_for(
         lambda: Delivery.objects.filter(subscriber=subscriber, status=Delivery.Status.SENT).first()
     )
     assert process.poll() is None, "the worker died"
@@ -131,7 +110,7 @@ def test_a_real_worker_fetches_every_source_and_retries_a_failing_one_later(work
 
         tasks.fetch_all_sources.delay()
 
-        both_ok = _wait_for(lambda: Source.objects.filter(last_status="ok").count() == 2)
+        both_ok = wait_for(lambda: Source.objects.filter(last_status="ok").count() == 2)
     assert process.poll() is None, "the worker died"
     assert both_ok, f"sources: {list(Source.objects.values('name', 'last_status', 'last_error'))}"
     hugging_face = Source.objects.get(name="Hugging Face")

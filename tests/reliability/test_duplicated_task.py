@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from digest import tasks
 from digest.models import Delivery
-from tests.reliability.conftest import outbox_messages, per_recipient, wait_for
+from tests.reliability.conftest import outbox_messages, per_recipient
+from tests.support import wait_for
 
 READERS = 5
 
