@@ -278,14 +278,14 @@ def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
         if not items and not settings.DIGEST_SEND_EMPTY:
             delivery.status = Delivery.Status.EMPTY
             continue
-        message = compose.build_digest_message(
-            subscriber, items, delivery.pk, delivery.period, total=total
-        )
-        message.connection = connection
         delivery.attempts += 1
         try:
+            message = compose.build_digest_message(
+                subscriber, items, delivery.pk, delivery.period, total=total
+            )
+            message.connection = connection
             message.send()
-        except Exception as error:
+        except Exception as error:  # one subscriber's failure never holds up the chunk
             transient, address_fault = classify(error)
             delivery.status = Delivery.Status.FAILED
             delivery.error = _describe(error)

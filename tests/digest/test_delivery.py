@@ -170,3 +170,21 @@ def test_a_web_copy_link_cannot_be_forged(client):
     response = client.get("/digest/eyJkIjoxfQ:1xXWqY:forged/")
 
     assert response.status_code == 400
+
+
+def test_a_digest_that_cannot_be_rendered_fails_alone(make_subscriber, ingested_papers):
+    first = make_subscriber(email="a@example.com")
+    second = make_subscriber(email="b@example.com")
+    real_build = sending.compose.build_digest_message
+
+    def broken_for_a(subscriber, *args, **kwargs):
+        if subscriber.email == "a@example.com":
+            raise ValueError("template bug")
+        return real_build(subscriber, *args, **kwargs)
+
+    with mock.patch.object(sending.compose, "build_digest_message", broken_for_a):
+        failures = sending.send_chunk([first.pk, second.pk], timezone.now())
+
+    assert [f.delivery_id for f in failures] == [Delivery.objects.get(subscriber=first).pk]
+    assert Delivery.objects.get(subscriber=first).error == "ValueError: template bug"
+    assert [m.to for m in mail.outbox] == [["b@example.com"]]
