@@ -12,6 +12,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from digest import ingest
 from subscriptions.models import Interest, Subscriber
+from tests.workers import worker_factory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -64,3 +65,9 @@ def make_subscriber(db) -> Callable[..., Subscriber]:
 def ingested_papers(db, fixture_bytes):
     """The recorded cs.LG feed (three papers), ingested now."""
     return ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.LG.xml"), "arxiv_rss")
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """(start, outbox): real `celery worker` subprocesses on a queue of this test's own."""
+    yield from worker_factory(tmp_path)

@@ -5,64 +5,24 @@ transport and SQLite. The tests enqueue fetch_all_sources and dispatch_digests
 exactly as beat does and wait for the worker to ingest, send and record.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import uuid
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from config.celery import app as celery_app
 from digest import tasks
 from digest.models import Delivery, Paper, Source
-from tests.support import Route, database_url, serve, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import Route, serve, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def worker(tmp_path):
-    """Start `celery worker` on a queue of its own; stop it after the test."""
-    queue = f"paperboy-test-{uuid.uuid4().hex[:8]}"
-    outbox = tmp_path / "outbox"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": queue,
-        "EMAIL_BACKEND": "config.outbox.EmailBackend",
-        "OUTBOX_DIR": str(outbox),
-        # A fetch retried after a transient failure waits 1 s, not a minute.
-        "FETCH_RETRY_BASE_SECONDS": "1",
-    }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-Q", queue],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    celery_app.conf.task_always_eager = False
-    previous_queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    try:
-        yield outbox, process
-    finally:
-        celery_app.conf.task_default_queue = previous_queue
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-        print((tmp_path / "worker.log").read_text()[-4000:])
+def worker(start_worker):
+    """One real worker; a fetch retried after a transient failure waits 1 s, not a minute."""
+    start, outbox = start_worker
+    process = start(FETCH_RETRY_BASE_SECONDS="1")
+    process.wait_ready()
+    return outbox, process.process
 
 
 def test_a_real_worker_dispatches_sends_and_records_the_digest(

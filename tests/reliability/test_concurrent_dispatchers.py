@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from digest import sending
 from digest.models import Delivery
-from tests.reliability.backends import RecordingBackend
+from tests.backends import RecordingBackend
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def _run_at_once(*chunks: list[int]) -> list:
 
 @pytest.fixture
 def provider(settings):
-    settings.EMAIL_BACKEND = "tests.reliability.backends.RecordingBackend"
+    settings.EMAIL_BACKEND = "tests.backends.RecordingBackend"
     RecordingBackend.reset()
     yield RecordingBackend
     RecordingBackend.reset()

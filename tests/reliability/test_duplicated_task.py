@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from digest import tasks
 from digest.models import Delivery
-from tests.reliability.conftest import outbox_messages, per_recipient
 from tests.support import wait_for
+from tests.workers import outbox_messages, per_recipient
 
 READERS = 5
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from digest import sending, tasks
 from digest.models import Delivery
-from tests.reliability.conftest import outbox_messages, per_recipient
 from tests.support import wait_for
+from tests.workers import outbox_messages, per_recipient
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

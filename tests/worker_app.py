@@ -1,4 +1,4 @@
-"""The project's Celery app as the fault tests' workers run it (`-A tests.reliability.worker_app`).
+"""The project's Celery app as the tests' workers run it (`-A tests.worker_app`).
 
 Only one thing differs: a worker whose pool process died reports the lost task after
 1 s instead of Celery's default 10 s, so the tests need not sit out the wait.

@@ -1,4 +1,4 @@
-"""Email providers for the fault tests: one that is slow to accept each message (so a
+"""Email providers for the worker and fault tests: one that is slow to accept each message (so a
 worker can be killed mid-chunk), and one that records what it was handed, per thread."""
 
 import os
