@@ -50,18 +50,6 @@ def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]
     return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end, announced_as_new=True)
 
 
-def document_of(paper: Paper) -> matching.Document:
-    """A paper as the matching engine sees it."""
-    return matching.Document(
-        id=paper.canonical_id,
-        title=paper.title,
-        abstract=paper.abstract,
-        authors=tuple(paper.authors),
-        categories=tuple(paper.categories),
-        upvotes=paper.upvotes or 0,
-    )
-
-
 def in_categories(paper: Paper, categories: Iterable[str]) -> bool:
     """True when `paper` is in one of `categories` (an archive like "astro-ph" counts too)."""
     wanted = {category.lower() for category in categories}
@@ -79,7 +67,7 @@ def select_items(
     """
     categories = list(categories)
     by_id = {p.canonical_id: p for p in papers if in_categories(p, categories)}
-    documents = map(document_of, by_id.values())
+    documents = map(matching.Document.of, by_id.values())
     return [
         DigestItem(by_id[result.document_id], result.score, result.reasons)
         for result in matching.match_papers(interests, documents)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import compose, matching
+from digest import matching
 from digest.models import Paper
 
 PREVIEW_DAYS = 7
@@ -50,7 +50,7 @@ def recent_index() -> matching.PaperIndex:
     with _lock:
         if _cached["key"] != key:
             newest = papers.order_by("-first_seen")[:MAX_PAPERS]
-            _cached["index"] = matching.PaperIndex(map(compose.document_of, newest))
+            _cached["index"] = matching.PaperIndex(map(matching.Document.of, newest))
             _cached["key"] = key
         return _cached["index"]
 

@@ -220,7 +220,7 @@ def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.
     if key not in _windows:
         _windows.clear()  # one dispatch at a time; the last window is the one asked again
         loaded = list(papers)
-        index = matching.PaperIndex(map(compose.document_of, loaded))
+        index = matching.PaperIndex(map(matching.Document.of, loaded))
         _windows[key] = ({paper.canonical_id: paper for paper in loaded}, index)
     return _windows[key]
 

@@ -5,8 +5,9 @@ every paper, the batch path only on the candidates its index finds. So the
 two can differ only in which papers they ask about, never in the answer.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from digest.matching.analysis import Field, definitions, enrich, tokenize
 from digest.matching.concepts import Concepts
@@ -27,6 +28,27 @@ class Document:
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     upvotes: int = 0
+
+    @classmethod
+    def of(cls, paper: "PaperLike") -> "Document":
+        """The Document of a paper from anywhere: a Paper row, a feed's PaperRecord."""
+        return cls(
+            id=paper.canonical_id,
+            title=paper.title,
+            abstract=paper.abstract,
+            authors=tuple(paper.authors),
+            categories=tuple(paper.categories),
+            upvotes=paper.upvotes or 0,
+        )
+
+
+class PaperLike(Protocol):
+    canonical_id: str
+    title: str
+    abstract: str
+    authors: Sequence[str]
+    categories: Sequence[str]
+    upvotes: int | None
 
 
 class Reason(NamedTuple):

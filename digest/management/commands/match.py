@@ -9,17 +9,6 @@ from digest.matching import Document, InterestSyntaxError, match_papers, validat
 from digest.sources import PARSERS, FeedError, PaperRecord
 
 
-def document_of(record: PaperRecord) -> Document:
-    return Document(
-        id=record.canonical_id,
-        title=record.title,
-        abstract=record.abstract,
-        authors=tuple(record.authors),
-        categories=tuple(record.categories),
-        upvotes=record.upvotes or 0,
-    )
-
-
 class Command(BaseCommand):
     help = (
         "Match interests against the papers of a feed file, without touching the "
@@ -51,7 +40,7 @@ class Command(BaseCommand):
         except FeedError as error:
             raise CommandError(f"{feed}: {error}") from None
         by_id = {record.canonical_id: record for record in records}
-        results = match_papers(interest, map(document_of, by_id.values()))
+        results = match_papers(interest, map(Document.of, by_id.values()))
         if options["json"]:
             self.stdout.write(json.dumps([self._as_json(r, by_id) for r in results], indent=2))
             return
