@@ -1,8 +1,9 @@
 """What goes into a subscriber's digest, and the email message that carries it.
 
-One builder serves the sender and any preview: `select_items` decides which
-papers (the matching engine ranks them), `build_digest_message` renders the
-subject, text and HTML templates and sets every header in one place.
+`digest_items` picks a subscriber's papers from a chunk's index (the sender),
+`select_items` from any papers (the admin preview); `digest_context` is what
+the templates show, for the email (`build_digest_message`, which also sets
+every header in one place) and for its web copy (`web_copy_html`) alike.
 """
 
 from collections.abc import Iterable
@@ -50,8 +51,9 @@ def papers_first_seen_between(start: datetime, end: datetime) -> QuerySet[Paper]
     return Paper.objects.filter(first_seen__gt=start, first_seen__lte=end, announced_as_new=True)
 
 
-def in_categories(paper: Paper, categories: Iterable[str]) -> bool:
-    """True when `paper` is in one of `categories` (an archive like "astro-ph" counts too)."""
+def in_categories(paper: Paper | matching.Document, categories: Iterable[str]) -> bool:
+    """True when `paper` is in one of `categories` (an archive like "astro-ph" counts too),
+    or when no category is asked for."""
     wanted = {category.lower() for category in categories}
     return not wanted or any(
         not wanted.isdisjoint(matching.category_keys(category)) for category in paper.categories

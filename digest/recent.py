@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import matching
+from digest import compose, matching
 from digest.models import Paper
 
 PREVIEW_DAYS = 7
@@ -61,17 +61,11 @@ def recent_matches(
     """How many recent papers `interests` match (in `categories`, if any), and the best few."""
     index = recent_index()
     documents = {paper.document.id: paper.document for paper in index.papers}
-    results = index.match(interests).results
-    if categories:
-        wanted = {c.lower() for c in categories}
-        results = [
-            r
-            for r in results
-            if any(
-                not wanted.isdisjoint(matching.category_keys(c))
-                for c in documents[r.document_id].categories
-            )
-        ]
+    results = [
+        r
+        for r in index.match(interests).results
+        if compose.in_categories(documents[r.document_id], categories)
+    ]
     urls = dict(
         Paper.objects.filter(canonical_id__in=[r.document_id for r in results[:shown]]).values_list(
             "canonical_id", "abs_url"
