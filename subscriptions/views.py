@@ -135,14 +135,22 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscriptions/unsubscribed.html")
 
 
-def _manage_context(subscriber, form, **extra) -> dict:
-    return {
+def _manage_page(
+    request: HttpRequest,
+    subscriber: Subscriber,
+    form: ManageForm | None = None,
+    status: int = 200,
+    **extra: object,
+) -> HttpResponse:
+    """The manage page; without a form, one filled with the subscriber's choices."""
+    context = {
         "subscriber": subscriber,
-        "form": form,
+        "form": form or ManageForm(initial=_initial(subscriber)),
         "time_zones": ManageForm.time_zone_names(),
         "next_digest": subscriber.next_digest_at,
         **extra,
     }
+    return render(request, "subscriptions/manage.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -155,37 +163,28 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None or subscriber.status == Subscriber.Status.SUPPRESSED:
         return _bad_link(request, tokens.BadToken("This link is not valid."))
+    if request.method != "POST":
+        return _manage_page(request, subscriber)
     action = request.POST.get("action", "save")
-    if request.method == "POST" and action == "unsubscribe":
+    if action == "unsubscribe":
         services.unsubscribe(subscriber.pk)
         return render(request, "subscriptions/unsubscribed.html")
-    if request.method == "POST" and action == "delete":
+    if action == "delete":
         if request.POST.get("confirm_delete") != "yes":
-            form = ManageForm(initial=_initial(subscriber))
-            context = _manage_context(subscriber, form, delete_error=True)
-            return render(request, "subscriptions/manage.html", context, status=400)
+            return _manage_page(request, subscriber, status=400, delete_error=True)
         services.delete_everything(subscriber, by="subscriber")
         return render(request, "subscriptions/deleted.html")
-    if request.method == "POST":
-        form = ManageForm(request.POST)
-        if "preview" not in request.POST and form.is_valid():
-            services.update_preferences(
-                subscriber,
-                services.Preferences(
-                    **_preferences(form), paused_until=form.cleaned_data["paused_until"]
-                ),
-            )
-            subscriber.refresh_from_db()
-            context = _manage_context(subscriber, ManageForm(initial=_initial(subscriber)))
-            return render(request, "subscriptions/manage.html", {**context, "saved": True})
-        preview = _preview_of(form) if "preview" in request.POST else None
-        context = _manage_context(subscriber, form, preview=preview)
-        return render(request, "subscriptions/manage.html", context)
-    return render(
-        request,
-        "subscriptions/manage.html",
-        _manage_context(subscriber, ManageForm(initial=_initial(subscriber))),
+    form = ManageForm(request.POST)
+    if "preview" in request.POST:
+        return _manage_page(request, subscriber, form, preview=_preview_of(form))
+    if not form.is_valid():
+        return _manage_page(request, subscriber, form)
+    preferences = services.Preferences(
+        **_preferences(form), paused_until=form.cleaned_data["paused_until"]
     )
+    services.update_preferences(subscriber, preferences)
+    subscriber.refresh_from_db()
+    return _manage_page(request, subscriber, saved=True)
 
 
 def _initial(subscriber: Subscriber) -> dict:
