@@ -111,7 +111,12 @@ def interest_pool(rng: random.Random) -> list[str]:
     pool += [f'author:"{g} {s}"' for g in GIVEN for s in SURNAMES[:4]]
     pool += [f"{a} AND {b}" for a, b in (rng.sample(list(TOPICS), 2) for _ in range(60))]
     rng.shuffle(pool)
-    return pool
+    # The long tail, rarer and more specific: what only a few people follow.
+    tail = [f"{adjective} {topic}" for adjective in ADJECTIVES for topic in TOPICS]
+    tail += [f"{a} AND {b}" for a, b in (rng.sample(phrases, 2) for _ in range(1500))]
+    tail += [f"{rng.choice(phrases)} -{rng.choice(phrases)}" for _ in range(1000)]
+    rng.shuffle(tail)
+    return list(dict.fromkeys(pool + tail))
 
 
 def main() -> None:
