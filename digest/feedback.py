@@ -102,12 +102,8 @@ def find_delivery(event: AnymailTrackingEvent) -> Delivery | None:
 
 def suppress(subscriber: Subscriber, reason: str) -> None:
     """Send this address nothing more; the first reason stays."""
-    if subscriber.status == Subscriber.Status.SUPPRESSED:
-        return
-    subscriber.status = Subscriber.Status.SUPPRESSED
-    subscriber.suppressed_reason = reason[:200]
-    subscriber.next_digest_at = None
-    subscriber.save(update_fields=["status", "suppressed_reason", "next_digest_at"])
+    if subscriber.mark_suppressed(reason):
+        subscriber.save(update_fields=Subscriber.SUPPRESSION_FIELDS)
 
 
 def count_soft_bounce(subscriber: Subscriber, reason: str) -> None:

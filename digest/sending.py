@@ -290,10 +290,9 @@ def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
             delivery.status = Delivery.Status.FAILED
             delivery.error = _describe(error)
             failures.append(DeliveryFailed(delivery.pk, delivery.attempts, transient))
-            if address_fault:
-                subscriber.status = Subscriber.Status.SUPPRESSED
-                subscriber.suppressed_reason = f"refused by the provider: {_describe(error)}"[:200]
-                subscriber.next_digest_at = None
+            if address_fault and subscriber.mark_suppressed(
+                f"refused by the provider: {_describe(error)}"
+            ):
                 suppressed.append(subscriber)
             continue
         # An anymail ESP reports its own message id; other backends keep ours.
@@ -347,9 +346,7 @@ def _save_outcomes(
             ]
         )
         if suppressed:
-            Subscriber.objects.bulk_update(
-                suppressed, ["status", "suppressed_reason", "next_digest_at"]
-            )
+            Subscriber.objects.bulk_update(suppressed, Subscriber.SUPPRESSION_FIELDS)
 
 
 def _link_papers(pairs: list[tuple[int, int]]) -> None:

@@ -75,6 +75,20 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return self.email
 
+    SUPPRESSION_FIELDS = ("status", "suppressed_reason", "next_digest_at")
+
+    def mark_suppressed(self, reason: str) -> bool:
+        """Send this address nothing more (saved by the caller: SUPPRESSION_FIELDS).
+
+        False when it already was suppressed: the first reason stays.
+        """
+        if self.status == self.Status.SUPPRESSED:
+            return False
+        self.status = self.Status.SUPPRESSED
+        self.suppressed_reason = reason[:200]
+        self.next_digest_at = None
+        return True
+
     def is_paused(self, moment: timezone.datetime) -> bool:
         """True while `moment` falls before the end of the pause, in the subscriber's zone."""
         if self.paused_until is None:

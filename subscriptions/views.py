@@ -1,5 +1,7 @@
 """Signup, confirmation, manage and unsubscribe pages. Thin: the rules are in services."""
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -188,15 +190,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _initial(subscriber: Subscriber) -> dict:
+    """The manage form's values: the subscriber's preferences, interests one per line."""
     preferences = services.preferences_of(subscriber)
-    return {
-        "interests": "\n".join(preferences.interests),
-        "frequency": preferences.frequency,
-        "send_hour": preferences.send_hour,
-        "time_zone": preferences.time_zone,
-        "categories": list(preferences.categories),
-        "paused_until": preferences.paused_until,
-    }
+    return {**asdict(preferences), "interests": "\n".join(preferences.interests)}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
