@@ -1,7 +1,8 @@
 """The Celery app and the beat schedule.
 
-Run one `beat` in the whole deployment and as many `worker`s as needed; every
-scheduled task is idempotent per period, so a duplicate run sends nothing twice.
+Run as many `worker`s as needed and one `beat`: a second beat waits while the
+first holds its lease (config/beat.py). Every scheduled task is idempotent
+anyway, so a duplicate run sends nothing twice.
 """
 
 import os
@@ -37,6 +38,6 @@ def _prepare(sender: Celery, **kwargs: object) -> None:
         },
         "reconcile-deliveries": {
             "task": "digest.tasks.reconcile_deliveries",
-            "schedule": timedelta(seconds=settings.DISPATCH_INTERVAL_SECONDS),
+            "schedule": timedelta(seconds=settings.RECONCILE_INTERVAL_SECONDS),
         },
     }

@@ -55,6 +55,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_seconds_list(name: str, default: str) -> list[int]:
+    """A comma-separated list of durations: "60, 5m, 2h" (seconds unless m or h follows)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    values = []
+    for item in env_list(name, default):
+        number, unit = (item[:-1], item[-1]) if item[-1] in units else (item, "s")
+        try:
+            values.append(int(float(number) * units[unit]))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be durations like 60, 5m, 2h separated by commas, not {item!r}"
+            ) from None
+    return values
+
+
 def env_prefixed(prefix: str) -> dict[str, str]:
     """All variables starting with `prefix`, keyed by the rest of their name."""
     return {

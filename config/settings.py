@@ -10,7 +10,15 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_prefixed, env_str
+from config.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_prefixed,
+    env_seconds_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Runtime files of a one-machine install: SQLite database, broker queue, outbox.
@@ -220,6 +228,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Exactly one beat runs the schedule: a second one waits until the first's lease
+# (in the database) runs out. Beat wakes at least this often, to renew it.
+CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 20
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 90)
 
 # Paperboy.
 FETCH_INTERVAL_MINUTES = env_int("FETCH_INTERVAL_MINUTES", 180)
@@ -243,6 +256,18 @@ DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 # A new subscriber's first digest covers papers first seen this many days back.
 DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
+# A worker holds a digest it claimed, or is handing over, this long; after it the
+# reconciler takes it back. Longer than one message's send (EMAIL_TIMEOUT per step).
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
+# Waits before each retry of a temporary failure (greylisting, a provider down):
+# nine attempts over about 16 hours, then the digest fails and its papers go to the next.
+DIGEST_RETRY_DELAYS_SECONDS = env_seconds_list(
+    "DIGEST_RETRY_DELAYS_SECONDS", "1m,5m,15m,30m,1h,2h,4h,8h"
+)
+# How often beat runs the reconciler (leases run out, retries come due), and how many
+# deliveries one run takes back.
+RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 60)
+RECONCILE_BATCH_SIZE = env_int("RECONCILE_BATCH_SIZE", 500)
 CONFIRM_LINK_MAX_AGE_DAYS = env_int("CONFIRM_LINK_MAX_AGE_DAYS", 7)
 UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", 90)
 # The manage link of each digest works until the next few have replaced it.

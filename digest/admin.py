@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from digest import tasks
+from digest import compose, sending, tasks
 from digest.models import Delivery, Paper, Source
 from digest.sources import KIND_LABELS, kind_for_url
 
@@ -121,12 +121,31 @@ class PaperAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["subscriber", "period", "status", "paper_count", "attempts", "sent_at"]
-    list_filter = ["status", ("claimed_at", admin.DateFieldListFilter)]
+    list_display = [
+        "subscriber",
+        "period",
+        "status",
+        "paper_count",
+        "attempts",
+        "maybe_sent",
+        "lease_until",
+        "sent_at",
+    ]
+    list_filter = ["status", "maybe_sent", ("claimed_at", admin.DateFieldListFilter)]
     search_fields = ["subscriber__email", "period", "esp_message_id"]
     list_select_related = ["subscriber"]
     raw_id_fields = ["subscriber", "papers"]
-    readonly_fields = ["claimed_at", "sent_at", "esp_message_id", "window_start", "window_end"]
+    readonly_fields = [
+        "claimed_at",
+        "sent_at",
+        "esp_message_id",
+        "message_id",
+        "window_start",
+        "window_end",
+        "lease_until",
+        "maybe_sent",
+    ]
+    actions = ["retry_now"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(paper_count=Count("papers"))
@@ -134,3 +153,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(ordering="paper_count", description="papers")
     def paper_count(self, delivery: Delivery) -> int:
         return delivery.paper_count
+
+    @admin.display(description="Message-ID")
+    def message_id(self, delivery: Delivery) -> str:
+        return compose.message_id(delivery)
+
+    @admin.action(description="Retry the selected failed deliveries now")
+    def retry_now(self, request, queryset) -> None:
+        # Same Message-ID and items as before; the reconciler sends them within a minute.
+        count = sending.retry_now(queryset)
+        self.message_user(request, f"{count} failed delivery(ies) will be retried within a minute.")

@@ -1,9 +1,10 @@
-"""Deployment checks of our own, run by `manage.py check --deploy`."""
+"""System checks of our own: the deploy ones run by `manage.py check --deploy`, the
+others whenever Django checks (migrate, runserver, `check`), where an error stops it."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -33,6 +34,51 @@ def webhooks_are_protected(**kwargs: object) -> list[CheckMessage]:
                 hint='Set WEBHOOK_SECRET="user:password" and give the same to the ESP\'s '
                 "tracking webhook URL.",
                 id="paperboy.W002",
+            )
+        ]
+    return []
+
+
+# Cache backends whose data lives on one host (or nowhere).
+_LOCAL_CACHES = {
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+# Brokers that only processes of one host can share.
+_LOCAL_BROKERS = ("filesystem://", "memory://")
+
+
+@register(Tags.caches)
+def shared_broker_has_a_shared_cache(**kwargs: object) -> list[CheckMessage]:
+    # Workers on several hosts share a network broker; the rate limits, the live
+    # preview's index and every other cached state must then be shared as well.
+    backend = settings.CACHES["default"]["BACKEND"]
+    broker = settings.CELERY_BROKER_URL
+    if backend in _LOCAL_CACHES and not broker.startswith(_LOCAL_BROKERS):
+        return [
+            Error(
+                f"The Celery broker {urlsplit(broker).scheme}:// is shared between hosts, "
+                f"but the cache ({backend.rsplit('.', 1)[-1]}) is local to each host.",
+                hint="Set REDIS_URL, so every host uses the same Redis as its cache.",
+                id="paperboy.E001",
+            )
+        ]
+    return []
+
+
+@register()
+def delivery_lease_outlasts_a_send(**kwargs: object) -> list[CheckMessage]:
+    # A digest being handed over is taken back when its lease runs out: a lease shorter
+    # than a slow SMTP conversation (each of connect, EHLO, MAIL, RCPT, DATA and the
+    # final reply may take EMAIL_TIMEOUT) would resend a digest that is still on its way.
+    needed = 6 * settings.EMAIL_TIMEOUT
+    if needed >= settings.DELIVERY_LEASE_SECONDS:
+        return [
+            Error(
+                f"DELIVERY_LEASE_SECONDS ({settings.DELIVERY_LEASE_SECONDS}) must exceed six "
+                f"times EMAIL_TIMEOUT ({settings.EMAIL_TIMEOUT}), the longest one send can take.",
+                id="paperboy.E002",
             )
         ]
     return []

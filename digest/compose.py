@@ -9,7 +9,6 @@ every header in one place) and for its web copy (`web_copy_html`) alike.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import make_msgid
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -131,17 +130,36 @@ def items_as_json(items: list[DigestItem]) -> list[list]:
     return found
 
 
-def digest_headers(unsubscribe_url: str, delivery_id: int) -> dict[str, str]:
+def message_id(delivery: Delivery) -> str:
+    """The digest's Message-ID: derived from the delivery's key, so every attempt of one
+    digest carries the same one and a receiver can collapse a copy (RFC 5322 §3.6.4)."""
+    site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<digest.{delivery.message_key.hex}@{site_host}>"
+
+
+# ESPs that accept a second request with a key they have seen without sending again,
+# and the message header anymail passes the key in (Brevo: kept 15 minutes).
+IDEMPOTENCY_HEADERS = {
+    "anymail.backends.brevo.EmailBackend": "idempotencyKey",
+    "anymail.backends.sendinblue.EmailBackend": "idempotencyKey",
+}
+
+
+def digest_headers(unsubscribe_url: str, delivery: Delivery) -> dict[str, str]:
     """Every header a digest carries. Built only from our own values, never user input."""
     site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return {
-        "Message-ID": make_msgid("digest", domain=site_host),
+    headers = {
+        "Message-ID": message_id(delivery),
         # RFC 8058 one-click: one https URL that takes a POST, and the POST body.
         "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "List-Id": f"Paperboy digest <digest.{site_host}>",
-        "X-Paperboy-Delivery": str(delivery_id),
+        "X-Paperboy-Delivery": str(delivery.pk),
     }
+    idempotency_header = IDEMPOTENCY_HEADERS.get(settings.EMAIL_BACKEND)
+    if idempotency_header:
+        headers[idempotency_header] = str(delivery.message_key)
+    return headers
 
 
 @dataclass(frozen=True)
@@ -229,8 +247,7 @@ def digest_context(
 def build_digest_message(
     subscriber: Subscriber,
     items: list[DigestItem],
-    delivery_id: int,
-    period: str,
+    delivery: Delivery,
     total: int | None = None,
 ) -> EmailMultiAlternatives:
     """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond.
@@ -239,36 +256,45 @@ def build_digest_message(
     """
     shown = items[: settings.DIGEST_MAX_PAPERS]
     more_count = (len(items) if total is None else total) - len(shown)
-    context = digest_context(subscriber, shown, more_count, delivery_id, period)
+    context = digest_context(subscriber, shown, more_count, delivery.pk, delivery.period)
     message = build_message(
         "emails/digest",
         context,
         subscriber.email,
         settings.DIGEST_FROM_EMAIL,
-        headers=digest_headers(context["unsubscribe_url"], delivery_id),
+        headers=digest_headers(context["unsubscribe_url"], delivery),
     )
     # anymail passes these to the ESP: the tag groups digests in its reports, and
     # the delivery id comes back in tracking webhooks.
     message.tags = ["digest"]
-    message.metadata = {"delivery_id": str(delivery_id)}
+    message.metadata = {"delivery_id": str(delivery.pk)}
     return message
 
 
-def web_copy_html(delivery: Delivery) -> str:
-    """The digest of `delivery` as a page: the papers it held (and more, up to
-    WEB_COPY_MAX_PAPERS), in the same order, with the same reasons."""
-    papers = Paper.objects.in_bulk(
-        [entry[0] for entry in delivery.items], field_name="canonical_id"
-    )
-    items = [
+def items_from_json(entries: list[list], papers: dict[str, Paper]) -> list[DigestItem]:
+    """The digest items a Delivery keeps (see items_as_json), with their `papers` (by
+    canonical id); a paper that is gone is left out."""
+    return [
         DigestItem(
             papers[paper_id],
             score,
             tuple(matching.Reason(i, tuple(words), tuple(fields)) for i, words, fields in reasons),
         )
-        for paper_id, score, reasons in delivery.items
+        for paper_id, score, reasons in entries
         if paper_id in papers
     ]
+
+
+def stored_papers(deliveries: Iterable[Delivery]) -> dict[str, Paper]:
+    """The papers the stored items of `deliveries` name, by canonical id, in one query."""
+    ids = {entry[0] for delivery in deliveries for entry in delivery.items}
+    return Paper.objects.in_bulk(ids, field_name="canonical_id") if ids else {}
+
+
+def web_copy_html(delivery: Delivery) -> str:
+    """The digest of `delivery` as a page: the papers it held (and more, up to
+    WEB_COPY_MAX_PAPERS), in the same order, with the same reasons."""
+    items = items_from_json(delivery.items, stored_papers([delivery]))
     shown = min(len(items), settings.DIGEST_MAX_PAPERS)
     total = shown + delivery.more_count
     context = digest_context(

@@ -4,7 +4,8 @@
 same feed twice, or the same paper from arXiv, its API and Hugging Face, leaves
 one row that lists all its sources. A paper's `first_seen` is set once, when
 Paperboy first learns of it; digests select on it, so a paper ingested late is
-still mailed once.
+still mailed once. It is read from the window clock (digest/window.py), so a
+window that ends while an ingest is in flight cannot skip its papers.
 
 A fetch holds a lease on its Source, so two runs of one source never overlap,
 and records how it went on the Source (visible in the admin) instead of
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from digest import sources
+from digest import sources, window
 from digest.models import Paper, Source
 from digest.sources import backfill
 from digest.sources.fetch import HTTPStatusError, fetch
@@ -132,8 +133,10 @@ def upsert(
     summary = IngestSummary()
     if not by_id:
         return summary
-    now = timezone.now()
     with transaction.atomic():
+        # First-seen times from the window clock, so no dispatch can close a window
+        # over these papers before they are committed (digest/window.py).
+        now = window.ingest_time()
         existing = {p.canonical_id: p for p in Paper.objects.filter(canonical_id__in=by_id)}
         to_create, to_update = [], []
         for canonical_id, record in by_id.items():

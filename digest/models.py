@@ -77,38 +77,64 @@ class Delivery(models.Model):
 
     The unique (subscriber, period) pair is the lock that makes sending
     idempotent: a retried or duplicated task finds the row and sends nothing.
+    The row is also the send journal: it says "sending" (committed) before the
+    message is handed to the provider and "sent" right after, so whatever dies
+    when, what may have left is known, and is only ever sent again with the
+    same Message-ID (docs/DELIVERY.md).
     """
 
     class Status(models.TextChoices):
         CLAIMED = "claimed"
+        SENDING = "sending", "sending (being handed to the provider)"
         SENT = "sent", "sent (handed to the provider)"
         DELIVERED = "delivered", "delivered (the provider says)"
         BOUNCED = "bounced"
         COMPLAINED = "complained", "marked as spam"
         EMPTY = "empty", "nothing matched"
         SKIPPED = "skipped", "skipped (not active)"
-        FAILED = "failed"
+        RETRY = "retry", "waiting to retry"
+        FAILED = "failed", "failed (gave up)"
+
+    # Statuses a worker or the reconciler will still act on.
+    PENDING = (Status.CLAIMED, Status.SENDING, Status.RETRY)
 
     subscriber = models.ForeignKey(
         "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
     )
     period = models.CharField(max_length=16, help_text='"2026-11-28" or "2026-W48".')
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CLAIMED)
+    # The papers the digest holds (what the email shows), linked before it is handed over.
     papers = models.ManyToManyField(Paper, related_name="deliveries", blank=True)
     # Papers first seen in (window_start, window_end] belong to this digest.
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
-    esp_message_id = models.CharField(max_length=200, blank=True)
+    esp_message_id = models.CharField(
+        "provider's message id",
+        max_length=200,
+        blank=True,
+        help_text="The ESP's own id, or the Message-ID where the backend has none.",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why the last attempt failed.")
-    # What the digest held, so its web copy shows the same papers, order and reasons:
-    # [{"paper": canonical_id, "score": 5.2, "reasons": [{interest, matched, fields}]}]
+    maybe_sent = models.BooleanField(
+        "hand-over uncertain",
+        default=False,
+        help_text="An attempt ended without knowing whether the provider took the message "
+        "(a worker died, a reply timed out); every attempt carries the same Message-ID.",
+    )
+    # What the digest held, so its web copy and any resend show the same papers, order
+    # and reasons: [[canonical id, score, [[interest, [words], [fields]], ...]], ...]
     items = models.JSONField(default=list, blank=True)
     more_count = models.PositiveIntegerField(default=0, help_text="Matched beyond the cap.")
     feedback = models.TextField(blank=True, help_text="What the provider reported later.")
-    # Names this delivery in the send journal (the shared cache); unique even across
-    # a recreated database, where ids start again from 1.
-    journal_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Names the digest's message: its Message-ID (and the provider's idempotency key)
+    # derive from it, the same on every attempt; unique even across a recreated
+    # database, where ids start again from 1.
+    message_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Who holds a claimed or sending delivery (one token per claim), and until when;
+    # a delivery waiting to retry may be taken again from lease_until on.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -118,8 +144,28 @@ class Delivery(models.Model):
                 fields=["subscriber", "period"], name="delivery_once_per_period"
             ),
         ]
+        indexes = [
+            # The reconciler asks exactly this: pending, and its time has come.
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(status__in=["claimed", "sending", "retry"]),
+                name="delivery_pending_idx",
+            ),
+        ]
         ordering = ["-claimed_at"]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
         return f"{self.subscriber} {self.period} ({self.status})"
+
+
+class Lease(models.Model):
+    """A job only one process in the deployment may run at a time (celery beat), held by
+    `holder` until `expires_at` and renewed while it runs; a holder that dies lets it go."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -1,29 +1,31 @@
 """Who is due, and sending each one exactly one digest per period.
 
-`send_digest` claims a Delivery row (unique on subscriber + period) in the same
-transaction that moves the subscriber's next_digest_at forward, and only the
-task that created the row renders and sends. A retried, duplicated or
-concurrent task finds the row, or finds the subscriber no longer due, and
-sends nothing.
+`claim_many` creates a Delivery row (unique on subscriber + period) in the same
+transaction that moves the subscriber's next_digest_at forward, under a lease
+with a token of its own; only the holder of that token renders and sends. A
+retried, duplicated or concurrent task finds the row, or the subscriber no
+longer due, and sends nothing. `deliver_many` then records each digest on its
+row before and after the hand-over (digest/journal.py), and `take_back` gives
+what a dead worker left, and what waits to retry, to the reconciler. The whole
+promise, and the one window it leaves, is in docs/DELIVERY.md.
 """
 
-import json
 import logging
-import smtplib
+import uuid
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import get_connection
-from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, matching, schedule
+from digest import compose, journal, matching, schedule, window
 from digest.models import Delivery, Paper
+from digest.send_errors import SendError, classify
 from subscriptions.models import Interest, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -43,25 +45,17 @@ def chunked(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
-# Statuses of a digest that went out (or had nothing to send): the next window starts
-# where theirs ended. A failed or skipped digest's papers are carried forward instead.
+# Statuses of a digest that went out (or had nothing to send), or may have: the next
+# window starts where theirs ended. A failed or skipped digest's papers are carried
+# forward instead.
 DONE = [
+    Delivery.Status.SENDING,
     Delivery.Status.SENT,
     Delivery.Status.DELIVERED,
     Delivery.Status.BOUNCED,
     Delivery.Status.COMPLAINED,
     Delivery.Status.EMPTY,
 ]
-# A delivery still "claimed" after this long lost its worker (tasks time out in 10 min).
-STUCK_AFTER = timedelta(minutes=30)
-# The send journal: each digest handed to the provider is noted in the shared cache
-# before its row is updated, so a delivery whose worker died in between is never
-# sent again. Kept longer than any retry takes.
-_JOURNAL_SECONDS = 7 * 24 * 3600
-
-
-def _journal_key(delivery: Delivery) -> str:
-    return f"digest-sent:{delivery.journal_id}"
 
 
 def _last_window_ends(subscriber_ids: list[int]) -> dict[int, datetime]:
@@ -111,15 +105,31 @@ def preview(subscriber: Subscriber, now: datetime | None = None) -> Preview:
     return Preview(start, now, interests, items)
 
 
-def claim_many(subscriber_ids: list[int], now: datetime) -> list[Delivery]:
+@dataclass
+class Claim:
+    """Deliveries one task holds, by one token, until their lease runs out."""
+
+    token: uuid.UUID
+    deliveries: list[Delivery]
+
+
+# Why an older digest still waiting to be (re)tried stops when the next one is claimed.
+SUPERSEDED = "superseded by the next digest, whose window holds its papers"
+
+
+def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
     """Claim the due period of each subscriber that is due; skip the rest.
 
     In one transaction: lock the due subscribers (in id order, so two tasks
     never deadlock), create a Delivery for each period not yet claimed, and
     move next_digest_at to the next local send time. A retried, duplicated or
     concurrent task finds the rows, or the subscribers no longer due, and
-    claims nothing. A constant number of queries, whatever the chunk's size.
+    claims nothing. An older digest of the same subscriber that never went out
+    and still waits to be (re)tried is superseded, so its papers come once, in
+    the new one. A constant number of queries, whatever the chunk's size.
+    `now` ends the windows: take it from window.window_end().
     """
+    token = journal.new_token()
     with transaction.atomic():
         due = list(
             Subscriber.objects.select_for_update()
@@ -131,16 +141,27 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> list[Delivery]:
             .order_by("pk")
         )
         if not due:
-            return []
+            return Claim(token, [])
         periods = {
             s.pk: schedule.period_of(s.next_digest_at, s.frequency, s.time_zone) for s in due
         }
-        taken = set(
-            Delivery.objects.filter(
-                subscriber__in=due, period__in=set(periods.values())
-            ).values_list("subscriber_id", "period")
+        waiting = [Delivery.Status.CLAIMED, Delivery.Status.RETRY]
+        existing = list(
+            Delivery.objects.filter(subscriber__in=due)
+            .filter(Q(period__in=set(periods.values())) | Q(status__in=waiting))
+            .values_list("pk", "subscriber_id", "period", "status")
         )
-        starts = _last_window_ends([s.pk for s in due])
+        taken = {sub for _, sub, period, _ in existing if period == periods[sub]}
+        older = [
+            pk for pk, sub, period, status in existing if sub not in taken and status in waiting
+        ]
+        if older:
+            Delivery.objects.filter(pk__in=older, status__in=waiting).update(
+                status=Delivery.Status.FAILED, error=SUPERSEDED, lease_token=None, lease_until=None
+            )
+        new = [s for s in due if s.pk not in taken]
+        starts = _last_window_ends([s.pk for s in new])
+        lease_until = timezone.now() + journal.lease()
         claimed = Delivery.objects.bulk_create(
             Delivery(
                 subscriber=s,
@@ -148,61 +169,56 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> list[Delivery]:
                 window_start=starts.get(s.pk) or _first_window_start(now),
                 window_end=now,
                 claimed_at=now,
+                lease_token=token,
+                lease_until=lease_until,
             )
-            for s in due
-            if (s.pk, periods[s.pk]) not in taken
+            for s in new
         )
         for subscriber in due:
-            subscriber.schedule_after(max(now, subscriber.next_digest_at))
+            subscriber.schedule_after_claim(periods[subscriber.pk], now)
         Subscriber.objects.bulk_update(due, ["next_digest_at"])
-    return claimed
+    return Claim(token, claimed)
 
 
-def claim(subscriber_id: int, now: datetime) -> Delivery | None:
-    """Claim one subscriber's due period; None when not due or already claimed."""
-    claimed = claim_many([subscriber_id], now)
-    return claimed[0] if claimed else None
+def claim(subscriber_id: int, now: datetime) -> Claim:
+    """Claim one subscriber's due period (none when not due or already claimed)."""
+    return claim_many([subscriber_id], now)
 
 
-def send_digest(subscriber_id: int, now: datetime | None = None) -> Delivery | None:
-    """Claim and send this subscriber's due digest. Returns the Delivery it claimed, if any."""
-    now = now or timezone.now()
-    delivery = claim(subscriber_id, now)
-    if delivery is not None:
-        deliver(delivery)
-    return delivery
+@dataclass
+class Outcome:
+    """What a task did with the deliveries it held: its result, as Celery logs it."""
+
+    counts: Counter = field(default_factory=Counter)
+    # Deliveries that did not go out: waiting to retry, or failed for good.
+    unsent: list[int] = field(default_factory=list)
+
+    ORDER = ("sent", "empty", "skipped", "retrying", "failed", "taken by another worker")
+
+    def add(self, what: str, delivery: Delivery | None = None) -> None:
+        self.counts[what] += 1
+        if delivery is not None and what in ("retrying", "failed"):
+            self.unsent.append(delivery.pk)
+
+    def __iadd__(self, other: "Outcome") -> "Outcome":
+        self.counts.update(other.counts)
+        self.unsent += other.unsent
+        return self
+
+    def __str__(self) -> str:
+        said = [f"{what} {self.counts[what]}" for what in self.ORDER if self.counts[what]]
+        return ", ".join(said) or "nothing to send"
 
 
-def send_chunk(subscriber_ids: list[int], now: datetime | None = None) -> list["DeliveryFailed"]:
-    """Claim and send the due digests of a chunk; returns the failures to retry."""
-    return deliver_many(claim_many(subscriber_ids, now or timezone.now()))
+def send_digest(subscriber_id: int, now: datetime | None = None) -> Outcome:
+    """Claim and send this subscriber's due digest, if any."""
+    return send_chunk([subscriber_id], now)
 
 
-class DeliveryFailed(Exception):
-    def __init__(self, delivery_id: int, attempts: int, transient: bool = True) -> None:
-        kind = "transient" if transient else "permanent"
-        super().__init__(f"delivery {delivery_id} failed ({kind}, attempt {attempts})")
-        self.delivery_id = delivery_id
-        self.attempts = attempts
-        self.transient = transient
-
-
-def classify(error: Exception) -> tuple[bool, bool]:
-    """(transient, the address's fault) for an error the email backend raised.
-
-    A refused recipient will be refused again, and is the address's fault: it
-    gets suppressed. Other 4xx answers of an API are our request's fault:
-    failed, not retried. Everything else (timeouts, connections, 5xx) may work
-    later and is retried.
-    """
-    if isinstance(error, AnymailRecipientsRefused | smtplib.SMTPRecipientsRefused):
-        return False, True
-    status = getattr(error, "status_code", None)
-    if isinstance(error, AnymailAPIError) and status and 400 <= status < 500:
-        return status in (408, 429), False
-    if isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600:
-        return False, False
-    return True, False
+def send_chunk(subscriber_ids: list[int], now: datetime | None = None) -> Outcome:
+    """Claim and send the due digests of a chunk. `now` is the dispatch's window end."""
+    held = claim_many(subscriber_ids, now or window.window_end())
+    return deliver_many(held.deliveries, held.token)
 
 
 _windows: dict[tuple, tuple[dict[str, Paper], matching.PaperIndex]] = {}
@@ -225,35 +241,59 @@ def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.
     return _windows[key]
 
 
-def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
-    """Render and send claimed deliveries, recording each outcome on its row.
+class _Papers:
+    """What each delivery of a batch holds: its stored items when an earlier attempt
+    recorded them (a resend shows the same papers), else its matches in the window."""
 
-    The papers of the chunk's windows are read and indexed once, each
-    subscriber's interests matched against that index, and every row written
-    back in bulk: the number of queries does not grow with the chunk. A
-    failure is recorded on its Delivery (visible in the admin) and returned
-    for the task to retry later; its papers stay in the next digest's window
-    meanwhile, since only delivered digests move it.
+    def __init__(self, deliveries: list[Delivery], subscribers: dict[int, Subscriber]) -> None:
+        self.stored = compose.stored_papers(d for d in deliveries if d.items)
+        fresh = [d for d in deliveries if not d.items]
+        self.interests: dict[int, list[str]] = {}
+        if not fresh:
+            return
+        ids = [d.subscriber_id for d in fresh]
+        for subscriber_id, text in Interest.objects.filter(subscriber_id__in=ids).values_list(
+            "subscriber_id", "text"
+        ):
+            self.interests.setdefault(subscriber_id, []).append(text)
+        self.extent = (min(d.window_start for d in fresh), max(d.window_end for d in fresh))
+        self.by_id, self.index = _window(*self.extent)
+
+    def of(
+        self, delivery: Delivery, subscriber: Subscriber
+    ) -> tuple[list[compose.DigestItem], int]:
+        if delivery.items:
+            items = compose.items_from_json(delivery.items, self.stored)
+            return items, min(len(items), settings.DIGEST_MAX_PAPERS) + delivery.more_count
+        window = (delivery.window_start, delivery.window_end)
+        return compose.digest_items(
+            self.index,
+            self.by_id,
+            self.interests.get(subscriber.pk, []),
+            subscriber.categories,
+            window=window,
+            whole_index=window == self.extent,
+        )
+
+
+def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
+    """Render and send the claimed `deliveries` (held by `token`), one at a time.
+
+    Each digest is recorded "sending" (with its items) before the hand-over and
+    "sent" right after it, each in its own commit; a failure is recorded on its
+    row to retry later or for good (digest/journal.py). The papers of the
+    batch's windows are read and indexed once, and each subscriber's interests
+    matched against that index.
     """
+    outcome = Outcome()
     if not deliveries:
-        return []
-    ids = [delivery.subscriber_id for delivery in deliveries]
+        return outcome
     # The last check: an address unsubscribed, paused or suppressed since the claim
     # (or since a failed attempt) gets nothing.
-    subscribers = Subscriber.objects.in_bulk(ids)
-    interests: dict[int, list[str]] = {}
-    for subscriber_id, text in Interest.objects.filter(subscriber_id__in=ids).values_list(
-        "subscriber_id", "text"
-    ):
-        interests.setdefault(subscriber_id, []).append(text)
-    start = min(d.window_start for d in deliveries)
-    end = max(d.window_end for d in deliveries)
-    by_id, index = _window(start, end)
-    journal = cache.get_many([_journal_key(d) for d in deliveries])
+    subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
+    papers = _Papers(deliveries, subscribers)
     connection = get_connection()
-    failures: list[DeliveryFailed] = []
-    suppressed: list[Subscriber] = []
-    mailed: list[tuple[Delivery, list[compose.DigestItem]]] = []
+    unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
     for delivery in deliveries:
         subscriber = subscribers.get(delivery.subscriber_id)
         if (
@@ -261,180 +301,92 @@ def deliver_many(deliveries: list[Delivery]) -> list[DeliveryFailed]:
             or subscriber.status != Subscriber.Status.ACTIVE
             or subscriber.is_paused(delivery.window_end)
         ):
-            delivery.status = Delivery.Status.SKIPPED
+            unsent[Delivery.Status.SKIPPED].append(delivery.pk)
+            outcome.add("skipped")
             continue
-        journaled = journal.get(_journal_key(delivery))
-        if journaled is not None:  # sent by a worker that died before recording it
-            _record_sent(delivery, journaled)
-            continue
-        items, total = compose.digest_items(
-            index,
-            by_id,
-            interests.get(subscriber.pk, []),
-            subscriber.categories,
-            window=(delivery.window_start, delivery.window_end),
-            whole_index=(start, end) == (delivery.window_start, delivery.window_end),
-        )
+        items, total = papers.of(delivery, subscriber)
         if not items and not settings.DIGEST_SEND_EMPTY:
-            delivery.status = Delivery.Status.EMPTY
+            unsent[Delivery.Status.EMPTY].append(delivery.pk)
+            outcome.add("empty")
             continue
-        delivery.attempts += 1
-        try:
-            message = compose.build_digest_message(
-                subscriber, items, delivery.pk, delivery.period, total=total
-            )
-            message.connection = connection
-            message.send()
-        except Exception as error:  # one subscriber's failure never holds up the chunk
-            transient, address_fault = classify(error)
-            delivery.status = Delivery.Status.FAILED
-            delivery.error = _describe(error)
-            failures.append(DeliveryFailed(delivery.pk, delivery.attempts, transient))
-            if address_fault and subscriber.mark_suppressed(
-                f"refused by the provider: {_describe(error)}"
-            ):
-                suppressed.append(subscriber)
-            continue
-        # An anymail ESP reports its own message id; other backends keep ours.
-        esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
-        esp_id = str(esp_id) if esp_id else message.extra_headers["Message-ID"]
-        cache.set(_journal_key(delivery), esp_id, _JOURNAL_SECONDS)
-        _record_sent(delivery, esp_id)
-        delivery.items = compose.items_as_json(items)
-        delivery.more_count = total - min(len(items), settings.DIGEST_MAX_PAPERS)
-        mailed.append((delivery, items))
-    _save_outcomes(deliveries, mailed, suppressed)
-    return failures
+        outcome.add(_send_one(delivery, token, subscriber, items, total, connection), delivery)
+    for status, ids in unsent.items():
+        journal.close_unsent(ids, status, token)
+    return outcome
 
 
-def _describe(error: Exception) -> str:
+def _send_one(
+    delivery: Delivery,
+    token: uuid.UUID,
+    subscriber: Subscriber,
+    items: list[compose.DigestItem],
+    total: int,
+    connection,
+) -> str:
+    """Hand one digest to the provider, recorded before and after; what became of it."""
     try:
-        return f"{type(error).__name__}: {error}"
-    except Exception:  # some provider errors cannot describe themselves without a response
-        return type(error).__name__
+        message = compose.build_digest_message(subscriber, items, delivery, total=total)
+    except Exception as error:  # one digest that cannot be built never holds up the chunk
+        logger.exception("digest %s could not be built", delivery.pk)
+        return _failed(delivery, token, subscriber, classify(error))
+    shown = items[: settings.DIGEST_MAX_PAPERS]
+    if not journal.mark_sending(
+        delivery,
+        token,
+        compose.items_as_json(items),
+        total - len(shown),
+        [item.paper.pk for item in shown],
+    ):
+        return "taken by another worker"
+    message.connection = connection
+    try:
+        if not message.send():
+            raise ConnectionError("the email backend sent nothing")
+    except Exception as error:
+        return _failed(delivery, token, subscriber, classify(error))
+    # An anymail ESP reports its own message id; other backends keep ours.
+    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+    journal.mark_sent(delivery, str(esp_id) if esp_id else message.extra_headers["Message-ID"])
+    return "sent"
 
 
-def _record_sent(delivery: Delivery, esp_id: str) -> None:
-    delivery.status = Delivery.Status.SENT
-    delivery.esp_message_id = esp_id
-    delivery.sent_at = timezone.now()
-    delivery.error = ""
+def _failed(delivery: Delivery, token: uuid.UUID, subscriber: Subscriber, error: SendError) -> str:
+    logger.warning("digest %s to %s: %s (%s)", delivery.pk, subscriber.pk, error.reply, error.kind)
+    retrying = journal.record_failure(delivery, token, error)
+    if error.refuses_address:
+        journal.suppress(subscriber, f"refused by the recipient's server: {error.reply}")
+    return "retrying" if retrying else "failed"
 
 
-def _save_outcomes(
-    deliveries: list[Delivery],
-    mailed: list[tuple[Delivery, list[compose.DigestItem]]],
-    suppressed: list[Subscriber],
-) -> None:
-    sent = [d for d in deliveries if d.status == Delivery.Status.SENT]
-    others = [d for d in deliveries if d.status != Delivery.Status.SENT]
-    with transaction.atomic():
-        # What all sent digests share is one plain UPDATE; what differs per digest
-        # is one more statement.
-        Delivery.objects.filter(pk__in=[d.pk for d in sent]).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now(), error=""
-        )
-        if sent:
-            _update_sent(sent)
-        if others:
-            Delivery.objects.bulk_update(others, ["status", "attempts", "error"])
-        _link_papers(
-            [
-                (d.pk, item.paper.pk)
-                for d, items in mailed
-                for item in items[: settings.DIGEST_MAX_PAPERS]  # what the email showed
-            ]
-        )
-        if suppressed:
-            Subscriber.objects.bulk_update(suppressed, Subscriber.SUPPRESSION_FIELDS)
+def deliver(delivery: Delivery, token: uuid.UUID) -> Outcome:
+    """Send one claimed delivery."""
+    return deliver_many([delivery], token)
 
 
-def _link_papers(pairs: list[tuple[int, int]]) -> None:
-    """Record which papers each digest showed: (delivery id, paper id) pairs, one statement.
-
-    On PostgreSQL straight from two arrays, skipping the model instances that
-    bulk_create builds (25 per digest); elsewhere bulk_create.
-    """
-    through = Delivery.papers.through
-    if connection.vendor != "postgresql":
-        rows = (through(delivery_id=d, paper_id=p) for d, p in pairs)
-        through.objects.bulk_create(rows, ignore_conflicts=True)
-        return
-    if not pairs:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {through._meta.db_table} (delivery_id, paper_id) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
-            [[d for d, _ in pairs], [p for _, p in pairs]],
-        )
+def deliver_taken(delivery_ids: list[int], token: uuid.UUID) -> Outcome:
+    """Send the deliveries the reconciler took under `token` (those it still holds)."""
+    held = Delivery.objects.filter(
+        pk__in=delivery_ids, lease_token=token, status=Delivery.Status.CLAIMED
+    ).order_by("pk")
+    return deliver_many(list(held), token)
 
 
-def _update_sent(sent: list[Delivery]) -> None:
-    """Write what differs per sent digest (message id, attempts, items), in one statement.
-
-    On PostgreSQL an UPDATE ... FROM (VALUES ...) takes a fraction of the time of
-    bulk_update's per-row CASE expressions, which dominate a chunk when each row
-    carries its items; other databases use bulk_update.
-    """
-    if connection.vendor != "postgresql":
-        fields = ["esp_message_id", "attempts", "items", "more_count"]
-        Delivery.objects.bulk_update(sent, fields)
-        return
-    rows = ", ".join(["(%s, %s, %s, %s::jsonb, %s)"] * len(sent))
-    params = [
-        value
-        for d in sent
-        for value in (d.pk, d.esp_message_id, d.attempts, json.dumps(d.items), d.more_count)
-    ]
-    table = Delivery._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS d SET esp_message_id = v.esp, attempts = v.attempts, "
-            "items = v.items, more_count = v.more "
-            f"FROM (VALUES {rows}) AS v(id, esp, attempts, items, more) WHERE d.id = v.id",
-            params,
-        )
+def take_back(now: datetime | None = None, limit: int = 500) -> Claim:
+    """The deliveries whose time has come, under a new token: claimed or sending past
+    their lease (a worker died), and those waiting to retry until now."""
+    token, taken = journal.take_back(now or timezone.now(), limit)
+    return Claim(token, taken)
 
 
-def deliver(delivery: Delivery) -> None:
-    """Send one claimed delivery; raises DeliveryFailed when it failed."""
-    failures = deliver_many([delivery])
-    if failures:
-        raise failures[0]
-
-
-def reclaim_failed(delivery_id: int) -> Delivery | None:
-    """Take a failed delivery back for another attempt; None if another task has it.
-
-    A conditional UPDATE is the lock: of two retries racing, one moves the row
-    from failed to claimed and the other updates nothing.
-    """
-    taken = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.FAILED).update(
-        status=Delivery.Status.CLAIMED, claimed_at=timezone.now()
+def retry_now(deliveries: QuerySet[Delivery]) -> int:
+    """Give failed deliveries a new round of attempts, sent by the next reconcile with
+    their own Message-ID and items. Only a subscriber's latest: an older one's papers
+    went into a later digest already."""
+    later = Delivery.objects.filter(
+        subscriber=OuterRef("subscriber"), claimed_at__gt=OuterRef("claimed_at")
     )
-    if not taken:
-        return None
-    return Delivery.objects.select_related("subscriber").get(pk=delivery_id)
-
-
-def reclaim_stuck(now: datetime | None = None) -> list[Delivery]:
-    """Deliveries left "claimed" by a worker that died, taken back to send again.
-
-    Each is taken with a conditional UPDATE on its claimed_at, so two
-    reconcilers never take the same one; the send journal keeps a digest that
-    did go out from going out twice.
-    """
-    now = now or timezone.now()
-    taken = []
-    stale = Delivery.objects.filter(
-        status=Delivery.Status.CLAIMED, claimed_at__lt=now - STUCK_AFTER
+    return (
+        deliveries.filter(status=Delivery.Status.FAILED)
+        .exclude(Exists(later))
+        .update(status=Delivery.Status.RETRY, attempts=0, lease_until=timezone.now())
     )
-    for delivery in stale.select_related("subscriber")[:500]:
-        moved = Delivery.objects.filter(
-            pk=delivery.pk, status=Delivery.Status.CLAIMED, claimed_at=delivery.claimed_at
-        ).update(claimed_at=now)
-        if moved:
-            delivery.claimed_at = now
-            taken.append(delivery)
-    return taken

@@ -1,20 +1,17 @@
 """Celery tasks: thin wrappers over functions that can be called directly."""
 
 import logging
+import uuid
 from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
+from django.db import InterfaceError, OperationalError
 
-from digest import ingest, sending
+from digest import ingest, sending, window
 from digest.models import Source
 
 logger = logging.getLogger(__name__)
-
-# A failed send is tried again after 1, 2, 4, 8, 16 minutes, then left failed.
-MAX_SEND_ATTEMPTS = 6
-RETRY_BASE_SECONDS = 60
 
 
 @shared_task
@@ -51,10 +48,12 @@ def fetch_source(self, source_id: int) -> str:
 def dispatch_digests() -> int:
     """Enqueue the due subscribers in chunks, so any number of workers share them.
 
-    Every chunk gets the dispatch's own time as its window's end, so the chunks
-    of one dispatch share one window and each worker indexes its papers once.
+    Every chunk gets the dispatch's own window end, so the chunks of one
+    dispatch share one window and each worker indexes its papers once. A chunk
+    that is lost before it runs (a broker restart) claims nothing, so its
+    subscribers stay due for the next dispatch.
     """
-    now = timezone.now()
+    now = window.window_end()
     ids = sending.due_subscriber_ids(now)
     for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
         send_digests.delay(chunk, now.isoformat())
@@ -62,44 +61,40 @@ def dispatch_digests() -> int:
     return len(ids)
 
 
-def _schedule_retry(failure: sending.DeliveryFailed) -> None:
-    if not failure.transient:
-        logger.error("%s; not retried", failure)
-        return
-    if failure.attempts >= MAX_SEND_ATTEMPTS:
-        logger.error("%s; giving up", failure)
-        return
-    countdown = RETRY_BASE_SECONDS * 2 ** (failure.attempts - 1)
-    logger.warning("%s; retrying in %d s", failure, countdown)
-    retry_delivery.apply_async((failure.delivery_id,), countdown=countdown)
+# A dropped database connection before anything was claimed: try the chunk again soon.
+_DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-@shared_task
-def send_digests(subscriber_ids: list[int], now: str | None = None) -> int:
-    """Send the due digests of a chunk; one failing address never holds up the rest."""
+@shared_task(autoretry_for=_DATABASE_ERRORS, retry_backoff=5, max_retries=3)
+def send_digests(subscriber_ids: list[int], now: str | None = None) -> str:
+    """Send the due digests of a chunk; one failing address never holds up the rest.
+
+    Returns what it did ("sent 47, empty 3"). Failed attempts wait on their rows
+    for the reconciler, which retries them when their time comes.
+    """
     # Papers that arrive while the chunk waits in the queue go to the next window.
-    moment = datetime.fromisoformat(now) if now else timezone.now()
-    failures = sending.send_chunk(subscriber_ids, moment)
-    for failure in failures:
-        _schedule_retry(failure)
-    return len(subscriber_ids) - len(failures)
+    moment = datetime.fromisoformat(now) if now else None
+    return str(sending.send_chunk(subscriber_ids, moment))
+
+
+@shared_task(autoretry_for=_DATABASE_ERRORS, retry_backoff=5, max_retries=3)
+def send_taken(delivery_ids: list[int], token: str) -> str:
+    """Send deliveries the reconciler took back (those it still holds under `token`)."""
+    return str(sending.deliver_taken(delivery_ids, uuid.UUID(token)))
 
 
 @shared_task
-def retry_delivery(delivery_id: int) -> None:
-    delivery = sending.reclaim_failed(delivery_id)
-    if delivery is None:
-        return
-    for failure in sending.deliver_many([delivery]):
-        _schedule_retry(failure)
+def reconcile_deliveries() -> str:
+    """Take back what a dead worker left and what waits to retry, and send it again
+    (beat, every RECONCILE_INTERVAL_SECONDS), in chunks any worker can run.
 
-
-@shared_task
-def reconcile_deliveries() -> int:
-    """Send again the deliveries a dead worker left claimed (beat, every 15 minutes)."""
-    stuck = sending.reclaim_stuck()
-    if stuck:
-        logger.warning("re-sending %d deliveries left claimed", len(stuck))
-    for failure in sending.deliver_many(stuck):
-        _schedule_retry(failure)
-    return len(stuck)
+    A taken delivery is leased to its chunk: if the chunk is lost before it runs,
+    the lease runs out and the next reconcile takes it again.
+    """
+    held = sending.take_back(limit=settings.RECONCILE_BATCH_SIZE)
+    ids = [delivery.pk for delivery in held.deliveries]
+    for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
+        send_taken.delay(chunk, str(held.token))
+    if ids:
+        logger.warning("took back %d deliveries (retries, or left by a lost worker)", len(ids))
+    return f"took back {len(ids)}"

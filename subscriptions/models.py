@@ -1,3 +1,4 @@
+from collections.abc import Collection
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -91,16 +92,32 @@ class Subscriber(models.Model):
 
     def is_paused(self, moment: timezone.datetime) -> bool:
         """True while `moment` falls before the end of the pause, in the subscriber's zone."""
-        if self.paused_until is None:
-            return False
-        return moment <= schedule.last_moment_before(self.paused_until, self.time_zone)
+        end = self._pause_end()
+        return end is not None and moment <= end
 
-    def schedule_after(self, moment: timezone.datetime) -> None:
-        """Set next_digest_at to the first send time after `moment`, and after any pause."""
-        if self.paused_until is not None:
-            moment = max(moment, schedule.last_moment_before(self.paused_until, self.time_zone))
+    def _pause_end(self) -> timezone.datetime | None:
+        if self.paused_until is None:
+            return None
+        return schedule.last_moment_before(self.paused_until, self.time_zone)
+
+    def schedule_after_claim(self, claimed_period: str, now: timezone.datetime) -> None:
+        """Due next at the first send time after `now` in another period than the one
+        just claimed, and after any pause."""
+        after = max(now, self._pause_end() or now)
         self.next_digest_at = schedule.next_send_time(
-            moment, self.frequency, self.time_zone, self.send_hour
+            after, self.frequency, self.time_zone, self.send_hour, taken={claimed_period}
+        )
+
+    def reschedule(self, now: timezone.datetime, taken: Collection[str]) -> None:
+        """Due next by the current schedule, after a change of it, a pause or a resume:
+        the current period's digest when `taken` (the periods that have one) lacks it."""
+        self.next_digest_at = schedule.send_time_after_change(
+            now,
+            self.frequency,
+            self.time_zone,
+            self.send_hour,
+            taken,
+            not_before=self._pause_end(),
         )
 
 

@@ -8,7 +8,7 @@ waits on (or reveals the failure of) the email provider.
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -154,8 +154,12 @@ def preferences_of(subscriber: Subscriber) -> Preferences:
 
 
 def _reschedule(subscriber: Subscriber, now: datetime) -> None:
-    if subscriber.status == Subscriber.Status.ACTIVE:
-        subscriber.schedule_after(now)
+    """Follow the subscriber's (new) schedule without skipping the current period's digest."""
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        return
+    # A week back covers the current period of either frequency.
+    recent = subscriber.deliveries.filter(claimed_at__gte=now - timedelta(days=8))
+    subscriber.reschedule(now, taken=set(recent.values_list("period", flat=True)))
 
 
 def update_preferences(

@@ -10,7 +10,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from digest import ingest
+from digest import ingest, tasks
+from digest.models import Delivery
 from subscriptions.models import Interest, Subscriber
 from tests.workers import worker_factory
 
@@ -59,6 +60,20 @@ def make_subscriber(db) -> Callable[..., Subscriber]:
         return subscriber
 
     return make
+
+
+@pytest.fixture
+def time_passes(db) -> Callable[[], str]:
+    """Time passes until every pending delivery's wait is over (leases run out, retry
+    times come), and beat runs the reconciler; returns what it did."""
+
+    def run() -> str:
+        Delivery.objects.filter(status__in=Delivery.PENDING).update(
+            lease_until=timezone.now() - timedelta(seconds=1)
+        )
+        return tasks.reconcile_deliveries()
+
+    return run
 
 
 @pytest.fixture

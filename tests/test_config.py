@@ -57,6 +57,40 @@ def test_the_deploy_check_wants_webhooks_protected_when_an_esp_sends():
     assert protected.returncode == 0, protected.stdout + protected.stderr
 
 
+def _check(**env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_broker_shared_between_hosts_with_a_cache_local_to_each_is_an_error():
+    local_everything = _check()
+    shared_broker = _check(CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//")
+    shared_both = _check(
+        CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//", REDIS_URL="redis://127.0.0.1/9"
+    )
+
+    assert local_everything.returncode == 0, local_everything.stderr
+    assert shared_broker.returncode != 0
+    assert "paperboy.E001" in shared_broker.stderr and "Set REDIS_URL" in shared_broker.stderr
+    assert shared_both.returncode == 0, shared_both.stderr
+
+
+def test_a_delivery_lease_shorter_than_a_slow_send_is_an_error():
+    result = _check(EMAIL_TIMEOUT="60", DELIVERY_LEASE_SECONDS="300")
+
+    assert result.returncode != 0
+    assert "paperboy.E002" in result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false"}
     env.pop("SECRET_KEY", None)
@@ -82,14 +116,15 @@ def test_tasks_are_acknowledged_late_and_given_back_when_the_worker_dies():
 
 
 def test_the_broker_redelivers_only_after_the_longest_task_could_have_finished():
-    from digest.tasks import MAX_SEND_ATTEMPTS, RETRY_BASE_SECONDS
-
     options = app.conf.broker_transport_options
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         assert Path(options["data_folder_in"]).is_dir()
         return
-    longest_countdown = RETRY_BASE_SECONDS * 2 ** (MAX_SEND_ATTEMPTS - 2)
     assert options["visibility_timeout"] > app.conf.task_time_limit
+    # No task waits in the broker for hours: a delivery's retries wait on its row (hours
+    # apart), and only task retries of a few seconds use countdowns.
+    send_digests = app.tasks["digest.tasks.send_digests"]
+    longest_countdown = send_digests.retry_backoff * 2**send_digests.max_retries
     assert options["visibility_timeout"] > longest_countdown
 
 
@@ -100,4 +135,7 @@ def test_beat_fetches_sources_every_few_hours_and_dispatches_every_15_minutes():
     assert 1 <= schedule["fetch-sources"]["schedule"].total_seconds() / 3600 <= 6
     assert schedule["dispatch-digests"]["task"] == "digest.tasks.dispatch_digests"
     assert schedule["dispatch-digests"]["schedule"].total_seconds() == 15 * 60
+    # What a dead worker left, and retries that came due, are taken back within minutes.
+    assert schedule["reconcile-deliveries"]["task"] == "digest.tasks.reconcile_deliveries"
+    assert schedule["reconcile-deliveries"]["schedule"].total_seconds() <= 60
     assert set(app.tasks) >= {"digest.tasks.fetch_all_sources", "digest.tasks.dispatch_digests"}

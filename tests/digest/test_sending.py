@@ -86,9 +86,9 @@ def test_a_duplicated_task_for_the_same_period_sends_nothing(make_subscriber, in
     # the unique (subscriber, period) row is what stops it.
     due_at = subscriber.next_digest_at
 
-    sending.send_digest(subscriber.pk)
+    assert str(sending.send_digest(subscriber.pk)) == "sent 1"
     Subscriber.objects.filter(pk=subscriber.pk).update(next_digest_at=due_at)
-    assert sending.send_digest(subscriber.pk) is None
+    assert str(sending.send_digest(subscriber.pk)) == "nothing to send"
 
     assert len(mail.outbox) == 1
 
@@ -154,17 +154,19 @@ def test_the_last_check_skips_an_address_suppressed_after_the_claim(
     make_subscriber, ingested_papers
 ):
     subscriber = make_subscriber()
-    delivery = sending.claim(subscriber.pk, timezone.now())
+    held = sending.claim(subscriber.pk, timezone.now())
     Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
 
-    sending.deliver(delivery)
+    outcome = sending.deliver_many(held.deliveries, held.token)
 
-    assert mail.outbox == []
-    delivery.refresh_from_db()
-    assert delivery.status == Delivery.Status.SKIPPED
+    assert (str(outcome), mail.outbox) == ("skipped 1", [])
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.lease_token) == (Delivery.Status.SKIPPED, None)
 
 
-def test_a_failed_send_is_recorded_retried_and_sent_once(make_subscriber, ingested_papers):
+def test_a_failed_send_waits_on_its_row_and_the_reconciler_sends_it_once(
+    make_subscriber, ingested_papers, time_passes
+):
     subscriber = make_subscriber()
     real_send = mail.EmailMessage.send
     calls = {"n": 0}
@@ -177,28 +179,41 @@ def test_a_failed_send_is_recorded_retried_and_sent_once(make_subscriber, ingest
 
     # The network edge: the provider fails twice, then accepts.
     with mock.patch.object(mail.EmailMessage, "send", flaky_send):
-        tasks.send_digests([subscriber.pk])
+        assert tasks.send_digests([subscriber.pk]) == "retrying 1"
+        delivery = Delivery.objects.get(subscriber=subscriber)
+        assert (delivery.status, delivery.attempts) == (Delivery.Status.RETRY, 1)
+        assert "ConnectionError: provider unavailable" in delivery.error
+        time_passes()
+        time_passes()
 
-    delivery = Delivery.objects.get(subscriber=subscriber)
-    assert delivery.status == Delivery.Status.SENT
-    assert delivery.attempts == 3
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.error) == (Delivery.Status.SENT, 3, "")
     assert len(mail.outbox) == 1
 
 
-def test_a_send_that_keeps_failing_stays_failed_and_visible(make_subscriber, ingested_papers):
+def test_retries_spread_over_hours_then_the_digest_fails_visibly(
+    make_subscriber, ingested_papers, settings, time_passes
+):
     subscriber = make_subscriber()
+    waits = []
 
     with mock.patch.object(mail.EmailMessage, "send", side_effect=ConnectionError("down")):
         tasks.send_digests([subscriber.pk])
+        while (delivery := Delivery.objects.get()).status == Delivery.Status.RETRY:
+            waits.append((delivery.lease_until - timezone.now()).total_seconds())
+            time_passes()
 
-    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert [round(wait / 60) for wait in waits] == [1, 5, 15, 30, 60, 120, 240, 480]
+    assert sum(settings.DIGEST_RETRY_DELAYS_SECONDS) / 3600 > 15
     assert delivery.status == Delivery.Status.FAILED
-    assert delivery.attempts == tasks.MAX_SEND_ATTEMPTS
-    assert "ConnectionError: down" in delivery.error
+    assert delivery.attempts == len(settings.DIGEST_RETRY_DELAYS_SECONDS) + 1
+    assert delivery.error == "gave up after 9 attempts: ConnectionError: down"
     assert mail.outbox == []
 
 
-def test_papers_of_a_failed_digest_are_carried_into_the_next_one(make_subscriber, ingested_papers):
+def test_papers_of_a_failed_digest_are_carried_into_the_next_one(
+    make_subscriber, ingested_papers, time_passes
+):
     subscriber = make_subscriber()
     with mock.patch.object(mail.EmailMessage, "send", side_effect=ConnectionError("down")):
         tasks.send_digests([subscriber.pk])
@@ -209,6 +224,12 @@ def test_papers_of_a_failed_digest_are_carried_into_the_next_one(make_subscriber
 
     assert len(mail.outbox) == 1
     assert "Performance Anomaly Detection in Athletics" in mail.outbox[0].body
+    # The first digest, still waiting to retry, was superseded: its papers came once.
+    first, second = Delivery.objects.order_by("claimed_at")
+    assert (first.status, first.error) == (Delivery.Status.FAILED, sending.SUPERSEDED)
+    assert second.status == Delivery.Status.SENT
+    time_passes()
+    assert len(mail.outbox) == 1
 
 
 def test_the_digest_is_capped_with_an_and_more_line(make_subscriber, ingested_papers, settings):

@@ -2,8 +2,9 @@
 third attempt, and an address that keeps failing does not hold up the others.
 
 The fault is injected at the network edge, the email backend's send_messages, which
-raises ConnectionError as a provider that drops the connection does. Tasks run eagerly,
-so the retries scheduled minutes apart run at once.
+raises ConnectionError as a provider that drops the connection does. Tasks run eagerly;
+a failed attempt waits on its row, and `time_passes` lets that wait run out and runs
+beat's reconciler.
 """
 
 from unittest import mock
@@ -35,13 +36,16 @@ def _provider_failing(times: int, only: str | None = None):
 
 
 def test_a_provider_that_fails_twice_then_accepts_sends_one_digest(
-    make_subscriber, ingested_papers
+    make_subscriber, ingested_papers, time_passes
 ):
     subscriber = make_subscriber()
     patch, calls = _provider_failing(2)
 
     with patch:
-        tasks.send_digests([subscriber.pk])
+        assert tasks.send_digests([subscriber.pk]) == "retrying 1"
+        time_passes()
+        time_passes()
+        time_passes()  # nothing left: no fourth attempt
 
     assert calls == [subscriber.email] * 3
     assert [message.to for message in mail.outbox] == [[subscriber.email]]
@@ -51,14 +55,16 @@ def test_a_provider_that_fails_twice_then_accepts_sends_one_digest(
 
 
 def test_one_flaky_address_is_retried_alone_and_the_rest_go_out_once(
-    make_subscriber, ingested_papers
+    make_subscriber, ingested_papers, time_passes
 ):
     readers = [make_subscriber(email=f"reader{i}@example.com") for i in range(3)]
     flaky = readers[1].email
     patch, calls = _provider_failing(2, only=flaky)
 
     with patch:
-        tasks.send_digests([reader.pk for reader in readers])
+        assert tasks.send_digests([reader.pk for reader in readers]) == "sent 2, retrying 1"
+        while Delivery.objects.filter(status=Delivery.Status.RETRY).exists():
+            time_passes()
 
     assert calls.count(flaky) == 3
     assert sorted(message.to[0] for message in mail.outbox) == sorted(r.email for r in readers)

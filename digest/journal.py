@@ -1,0 +1,236 @@
+"""The send journal: each digest's state on its own Delivery row, one committed write
+at a time, so a dead worker, a dropped database connection or a lost Redis loses at
+most the one message in flight, and never sends a digest twice with different content.
+
+    claimed ──mark_sending──▶ sending ──(hand-over)──▶ mark_sent ──▶ sent
+       │                        │
+       │                        └─ failed attempt ─▶ retry (lease_until = when) ─┐
+       └─ close_unsent ─▶ empty / skipped          └─▶ failed (gave up)          │
+                                                                                  │
+    take_back: claimed or sending past its lease (its worker died), retry whose   │
+    time has come ◀───────────────────────────────────────────────────────────────┘
+
+Every write is conditional on the claim's token (`lease_token`), so of two workers
+that both think they hold a delivery, one writes and the other learns it lost it.
+"sending" is committed before the hand-over and "sent" right after it: a row still
+"sending" when its lease runs out may have reached the provider, and is sent again
+only with the same Message-ID (its items are kept, so the content is the same too).
+"""
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Case, F, Q, TextField, Value, When
+from django.utils import timezone
+
+from digest.models import Delivery
+from digest.send_errors import SendError
+from subscriptions.models import Subscriber
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Waits between tries of a write whose connection dropped; a write that still fails
+# leaves its row as it was, for the reconciler.
+_RECONNECT_WAITS = (0.1, 0.5, 1, 2, 4)
+
+CLAIMED, SENDING, SENT, RETRY, FAILED = (
+    Delivery.Status.CLAIMED,
+    Delivery.Status.SENDING,
+    Delivery.Status.SENT,
+    Delivery.Status.RETRY,
+    Delivery.Status.FAILED,
+)
+
+
+LOST_IN_HAND_OVER = (
+    "the worker was lost while handing it over (the server may have it): "
+    "sent again with the same Message-ID"
+)
+
+
+def lease() -> timedelta:
+    """How long a worker holds a delivery it claimed, or is handing over (a setting)."""
+    return timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+
+
+def retry_delays() -> list[int]:
+    """Seconds to wait before each retry of a transient failure (a setting)."""
+    return settings.DIGEST_RETRY_DELAYS_SECONDS
+
+
+def new_token() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def committed(write: Callable[[], T]) -> T:
+    """Run `write` (one statement, or one short transaction) on its own commit; when the
+    database connection dropped, reconnect and run it again. Writes passed here are
+    idempotent: running one twice leaves the row as running it once."""
+    for wait in (*_RECONNECT_WAITS, None):
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as error:
+            if wait is None or connection.in_atomic_block:
+                raise
+            logger.warning("database write failed (%s); reconnecting in %s s", error, wait)
+            connection.close()
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _link_papers(delivery_id: int, paper_ids: list[int]) -> None:
+    through = Delivery.papers.through
+    if connection.vendor != "postgresql":
+        rows = (through(delivery_id=delivery_id, paper_id=p) for p in paper_ids)
+        through.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    with connection.cursor() as cursor:  # one statement, without 25 model instances
+        cursor.execute(
+            f"INSERT INTO {through._meta.db_table} (delivery_id, paper_id) "
+            "SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
+            [delivery_id, paper_ids],
+        )
+
+
+def mark_sending(
+    delivery: Delivery,
+    token: uuid.UUID,
+    items: list[list],
+    more_count: int,
+    paper_ids: list[int],
+) -> bool:
+    """Record, committed, that `delivery` is about to be handed over, with what it holds;
+    False when the claim is no longer this token's (another worker took it back)."""
+    attempts = delivery.attempts + 1
+
+    def write() -> bool:
+        with transaction.atomic():
+            taken = Delivery.objects.filter(
+                pk=delivery.pk, lease_token=token, status__in=[CLAIMED, SENDING]
+            ).update(
+                status=SENDING,
+                attempts=attempts,
+                items=items,
+                more_count=more_count,
+                lease_until=timezone.now() + lease(),
+            )
+            if taken and paper_ids:
+                _link_papers(delivery.pk, paper_ids)
+        return bool(taken)
+
+    if not committed(write):
+        return False
+    delivery.status, delivery.attempts = SENDING, attempts
+    delivery.items, delivery.more_count = items, more_count
+    return True
+
+
+def mark_sent(delivery: Delivery, esp_message_id: str) -> None:
+    """Record that the provider took the message: right after the hand-over."""
+    now = timezone.now()
+    committed(
+        lambda: Delivery.objects.filter(pk=delivery.pk, status=SENDING).update(
+            status=SENT,
+            sent_at=now,
+            esp_message_id=esp_message_id,
+            error="",
+            lease_token=None,
+            lease_until=None,
+        )
+    )
+    delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
+
+
+def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bool:
+    """Record a failed attempt: to retry later while attempts remain and the failure is
+    temporary, else failed for good. True when it will be retried.
+
+    An attempt that failed before the hand-over (rendering) counts as one too, so a
+    digest that can never be built stops being tried.
+    """
+    attempts = delivery.attempts if delivery.status == SENDING else delivery.attempts + 1
+    delays = retry_delays()
+    retrying = error.transient and attempts <= len(delays)
+    if retrying:
+        status, until, text = RETRY, timezone.now() + timedelta(seconds=delays[attempts - 1]), ""
+    else:
+        status, until = FAILED, None
+        text = f"gave up after {attempts} attempts: " if error.transient else ""
+    text += error.reply
+    if error.maybe_sent:
+        text += " (the server may have it: the next attempt carries the same Message-ID)"
+    committed(
+        lambda: Delivery.objects.filter(
+            pk=delivery.pk, lease_token=token, status__in=[CLAIMED, SENDING]
+        ).update(
+            status=status,
+            attempts=attempts,
+            error=text,
+            maybe_sent=True if error.maybe_sent else F("maybe_sent"),
+            lease_token=None,
+            lease_until=until,
+        )
+    )
+    delivery.status, delivery.attempts, delivery.error = status, attempts, text
+    return retrying
+
+
+def close_unsent(delivery_ids: list[int], status: str, token: uuid.UUID) -> None:
+    """Close deliveries that send nothing (empty, skipped), in one statement."""
+    if delivery_ids:
+        committed(
+            lambda: Delivery.objects.filter(
+                pk__in=delivery_ids, lease_token=token, status=CLAIMED
+            ).update(status=status, lease_token=None, lease_until=None)
+        )
+
+
+def suppress(subscriber: Subscriber, reason: str) -> None:
+    """Send this address nothing more; the first reason stays."""
+    if subscriber.mark_suppressed(reason):
+        committed(lambda: subscriber.save(update_fields=Subscriber.SUPPRESSION_FIELDS))
+
+
+def take_back(now: datetime, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
+    """Take the deliveries whose time has come, under a new token: claimed or sending
+    past their lease (their worker died or hung), or waiting to retry until now.
+
+    Rows another reconciler is taking are skipped (SKIP LOCKED), and the UPDATE
+    repeats the conditions, so a worker that renewed its lease meanwhile keeps it.
+    One that was "sending" may have reached the provider: it is marked so, and will
+    be sent with its own Message-ID and items again.
+    """
+    token = new_token()
+    with transaction.atomic():
+        due = Delivery.objects.filter(status__in=Delivery.PENDING, lease_until__lte=now)
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("lease_until")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return token, []
+        was_sending = Q(status=SENDING)
+        due.filter(pk__in=ids).update(
+            maybe_sent=Case(When(was_sending, then=Value(True)), default=F("maybe_sent")),
+            error=Case(
+                When(was_sending, then=Value(LOST_IN_HAND_OVER)),
+                default=F("error"),
+                output_field=TextField(),
+            ),
+            status=CLAIMED,
+            lease_token=token,
+            lease_until=timezone.now() + lease(),
+        )
+    taken = list(
+        Delivery.objects.filter(lease_token=token, status=CLAIMED).select_related("subscriber")
+    )
+    return token, taken
