@@ -134,7 +134,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "maybe_sent", ("claimed_at", admin.DateFieldListFilter)]
     search_fields = ["subscriber__email", "period", "esp_message_id"]
     list_select_related = ["subscriber"]
-    raw_id_fields = ["subscriber", "papers"]
+    raw_id_fields = ["subscriber"]
     readonly_fields = [
         "claimed_at",
         "sent_at",
@@ -147,12 +147,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     actions = ["retry_now"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(paper_count=Count("papers"))
-
-    @admin.display(ordering="paper_count", description="papers")
+    @admin.display(description="papers")
     def paper_count(self, delivery: Delivery) -> int:
-        return delivery.paper_count
+        return len(delivery.items)
 
     @admin.display(description="Message-ID")
     def message_id(self, delivery: Delivery) -> str:

@@ -6,6 +6,7 @@ the templates show, for the email (`build_digest_message`, which also sets
 every header in one place) and for its web copy (`web_copy_html`) alike.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,25 +110,25 @@ def digest_items(
     return [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results], total
 
 
-_json_items: dict[tuple, list] = {}
+_json_items: dict[tuple, str] = {}
 
 
-def items_as_json(items: list[DigestItem]) -> list[list]:
-    """What a digest held, kept on its Delivery for the web copy, compactly:
-    [canonical id, score, [[interest, [matched words], [fields]], ...]] per paper.
-    An item shown the same way in many digests is converted once."""
+def items_as_json(items: list[DigestItem]) -> str:
+    """What a digest held, kept on its Delivery for the web copy and any resend, as JSON
+    text, compactly: [canonical id, score, [[interest, [matched words], [fields]], ...]]
+    per paper. An item shown the same way in many digests is serialized once."""
     found = []
     for item in items:
         key = (item.paper.canonical_id, item.score, item.reasons)
         entry = _json_items.get(key)
         if entry is None:
             reasons = [[r.interest, list(r.matched), list(r.fields)] for r in item.reasons]
-            entry = [item.paper.canonical_id, item.score, reasons]
+            entry = json.dumps([item.paper.canonical_id, item.score, reasons])
             if len(_json_items) >= _RENDERED_MAX:
                 _json_items.clear()
             _json_items[key] = entry
         found.append(entry)
-    return found
+    return f"[{','.join(found)}]"
 
 
 def message_id(delivery: Delivery) -> str:
@@ -231,10 +232,17 @@ def digest_context(
     delivery_id: int,
     period: str,
 ) -> dict:
-    """What the digest templates show: one function for the email and its web copy."""
+    """What the digest templates show: one function for the email and its web copy.
+
+    The papers' items are joined here, not looped over in the templates: each one is
+    rendered once already (render_item), and a digest holds up to 50 of them.
+    """
+    rendered = [render_item(item) for item in items]
     return {
         "subscriber": subscriber,
-        "items": [render_item(item) for item in items],
+        "items": rendered,
+        "items_html": mark_safe("".join(item.html for item in rendered)),
+        "items_text": "".join(f"\n{n}. {item.text}\n" for n, item in enumerate(rendered, 1)),
         "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,

@@ -103,8 +103,6 @@ class Delivery(models.Model):
     )
     period = models.CharField(max_length=16, help_text='"2026-11-28" or "2026-W48".')
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CLAIMED)
-    # The papers the digest holds (what the email shows), linked before it is handed over.
-    papers = models.ManyToManyField(Paper, related_name="deliveries", blank=True)
     # Papers first seen in (window_start, window_end] belong to this digest.
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
@@ -122,8 +120,10 @@ class Delivery(models.Model):
         help_text="An attempt ended without knowing whether the provider took the message "
         "(a worker died, a reply timed out); every attempt carries the same Message-ID.",
     )
-    # What the digest held, so its web copy and any resend show the same papers, order
-    # and reasons: [[canonical id, score, [[interest, [words], [fields]], ...]], ...]
+    # What the digest holds, written before it is handed over, so its web copy and any
+    # resend show the same papers, order and reasons; the email shows the first
+    # DIGEST_MAX_PAPERS, the web copy all (up to WEB_COPY_MAX_PAPERS):
+    # [[canonical id, score, [[interest, [words], [fields]], ...]], ...]
     items = models.JSONField(default=list, blank=True)
     more_count = models.PositiveIntegerField(default=0, help_text="Matched beyond the cap.")
     feedback = models.TextField(blank=True, help_text="What the provider reported later.")
@@ -157,6 +157,11 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} {self.period} ({self.status})"
+
+    @property
+    def paper_ids(self) -> list[str]:
+        """The canonical ids of the papers this digest holds, in its order."""
+        return [entry[0] for entry in self.items]
 
 
 class Lease(models.Model):

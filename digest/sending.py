@@ -174,9 +174,13 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
             )
             for s in new
         )
+        next_times: dict[datetime, list[int]] = {}
         for subscriber in due:
             subscriber.schedule_after_claim(periods[subscriber.pk], now)
-        Subscriber.objects.bulk_update(due, ["next_digest_at"])
+            next_times.setdefault(subscriber.next_digest_at, []).append(subscriber.pk)
+        # One UPDATE per next send time: subscribers due together mostly share one.
+        for next_at, ids in next_times.items():
+            Subscriber.objects.filter(pk__in=ids).update(next_digest_at=next_at)
     return Claim(token, claimed)
 
 
@@ -329,14 +333,8 @@ def _send_one(
     except Exception as error:  # one digest that cannot be built never holds up the chunk
         logger.exception("digest %s could not be built", delivery.pk)
         return _failed(delivery, token, subscriber, classify(error))
-    shown = items[: settings.DIGEST_MAX_PAPERS]
-    if not journal.mark_sending(
-        delivery,
-        token,
-        compose.items_as_json(items),
-        total - len(shown),
-        [item.paper.pk for item in shown],
-    ):
+    shown = min(len(items), settings.DIGEST_MAX_PAPERS)
+    if not journal.mark_sending(delivery, token, compose.items_as_json(items), total - shown):
         return "taken by another worker"
     message.connection = connection
     try:

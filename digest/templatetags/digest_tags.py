@@ -11,14 +11,27 @@ from django.utils.safestring import SafeString, mark_safe
 register = template.Library()
 
 
-@lru_cache(maxsize=20_000)
-def _pattern(words: frozenset[str]) -> re.Pattern[str] | None:
-    # Over the escaped text, so the words are escaped too; longest first, so
-    # "language models" wins over "language".
-    wanted = sorted({escape(word) for word in words}, key=len, reverse=True)
-    if not wanted:
-        return None
-    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, wanted)) + r")(?!\w)", re.IGNORECASE)
+@lru_cache(maxsize=50_000)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    # Over the escaped text, so the word is escaped too. One pattern per word, not
+    # per set of words: the words repeat across papers and digests, their sets do not.
+    return re.compile(r"(?<!\w)" + re.escape(escape(word)) + r"(?!\w)", re.IGNORECASE)
+
+
+def _marked_spans(escaped: str, words: Iterable[str]) -> list[tuple[int, int]]:
+    """Where to put <mark>s: from left to right, at each place the longest word found
+    there ("language models" wins over "language"), never overlapping."""
+    found = sorted(
+        (match.start(), -match.end())
+        for word in {w for w in words if w and w.strip()}
+        for match in _word_pattern(word).finditer(escaped)
+    )
+    spans, end = [], 0
+    for start, negative_end in found:
+        if start >= end:
+            end = -negative_end
+            spans.append((start, end))
+    return spans
 
 
 @register.filter(needs_autoescape=True)
@@ -29,7 +42,9 @@ def highlight(text: str, words: Iterable[str], autoescape: bool = True) -> SafeS
     ("Mixture-of-Experts", "LLMs"), so finding them again is a plain search.
     """
     escaped = str(conditional_escape(text)) if autoescape else text
-    pattern = _pattern(frozenset(w for w in words if w and w.strip()))
-    if pattern is None:
-        return mark_safe(escaped)
-    return mark_safe(pattern.sub(r"<mark>\1</mark>", escaped))
+    parts, done = [], 0
+    for start, end in _marked_spans(escaped, words):
+        parts += [escaped[done:start], "<mark>", escaped[start:end], "</mark>"]
+        done = end
+    parts.append(escaped[done:])
+    return mark_safe("".join(parts))

@@ -85,3 +85,17 @@ def test_highlight_marks_whole_words_and_escapes_the_rest():
         "<mark>LLMs</mark> &amp; &lt;b&gt;URL&lt;/b&gt; tricks for <mark>LLM</mark>-based "
         "<mark>RL</mark>"
     )
+
+
+def test_highlight_prefers_the_longest_word_at_each_place_and_never_nests_marks():
+    marked = highlight(
+        "Language models: large language models, language & models",
+        ["language", "language models", "large language models", "models"],
+    )
+
+    assert marked == (
+        "<mark>Language models</mark>: <mark>large language models</mark>, "
+        "<mark>language</mark> &amp; <mark>models</mark>"
+    )
+    assert highlight("a & b", ["&"]) == "a <mark>&amp;</mark> b"
+    assert highlight("nothing here", []) == "nothing here"
