@@ -55,7 +55,7 @@ class SingleBeatScheduler(PersistentScheduler):
 
     def __init__(self, *args, **kwargs) -> None:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.holding = False
+        self.holding: bool | None = None  # not known before the first tick
         super().__init__(*args, **kwargs)
 
     def _hold(self) -> bool:
@@ -75,7 +75,8 @@ class SingleBeatScheduler(PersistentScheduler):
 
     def tick(self, *args, **kwargs) -> float:
         if not self._hold():
-            return self.max_interval
+            # Standing by: look again a few times per lease, to take over soon after.
+            return min(self.max_interval, settings.BEAT_LEASE_SECONDS / 3)
         return super().tick(*args, **kwargs)
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ The `start_worker` fixture (tests/conftest.py) starts as many as a test wants; a
 test can kill one (or its pool) and start another on the same queue.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,7 +45,7 @@ def per_recipient(messages: list[tuple[str, str]]) -> Counter:
 class Worker:
     process: subprocess.Popen
     log_path: Path
-    pids_killed: list[int] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # what it was started with
 
     @property
     def log(self) -> str:
@@ -67,15 +68,17 @@ class Worker:
         return children
 
     def kill_all(self) -> None:
-        """SIGKILL the worker and its pool at once, as when its machine dies."""
-        os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL the worker and its pool at once, as when its machine dies (also a pool
+        left orphaned by a kill of the main process alone)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
 
 StartWorker = Callable[..., Worker]
 
 
-def worker_factory(tmp_path: Path) -> Iterator[tuple[StartWorker, Path]]:
+def worker_factory(tmp_path: Path, show_logs: bool = True) -> Iterator[tuple[StartWorker, Path]]:
     """Yield (start, outbox): `start(concurrency=1, slow_seconds=0, **env)` starts a
     worker on this test's queue; every worker is killed at the end.
 
@@ -108,7 +111,7 @@ def worker_factory(tmp_path: Path) -> Iterator[tuple[StartWorker, Path]]:
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so a test can kill it whole
             )  # fmt: skip
-        worker = Worker(process, log_path)
+        worker = Worker(process, log_path, env)
         started.append(worker)
         return worker
 
@@ -122,6 +125,6 @@ def worker_factory(tmp_path: Path) -> Iterator[tuple[StartWorker, Path]]:
         for worker in started:
             # Every test waits for its tasks to finish, so nothing is in flight here: a
             # cold stop saves the seconds of a warm shutdown.
-            if worker.process.poll() is None:
-                worker.kill_all()
-            print(f"--- {worker.log_path.name}\n{worker.log[-4000:]}")
+            worker.kill_all()
+            if show_logs:  # pytest shows them when the test failed
+                print(f"--- {worker.log_path.name}\n{worker.log[-4000:]}")
