@@ -147,7 +147,8 @@ def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bo
         status, until, text = RETRY, timezone.now() + timedelta(seconds=delays[attempts - 1]), ""
     else:
         status, until = FAILED, None
-        text = f"gave up after {attempts} attempts: " if error.transient else ""
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        text = f"gave up after {tries}: " if error.transient else ""
     text += error.reply
     if error.maybe_sent:
         text += " (the server may have it: the next attempt carries the same Message-ID)"
@@ -183,7 +184,7 @@ def suppress(subscriber: Subscriber, reason: str) -> None:
         committed(lambda: subscriber.save(update_fields=Subscriber.SUPPRESSION_FIELDS))
 
 
-def take_back(now: datetime, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
+def take_back(now: datetime, limit: int) -> tuple[uuid.UUID, list[int]]:
     """Take the deliveries whose time has come, under a new token: claimed or sending
     past their lease (their worker died or hung), or waiting to retry until now.
 
@@ -214,7 +215,4 @@ def take_back(now: datetime, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
             lease_token=token,
             lease_until=timezone.now() + lease(),
         )
-    taken = list(
-        Delivery.objects.filter(lease_token=token, status=CLAIMED).select_related("subscriber")
-    )
-    return token, taken
+    return token, ids

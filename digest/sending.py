@@ -204,11 +204,6 @@ class Outcome:
         if delivery is not None and what in ("retrying", "failed"):
             self.unsent.append(delivery.pk)
 
-    def __iadd__(self, other: "Outcome") -> "Outcome":
-        self.counts.update(other.counts)
-        self.unsent += other.unsent
-        return self
-
     def __str__(self) -> str:
         said = [f"{what} {self.counts[what]}" for what in self.ORDER if self.counts[what]]
         return ", ".join(said) or "nothing to send"
@@ -249,7 +244,7 @@ class _Papers:
     """What each delivery of a batch holds: its stored items when an earlier attempt
     recorded them (a resend shows the same papers), else its matches in the window."""
 
-    def __init__(self, deliveries: list[Delivery], subscribers: dict[int, Subscriber]) -> None:
+    def __init__(self, deliveries: list[Delivery]) -> None:
         self.stored = compose.stored_papers(d for d in deliveries if d.items)
         fresh = [d for d in deliveries if not d.items]
         self.interests: dict[int, list[str]] = {}
@@ -295,7 +290,7 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
     # The last check: an address unsubscribed, paused or suppressed since the claim
     # (or since a failed attempt) gets nothing.
     subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
-    papers = _Papers(deliveries, subscribers)
+    papers = _Papers(deliveries)
     connection = get_connection()
     unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
     for delivery in deliveries:
@@ -356,11 +351,6 @@ def _failed(delivery: Delivery, token: uuid.UUID, subscriber: Subscriber, error:
     return "retrying" if retrying else "failed"
 
 
-def deliver(delivery: Delivery, token: uuid.UUID) -> Outcome:
-    """Send one claimed delivery."""
-    return deliver_many([delivery], token)
-
-
 def deliver_taken(delivery_ids: list[int], token: uuid.UUID) -> Outcome:
     """Send the deliveries the reconciler took under `token` (those it still holds)."""
     held = Delivery.objects.filter(
@@ -369,11 +359,11 @@ def deliver_taken(delivery_ids: list[int], token: uuid.UUID) -> Outcome:
     return deliver_many(list(held), token)
 
 
-def take_back(now: datetime | None = None, limit: int = 500) -> Claim:
-    """The deliveries whose time has come, under a new token: claimed or sending past
-    their lease (a worker died), and those waiting to retry until now."""
-    token, taken = journal.take_back(now or timezone.now(), limit)
-    return Claim(token, taken)
+def take_back(now: datetime | None = None, limit: int = 500) -> tuple[uuid.UUID, list[int]]:
+    """The ids of the deliveries whose time has come, taken under a new token: claimed or
+    sending past their lease (a worker died), and those waiting to retry until now.
+    Send them with deliver_taken."""
+    return journal.take_back(now or timezone.now(), limit)
 
 
 def retry_now(deliveries: QuerySet[Delivery]) -> int:

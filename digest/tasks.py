@@ -91,10 +91,9 @@ def reconcile_deliveries() -> str:
     A taken delivery is leased to its chunk: if the chunk is lost before it runs,
     the lease runs out and the next reconcile takes it again.
     """
-    held = sending.take_back(limit=settings.RECONCILE_BATCH_SIZE)
-    ids = [delivery.pk for delivery in held.deliveries]
+    token, ids = sending.take_back(limit=settings.RECONCILE_BATCH_SIZE)
     for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
-        send_taken.delay(chunk, str(held.token))
+        send_taken.delay(chunk, str(token))
     if ids:
         logger.warning("took back %d deliveries (retries, or left by a lost worker)", len(ids))
     return f"took back {len(ids)}"

@@ -180,11 +180,11 @@ def test_a_worker_that_lost_its_claim_sends_nothing(make_subscriber, ingested_pa
     held = sending.claim(subscriber.pk, timezone.now())
     # Its lease ran out and the reconciler took the delivery (and will send it).
     Delivery.objects.update(lease_until=timezone.now())
-    retaken = sending.take_back()
+    token, ids = sending.take_back()
 
     assert str(sending.deliver_many(held.deliveries, held.token)) == "taken by another worker 1"
     assert mail.outbox == []
-    assert str(sending.deliver_many(retaken.deliveries, retaken.token)) == "sent 1"
+    assert str(sending.deliver_taken(ids, token)) == "sent 1"
     assert len(mail.outbox) == 1
 
 
@@ -246,3 +246,35 @@ def test_a_digest_that_cannot_be_rendered_fails_alone(make_subscriber, ingested_
     assert outcome.unsent == [Delivery.objects.get(subscriber=first).pk]
     assert Delivery.objects.get(subscriber=first).error == "ValueError: template bug"
     assert [m.to for m in mail.outbox] == [["b@example.com"]]
+
+
+def test_staff_retry_a_digest_that_gave_up_with_its_message_id_and_only_the_latest(
+    admin_client, make_subscriber, ingested_papers, time_passes, settings
+):
+    settings.DIGEST_RETRY_DELAYS_SECONDS = []  # the first failure gives up
+    subscriber = make_subscriber()
+    with mock.patch.object(mail.EmailMessage, "send", side_effect=ConnectionError("down")):
+        assert tasks.send_digests([subscriber.pk]) == "failed 1"
+    gave_up = Delivery.objects.get()
+    older = Delivery.objects.create(  # an older failure, whose papers went on to this one
+        subscriber=subscriber,
+        period="2026-01-01",
+        status=Delivery.Status.FAILED,
+        window_start=gave_up.window_start,
+        window_end=gave_up.window_start,
+        claimed_at=gave_up.claimed_at - timezone.timedelta(days=30),
+    )
+    assert gave_up.error == "gave up after 1 attempt: ConnectionError: down"
+
+    response = admin_client.post(
+        "/admin/digest/delivery/",
+        {"action": "retry_now", "_selected_action": [gave_up.pk, older.pk]},
+        follow=True,
+    )
+    time_passes()
+
+    assert "1 failed delivery(ies) will be retried" in response.content.decode()
+    (message,) = mail.outbox
+    assert message.extra_headers["Message-ID"] == compose.message_id(gave_up)
+    assert Delivery.objects.get(pk=gave_up.pk).status == Delivery.Status.SENT
+    assert Delivery.objects.get(pk=older.pk).status == Delivery.Status.FAILED
