@@ -4,6 +4,8 @@ One builder renders the three templates of a message (subject, text, HTML)
 under one prefix; everything a person typed reaches only the body, never a header.
 """
 
+import unicodedata
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -12,12 +14,20 @@ from subscriptions import tokens
 from subscriptions.models import Subscriber
 
 
+def header_text(text: str) -> str:
+    """`text` fit for a header: one line, without control or format characters (bidi
+    overrides and isolates, zero-width characters), which could make a subject read
+    differently from what it says."""
+    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
 def build_message(
     template_prefix: str, context: dict, to: str, from_email: str, headers: dict | None = None
 ) -> EmailMultiAlternatives:
     """Render `<prefix>_subject.txt`, `<prefix>.txt` and `<prefix>.html` into one message."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    subject = header_text(render_to_string(f"{template_prefix}_subject.txt", context))
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"{template_prefix}.txt", context),

@@ -289,3 +289,15 @@ def test_markup_left_as_text_in_a_feed_title_reaches_the_email_escaped(make_subs
         "&lt;svg/onload=x&gt;" in html
     )
     assert title in mail.outbox[0].body
+
+
+def test_bidi_and_invisible_characters_of_a_feed_title_never_reach_the_subject(make_subscriber, db):
+    # U+202E turns the rest of a line around; U+2066..2069 isolate; U+200B is invisible.
+    title = "Anomaly detection \u202egnp.exe\u202c for \u2066logs\u2069 and \u200bmetrics"
+    ingest.upsert([PaperRecord("2611.00002", title, abstract="On anomaly detection.")])
+    make_subscriber(interests=("anomaly detection",))
+
+    tasks.dispatch_digests()
+
+    subject = mail.outbox[0].subject
+    assert subject == ("1 new paper on your topics: Anomaly detection gnp.exe for logs and metrics")
