@@ -7,6 +7,7 @@ every header in one place) and for its web copy (`web_copy_html`) alike.
 """
 
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -174,8 +176,13 @@ _RENDERED_MAX = 50_000
 
 
 # Stand-ins for what differs between digests showing the same paper, put in
-# when the paper's item is rendered once and swapped for each digest's values.
-_SLOTS = {name: f"\ue000{name}\ue000" for name in ("title", "abstract", "interests", "words")}
+# when the paper's item is rendered once and swapped for each digest's values. A
+# random key of this process's own makes them text no feed can contain: a paper
+# whose link or authors held a stand-in would get each reader's interests there.
+_SLOT_KEY = secrets.token_hex(8)
+_SLOTS = {
+    name: f"\ue000{_SLOT_KEY}:{name}\ue000" for name in ("title", "abstract", "interests", "words")
+}
 
 
 @lru_cache(maxsize=20_000)
@@ -231,13 +238,24 @@ def digest_context(
     more_count: int,
     delivery_id: int,
     period: str,
+    *,
+    account_links: bool = True,
 ) -> dict:
     """What the digest templates show: one function for the email and its web copy.
 
     The papers' items are joined here, not looped over in the templates: each one is
     rendered once already (render_item), and a digest holds up to 50 of them.
+    Manage and unsubscribe links (`account_links`) belong in the email only: a web
+    copy is a link people forward, and must not open the account of its reader.
     """
     rendered = [render_item(item) for item in items]
+    if account_links:
+        links = {
+            "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
+            "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
+        }
+    else:
+        links = {"link_request_url": settings.SITE_URL + reverse("subscriptions:request_link")}
     return {
         "subscriber": subscriber,
         "items": rendered,
@@ -246,9 +264,8 @@ def digest_context(
         "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,
-        "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
-        "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
         "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id),
+        **links,
     }
 
 
@@ -306,6 +323,11 @@ def web_copy_html(delivery: Delivery) -> str:
     shown = min(len(items), settings.DIGEST_MAX_PAPERS)
     total = shown + delivery.more_count
     context = digest_context(
-        delivery.subscriber, items, total - len(items), delivery.pk, delivery.period
+        delivery.subscriber,
+        items,
+        total - len(items),
+        delivery.pk,
+        delivery.period,
+        account_links=False,
     )
     return render_to_string("emails/digest.html", {**context, "web_copy": True})

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django import template
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -13,18 +13,18 @@ register = template.Library()
 
 @lru_cache(maxsize=50_000)
 def _word_pattern(word: str) -> re.Pattern[str]:
-    # Over the escaped text, so the word is escaped too. One pattern per word, not
-    # per set of words: the words repeat across papers and digests, their sets do not.
-    return re.compile(r"(?<!\w)" + re.escape(escape(word)) + r"(?!\w)", re.IGNORECASE)
+    # One pattern per word, not per set of words: the words repeat across papers and
+    # digests, their sets do not.
+    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
 
 
-def _marked_spans(escaped: str, words: Iterable[str]) -> list[tuple[int, int]]:
+def _marked_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     """Where to put <mark>s: from left to right, at each place the longest word found
     there ("language models" wins over "language"), never overlapping."""
     found = sorted(
         (match.start(), -match.end())
         for word in {w for w in words if w and w.strip()}
-        for match in _word_pattern(word).finditer(escaped)
+        for match in _word_pattern(word).finditer(text)
     )
     spans, end = [], 0
     for start, negative_end in found:
@@ -39,12 +39,15 @@ def highlight(text: str, words: Iterable[str], autoescape: bool = True) -> SafeS
     """`text` escaped, with each whole-word occurrence of `words` wrapped in <mark>.
 
     The words are the ones the engine matched, as written in the paper
-    ("Mixture-of-Experts", "LLMs"), so finding them again is a plain search.
+    ("Mixture-of-Experts", "LLMs"), so finding them again is a plain search. The
+    search runs on the text, and each piece is escaped after: a word never matches
+    inside an entity the escaping made ("lt" in "&lt;").
     """
-    escaped = str(conditional_escape(text)) if autoescape else text
+    text = str(text)
+    escaped = conditional_escape if autoescape else str
     parts, done = [], 0
-    for start, end in _marked_spans(escaped, words):
-        parts += [escaped[done:start], "<mark>", escaped[start:end], "</mark>"]
+    for start, end in _marked_spans(text, words):
+        parts += [escaped(text[done:start]), "<mark>", escaped(text[start:end]), "</mark>"]
         done = end
-    parts.append(escaped[done:])
-    return mark_safe("".join(parts))
+    parts.append(escaped(text[done:]))
+    return mark_safe("".join(map(str, parts)))

@@ -99,3 +99,13 @@ def test_highlight_prefers_the_longest_word_at_each_place_and_never_nests_marks(
     )
     assert highlight("a & b", ["&"]) == "a <mark>&amp;</mark> b"
     assert highlight("nothing here", []) == "nothing here"
+
+
+def test_highlight_searches_the_text_not_its_escaped_form():
+    # "lt", "amp" and "quot" are words of the escaped text's entities, not of the text.
+    marked = highlight('a < b & "c" with lt, amp and quot', ["lt", "amp", "quot"])
+
+    assert marked == (
+        "a &lt; b &amp; &quot;c&quot; with <mark>lt</mark>, <mark>amp</mark> and <mark>quot</mark>"
+    )
+    assert highlight("x <mark> y", ["mark"]) == "x &lt;<mark>mark</mark>&gt; y"
