@@ -3,6 +3,7 @@ run the whole service on one machine (SQLite, a file-system Celery broker, and
 email written to a local outbox). See README.md for the variables.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "anymail",
+    "axes",
     "subscriptions",
     "digest",
 ]
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with its message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # A Content Security Policy on every page (django-csp): our own scripts, styles and
@@ -152,6 +156,28 @@ else:
         }
     }
 
+# Staff logins (the admin) through django-axes: after ADMIN_LOGIN_FAILURE_LIMIT failed
+# attempts from one address, or for one username, every login from that address or for
+# that username is refused, the right password too, until ADMIN_LOGIN_LOCKOUT_MINUTES
+# have passed without an attempt. Failures are kept in the database (the admin lists
+# them under "Access attempts"; `manage.py axes_reset_username NAME` lifts a lock early).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_LOCKOUT_MINUTES = env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
+AXES_RESET_ON_SUCCESS = True
+# The visitor's address as the rate limits see it (TRUSTED_PROXY_COUNT), not the proxy's.
+AXES_CLIENT_IP_CALLABLE = "subscriptions.views._client_ip"
+AXES_COOLOFF_MESSAGE = (
+    "Too many failed logins from this address or for this username: logins are refused "
+    f"until {ADMIN_LOGIN_LOCKOUT_MINUTES} minutes have passed without an attempt."
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -178,11 +204,14 @@ STORAGES = {
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", str(DATA_DIR / "outbox")))
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "config.outbox.EmailBackend")
 ANYMAIL = env_prefixed("ANYMAIL_")
-# The provider's delivery webhooks (/anymail/<provider>/tracking/) must send this
-# "user:password" as HTTP basic auth; for most providers it is their only protection
-# against forged bounces and complaints, which would suppress real subscribers.
 # Soft bounces in a row (per digest) after which an address is suppressed.
 SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3)
+# The provider's delivery webhooks (/anymail/<provider>/tracking/) must send this
+# "user:password" as HTTP basic auth; for most providers it is their only protection
+# against forged bounces and complaints, which would suppress real subscribers. Without
+# it they answer 404 and `check --deploy` fails (paperboy.E003), unless
+# DELIVERY_WEBHOOKS=false says to run without delivery reports (digest/feedback.py).
+DELIVERY_WEBHOOKS = env_bool("DELIVERY_WEBHOOKS", True)
 _webhook_secret = env_str("WEBHOOK_SECRET")
 if _webhook_secret:
     if ":" not in _webhook_secret:

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import outbox
+from digest import feedback
 from digest import views as digest_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The email provider's delivery webhooks (digest/feedback.py receives the events).
-    path("anymail/", include("anymail.urls")),
+    # The email provider's delivery webhooks, answering only with WEBHOOK_SECRET set
+    # (digest/feedback.py guards them and receives the events).
+    path("anymail/", include(feedback.webhook_urlpatterns())),
     path("digest/<str:token>/", digest_views.web_copy, name="web_copy"),
     path("", include("subscriptions.urls")),
 ]

@@ -24,19 +24,38 @@ def site_url_is_https(**kwargs: object) -> list[CheckMessage]:
 
 @register(Tags.security, deploy=True)
 def webhooks_are_protected(**kwargs: object) -> list[CheckMessage]:
-    # Without the secret anymail accepts unsigned tracking posts from anyone, who
-    # could then forge bounces and complaints and get addresses suppressed.
-    uses_esp = settings.EMAIL_BACKEND.startswith("anymail.backends.")
-    if uses_esp and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
-        return [
-            Warning(
-                "An anymail ESP sends the email but WEBHOOK_SECRET is not set.",
-                hint='Set WEBHOOK_SECRET="user:password" and give the same to the ESP\'s '
-                "tracking webhook URL.",
-                id="paperboy.W002",
+    # Without the secret anymail accepts unsigned tracking posts from anyone, who could
+    # then forge bounces and complaints and get addresses suppressed; so our webhook
+    # URLs answer 404 without it, and the provider's reports go unheard. Either way a
+    # deployment must choose: the secret, or no delivery reports at all.
+    from digest.feedback import unguarded_webhook_routes
+
+    if settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return []
+    errors: list[CheckMessage] = []
+    if settings.DELIVERY_WEBHOOKS:
+        errors.append(
+            Error(
+                "The delivery webhooks are on but WEBHOOK_SECRET is not set: they answer "
+                "404, so bounces and complaints go unheard.",
+                hint='Set WEBHOOK_SECRET="user:password" and give the same to the provider\'s '
+                "tracking webhook URL, or set DELIVERY_WEBHOOKS=false to run without "
+                "delivery reports.",
+                id="paperboy.E003",
             )
-        ]
-    return []
+        )
+    if unguarded := unguarded_webhook_routes():
+        errors.append(
+            Error(
+                f"{len(unguarded)} anymail webhook URLs accept reports from anyone "
+                f"({', '.join(unguarded[:3])}{', …' if len(unguarded) > 3 else ''}): "
+                "WEBHOOK_SECRET is not set.",
+                hint="Mount them with digest.feedback.webhook_urlpatterns() and set "
+                'WEBHOOK_SECRET="user:password".',
+                id="paperboy.E004",
+            )
+        )
+    return errors
 
 
 # Cache backends whose data lives on one host (or nowhere).

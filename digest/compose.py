@@ -292,7 +292,7 @@ def build_digest_message(
     # anymail passes these to the ESP: the tag groups digests in its reports, and
     # the delivery id comes back in tracking webhooks.
     message.tags = ["digest"]
-    message.metadata = {"delivery_id": str(delivery.pk)}
+    message.metadata = {"message_key": str(delivery.message_key)}
     return message
 
 

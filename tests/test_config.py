@@ -12,7 +12,9 @@ from config.celery import app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _deploy_check(site_url: str, **extra: str) -> subprocess.CompletedProcess:
+def _deploy_check(
+    site_url: str, fail_level: str = "WARNING", **extra: str
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -23,8 +25,10 @@ def _deploy_check(site_url: str, **extra: str) -> subprocess.CompletedProcess:
         **extra,
     }
     env.pop("SECURE_SSL_REDIRECT", None)
+    for name in {"WEBHOOK_SECRET", "DELIVERY_WEBHOOKS", "EMAIL_BACKEND"} - set(extra):
+        env.pop(name, None)  # the test's, not whatever the environment has
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", fail_level],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -34,27 +38,43 @@ def _deploy_check(site_url: str, **extra: str) -> subprocess.CompletedProcess:
 
 
 def test_production_settings_pass_the_deploy_check_with_no_warning():
-    result = _deploy_check("https://paperboy.example")
+    result = _deploy_check("https://paperboy.example", WEBHOOK_SECRET="esp:s3cret")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_the_deploy_check_wants_an_https_site_url():
-    result = _deploy_check("http://paperboy.example")
+    result = _deploy_check("http://paperboy.example", WEBHOOK_SECRET="esp:s3cret")
 
     assert result.returncode != 0
     assert "paperboy.W001" in result.stderr + result.stdout
 
 
-def test_the_deploy_check_wants_webhooks_protected_when_an_esp_sends():
-    esp = {"EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend"}
+def test_the_deploy_check_fails_without_a_webhook_secret_whatever_the_backend():
+    local_outbox = _deploy_check("https://paperboy.example", fail_level="ERROR")
+    esp = _deploy_check(
+        "https://paperboy.example",
+        fail_level="ERROR",
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+    )
+    protected = _deploy_check(
+        "https://paperboy.example",
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        WEBHOOK_SECRET="esp:s3cret",
+    )
+    # Running without delivery reports is allowed, when it is said.
+    reports_off = _deploy_check("https://paperboy.example", DELIVERY_WEBHOOKS="false")
 
-    unprotected = _deploy_check("https://paperboy.example", **esp)
-    protected = _deploy_check("https://paperboy.example", **esp, WEBHOOK_SECRET="esp:s3cret")
-
-    assert "paperboy.W002" in unprotected.stderr + unprotected.stdout
+    for unprotected in (local_outbox, esp):
+        assert unprotected.returncode != 0
+        assert "ERRORS:" in unprotected.stderr
+        assert (
+            "paperboy.E003" in unprotected.stderr
+            and "DELIVERY_WEBHOOKS=false" in unprotected.stderr
+        )
     assert protected.returncode == 0, protected.stdout + protected.stderr
+    assert reports_off.returncode == 0, reports_off.stdout + reports_off.stderr
 
 
 def _check(**env: str) -> subprocess.CompletedProcess:

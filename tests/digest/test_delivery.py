@@ -188,7 +188,7 @@ def test_a_worker_that_lost_its_claim_sends_nothing(make_subscriber, ingested_pa
     assert len(mail.outbox) == 1
 
 
-def test_digests_carry_an_esp_tag_and_the_delivery_id_as_metadata(make_subscriber, ingested_papers):
+def test_digests_carry_an_esp_tag_and_the_message_key_as_metadata(make_subscriber, ingested_papers):
     make_subscriber()
 
     tasks.dispatch_digests()
@@ -196,7 +196,7 @@ def test_digests_carry_an_esp_tag_and_the_delivery_id_as_metadata(make_subscribe
     message = mail.outbox[0]
     delivery = Delivery.objects.get()
     assert message.tags == ["digest"]
-    assert message.metadata == {"delivery_id": str(delivery.pk)}
+    assert message.metadata == {"message_key": str(delivery.message_key)}
     paper_id, score, reasons = delivery.items[0]
     assert paper_id in {"2604.21953", "2604.21956"} and score > 0
     assert reasons[0][0] == "anomaly detection"

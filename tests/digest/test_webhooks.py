@@ -1,5 +1,6 @@
 """The provider's delivery reports, posted to the real webhook URLs as Postmark and
-Mailgun send them (payload shapes from django-anymail's own test suite)."""
+Mailgun send them (payload shapes from django-anymail's own test suite), and reports
+that someone else made up."""
 
 import base64
 import hashlib
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 from anymail.signals import AnymailTrackingEvent
 from django.test import Client
+from django.urls import include, path
 from django.utils import timezone
 
-from digest import feedback
+from digest import checks, feedback
 from digest.models import Delivery
 from subscriptions.models import Subscriber
 
@@ -56,13 +58,15 @@ def make_delivery(make_subscriber) -> Callable[..., Delivery]:
     return make
 
 
-def post(url: str, payload: dict[str, Any], auth: str | None = SECRET) -> int:
+def post(url: str, payload: dict[str, Any] | str | bytes, auth: str | None = SECRET) -> int:
+    """The status of a POST of `payload` (JSON-encoded unless already text) to `url`; a
+    server error is a 500 here, as the provider would see it, not an exception."""
     headers = {}
     if auth is not None:
         headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    response = Client().post(
-        url, data=json.dumps(payload), content_type="application/json", **headers
-    )
+    body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+    client = Client(raise_request_exception=False)
+    response = client.post(url, data=body, content_type="application/json", **headers)
     return response.status_code
 
 
@@ -257,10 +261,12 @@ def test_an_unknown_message_id_changes_nothing(make_delivery):
     assert delivery.subscriber.status == Subscriber.Status.ACTIVE
 
 
-def test_the_delivery_id_metadata_finds_the_delivery_when_the_id_does_not(make_delivery):
+def test_the_message_key_in_the_metadata_finds_the_delivery_when_the_id_does_not(
+    make_delivery,
+):
     delivery = make_delivery("")
     payload = postmark_delivery(
-        message_id="id-we-never-saw", Metadata={"delivery_id": str(delivery.pk)}
+        message_id="id-we-never-saw", Metadata={"message_key": str(delivery.message_key)}
     )
 
     post(POSTMARK_URL, payload)
@@ -272,7 +278,7 @@ def test_the_delivery_id_metadata_finds_the_delivery_when_the_id_does_not(make_d
 def test_metadata_naming_another_recipients_delivery_changes_nothing(make_delivery):
     delivery = make_delivery("")
     payload = postmark_bounce(message_id="id-we-never-saw")
-    payload["Metadata"] = {"delivery_id": str(delivery.pk)}
+    payload["Metadata"] = {"message_key": str(delivery.message_key)}
     payload["Email"] = "someone-else@example.org"
 
     post(POSTMARK_URL, payload)
@@ -468,3 +474,160 @@ def test_the_receiver_never_raises(make_delivery, monkeypatch, caplog):
     feedback.on_tracking_event(sender=None, event=event, esp_name="Test")
 
     assert "Could not record Test event" in caplog.text
+
+
+# Forged, misdirected and malformed posts ------------------------------------------------
+
+# A URL configuration that mounts anymail's views as anymail ships them, unguarded.
+urlpatterns = [path("anymail/", include("anymail.urls"))]
+
+
+def without_the_secret(anymail: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in anymail.items() if name != "WEBHOOK_SECRET"}
+
+
+def forged_bounce(delivery_id: int) -> dict[str, Any]:
+    """The tester's forgery: a hard bounce naming a delivery by its primary key."""
+    return {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "Metadata": {"delivery_id": str(delivery_id)},
+    }
+
+
+def nobody_suppressed() -> bool:
+    return not Subscriber.objects.filter(status=Subscriber.Status.SUPPRESSED).exists()
+
+
+def test_without_the_secret_the_webhooks_answer_404_and_suppress_nobody(
+    make_subscriber, make_delivery, settings
+):
+    settings.ANYMAIL = without_the_secret(settings.ANYMAIL)
+    deliveries = [
+        make_delivery(f"pm-{n}", make_subscriber(email=f"reader{n}@example.com")) for n in range(3)
+    ]
+
+    for delivery in deliveries:  # small sequential ids: the tester counted through them
+        assert post(POSTMARK_URL, forged_bounce(delivery.pk), auth=None) == 404
+        assert post(POSTMARK_URL, postmark_bounce(message_id=delivery.esp_message_id)) == 404
+    assert post(MAILGUN_URL, mailgun_signed(mailgun_event("complained")), auth=None) == 404
+
+    assert nobody_suppressed()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+
+
+def test_webhooks_turned_off_answer_404_even_with_the_secret(make_delivery, settings):
+    settings.DELIVERY_WEBHOOKS = False
+    delivery = make_delivery(PM_ID)
+
+    assert post(POSTMARK_URL, postmark_bounce()) == 404
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert nobody_suppressed()
+
+
+def test_with_the_secret_an_event_without_a_recipient_changes_nothing(make_delivery):
+    delivery = make_delivery(PM_ID)
+    bounce_without_address = postmark_bounce()
+    del bounce_without_address["Email"]
+
+    assert post(POSTMARK_URL, bounce_without_address) == 200
+    assert post(POSTMARK_URL, forged_bounce(delivery.pk)) == 200
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert delivery.feedback == ""
+    assert nobody_suppressed()
+
+
+def test_with_the_secret_a_guessed_delivery_id_names_no_delivery(make_delivery):
+    delivery = make_delivery(PM_ID)
+    guessed = postmark_bounce(message_id="id-we-never-saw")
+    guessed["Metadata"] = {"delivery_id": str(delivery.pk)}
+
+    assert post(POSTMARK_URL, guessed) == 200
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert nobody_suppressed()
+
+    # A digest sent before the message key went into the metadata carries its numeric
+    # id: its late events are still matched, by the provider's message id.
+    late_event_of_an_old_digest = postmark_bounce()
+    late_event_of_an_old_digest["Metadata"] = {"delivery_id": str(delivery.pk)}
+    assert post(POSTMARK_URL, late_event_of_an_old_digest) == 200
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.BOUNCED
+
+
+def test_with_the_secret_an_event_for_another_address_changes_nothing(make_delivery):
+    by_provider_id = make_delivery(PM_ID)
+    by_key = make_delivery("", by_provider_id.subscriber, period="2026-11-29")
+    keyed = postmark_bounce(message_id="id-we-never-saw")
+    keyed["Metadata"] = {"message_key": str(by_key.message_key)}
+
+    for payload in (postmark_bounce(), keyed):
+        assert post(POSTMARK_URL, {**payload, "Email": "someone-else@example.org"}) == 200
+
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert nobody_suppressed()
+
+    # The address the digest went to, in any case, is the one that counts.
+    assert post(POSTMARK_URL, {**keyed, "Email": EMAIL.upper()}) == 200
+    by_key.refresh_from_db()
+    assert by_key.status == Delivery.Status.BOUNCED
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        (POSTMARK_URL, "{not json"),
+        (POSTMARK_URL, b"\xff\xfe not text"),
+        (POSTMARK_URL, "[]"),
+        (POSTMARK_URL, '"a bounce"'),
+        (POSTMARK_URL, "null"),
+        (MAILGUN_URL, "[1, 2]"),
+    ],
+)
+def test_a_malformed_post_answers_400_and_changes_nothing(make_delivery, url, body):
+    delivery = make_delivery(PM_ID)
+
+    assert post(url, body) == 400
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT
+    assert nobody_suppressed()
+
+
+def test_a_mailgun_post_missing_its_event_answers_400(make_delivery):
+    make_delivery(f"<{MG_ID}>")
+    signed = mailgun_signed(mailgun_event("complained"))
+    del signed["event-data"]
+
+    assert post(MAILGUN_URL, signed) == 400
+    assert nobody_suppressed()
+
+
+def test_the_endpoint_of_a_provider_that_is_not_configured_answers_404(make_delivery, settings):
+    # Mailgun's webhook needs its signing key (or API key), Postal's its webhook key.
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    make_delivery(f"<{MG_ID}>")
+
+    assert post(MAILGUN_URL, mailgun_signed(mailgun_event("complained"))) == 404
+    assert post("/anymail/postal/tracking/", {"event": "MessageBounced"}) == 404
+    assert nobody_suppressed()
+
+
+def test_anymail_urls_mounted_unguarded_without_the_secret_are_a_deploy_error(settings):
+    settings.ANYMAIL = without_the_secret(settings.ANYMAIL)
+    settings.ROOT_URLCONF = __name__  # `urlpatterns` above: anymail's own, unguarded
+
+    errors = checks.webhooks_are_protected()
+
+    assert {error.id for error in errors} == {"paperboy.E003", "paperboy.E004"}
+    assert all(error.is_serious() for error in errors)
+    assert "anymail/brevo/tracking/" in next(e.msg for e in errors if e.id == "paperboy.E004")
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": SECRET}
+    assert checks.webhooks_are_protected() == []
