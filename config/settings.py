@@ -268,6 +268,10 @@ FETCH_INTERVAL_MINUTES = env_int("FETCH_INTERVAL_MINUTES", 180)
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 900)
 FETCH_TIMEOUT_SECONDS = env_int("FETCH_TIMEOUT_SECONDS", 20)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 20 * 1024 * 1024)
+# Feeds are fetched from public addresses only (no loopback, private, link-local or
+# cloud metadata address, at the first URL or any redirect); these host names are
+# exempt, as written: tests serving feeds from 127.0.0.1, an intranet mirror.
+FETCH_ALLOWED_HOSTS = env_list("FETCH_ALLOWED_HOSTS")
 # A source's fetch task retries transient failures (timeouts, 5xx) after
 # FETCH_RETRY_BASE_SECONDS, doubling each time, FETCH_MAX_RETRIES times.
 FETCH_MAX_RETRIES = env_int("FETCH_MAX_RETRIES", 4)

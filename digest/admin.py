@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
@@ -9,11 +10,32 @@ from django.utils.text import Truncator
 
 from digest import compose, sending, tasks
 from digest.models import Delivery, Paper, Source
-from digest.sources import KIND_LABELS, kind_for_url
+from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, KIND_LABELS, kind_for_url
+from digest.sources.addresses import is_allowed, refusal_for_url
+from digest.sources.ids import is_arxiv_host, is_hugging_face_host
+
+
+def _service_kind_error(kind: str, host: str) -> str:
+    """Why `kind` cannot be read from `host`: arXiv's kinds speak for arXiv's papers."""
+    if is_allowed(host, settings.FETCH_ALLOWED_HOSTS):
+        return ""  # an intranet mirror, a test server
+    if kind in ARXIV_KINDS and not is_arxiv_host(host):
+        return (
+            "The arXiv kinds are for arxiv.org addresses: their feeds describe arXiv's papers. "
+            "Choose “Any RSS or Atom feed” for a feed elsewhere."
+        )
+    if kind in HUGGING_FACE_KINDS and not is_hugging_face_host(host):
+        return "The Hugging Face kinds are for huggingface.co addresses."
+    return ""
 
 
 class SourceForm(forms.ModelForm):
-    """Adding a source takes a URL; the kind is detected from it unless chosen."""
+    """Adding a source takes a URL; the kind is detected from it unless chosen.
+
+    URLs of hosts that are not public (loopback, private networks, cloud
+    metadata, local names) are refused here; names that resolve to such
+    addresses are refused at every fetch (digest.sources.addresses).
+    """
 
     kind = forms.ChoiceField(
         choices=[("", "Detect from the URL"), *KIND_LABELS.items()],
@@ -29,11 +51,20 @@ class SourceForm(forms.ModelForm):
         model = Source
         fields = ["name", "url", "kind", "enabled"]
 
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        refusal = refusal_for_url(url, settings.FETCH_ALLOWED_HOSTS)
+        if refusal:
+            raise forms.ValidationError(f"Paperboy will not fetch this URL: {refusal}.")
+        return url
+
     def clean(self) -> dict:
         cleaned = super().clean()
         url = cleaned.get("url")
         if url:
             cleaned["kind"] = cleaned.get("kind") or kind_for_url(url)
+            if error := _service_kind_error(cleaned["kind"], urlsplit(url).hostname or ""):
+                self.add_error("kind", error)
             if not cleaned.get("name"):
                 parts = urlsplit(url)
                 # Uniqueness is checked after clean(), on this name too.
@@ -51,6 +82,7 @@ class SourceAdmin(admin.ModelAdmin):
         "last_status",
         "last_fetched_at",
         "last_summary",
+        "last_dropped",
         "consecutive_failures",
         "paper_count",
         "error",
@@ -63,6 +95,8 @@ class SourceAdmin(admin.ModelAdmin):
         "last_fetched_at",
         "last_success_at",
         "last_summary",
+        "last_dropped",
+        "last_problems",
         "consecutive_failures",
         "etag",
         "last_modified",

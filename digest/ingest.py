@@ -7,9 +7,24 @@ Paperboy first learns of it; digests select on it, so a paper ingested late is
 still mailed once. It is read from the window clock (digest/window.py), so a
 window that ends while an ingest is in flight cannot skip its papers.
 
+Who may say what about a paper: an arXiv paper (its canonical id is an arXiv
+id) is described (title, abstract, authors, categories, version, published,
+links, DOI, journal reference) only by arXiv's own feeds (`ARXIV_KINDS`). Any
+other source, Hugging Face or a lab's blog, adds itself to the paper's sources
+and its signals (Hugging Face's page, upvotes and comments), and never rewrites
+the paper. A paper not known yet may be created by such a source, so a Hugging
+Face pick is news at once; its version is not stored, so the paper's first
+record from arXiv replaces the description it brought (arXiv links, no DOI).
+Papers keyed on a DOI or a link have no such owner: any source describes them.
+
+Every record is checked against the columns first (digest/record_checks.py):
+an item that cannot be stored is dropped with a reason, the rest of the feed
+is written, and the reasons are kept on the Source.
+
 A fetch holds a lease on its Source, so two runs of one source never overlap,
 and records how it went on the Source (visible in the admin) instead of
-raising: one broken source never stops the others.
+raising: one broken source never stops the others, and a fetch that failed,
+for whatever reason, always leaves its error there.
 """
 
 import logging
@@ -20,14 +35,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from digest import sources, window
 from digest.models import Paper, Source
-from digest.sources import backfill
+from digest.record_checks import MAX_REASONS, check_records
+from digest.sources import ARXIV_KINDS, backfill
 from digest.sources.fetch import HTTPStatusError, fetch
+from digest.sources.ids import is_arxiv_id
 from digest.sources.records import FeedError, PaperRecord, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -35,10 +52,19 @@ logger = logging.getLogger(__name__)
 # What describes the paper: taken from the newest version a feed announces.
 _DESCRIPTIVE = ["title", "abstract", "authors", "categories", "version", "published_at"]
 # What some feeds know and others do not: filled in whenever a feed has it.
-_SUPPLEMENTARY = ["abs_url", "pdf_url", "doi", "journal_ref", "hf_url"]
-# Counts that change every fetch (Hugging Face): always the latest.
+_SUPPLEMENTARY = ["abs_url", "pdf_url", "doi", "journal_ref"]
+# What Hugging Face adds to any paper, arXiv's too: its page, and counts that
+# change every fetch (always the latest).
+_SIGNALS = ["hf_url"]
 _COUNTERS = ["upvotes", "comments"]
-_WRITTEN = [*_DESCRIPTIVE, *_SUPPLEMENTARY, *_COUNTERS, "announced_as_new", "first_seen"]
+_WRITTEN = [
+    *_DESCRIPTIVE,
+    *_SUPPLEMENTARY,
+    *_SIGNALS,
+    *_COUNTERS,
+    "announced_as_new",
+    "first_seen",
+]
 
 
 @dataclass
@@ -46,14 +72,20 @@ class IngestSummary:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Items that could not be stored, and why (with fields left out of stored ones).
+    dropped: int = 0
+    problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        text = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        return f"{text}, {self.dropped} dropped" if self.dropped else text
 
     def __iadd__(self, other: "IngestSummary") -> "IngestSummary":
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.dropped += other.dropped
+        self.problems += other.problems
         return self
 
 
@@ -75,16 +107,18 @@ def _values(record: PaperRecord) -> dict[str, object]:
     }
 
 
-def _apply_update(paper: Paper, record: PaperRecord, now: datetime) -> bool:
+def _apply_update(paper: Paper, record: PaperRecord, now: datetime, from_arxiv: bool) -> bool:
     """Copy what the record knows better onto `paper`; True when anything changed.
 
-    An older version never overwrites a newer one, and an empty value never
-    erases what another feed said.
+    An older version never overwrites a newer one, an empty value never erases
+    what another feed said, and only arXiv describes an arXiv paper.
     """
     values = _values(record)
-    names = list(_SUPPLEMENTARY)
-    if paper.version is None or (record.version or 0) >= paper.version:
-        names += _DESCRIPTIVE
+    names = list(_SIGNALS)
+    if from_arxiv or not is_arxiv_id(paper.canonical_id):
+        names += _SUPPLEMENTARY
+        if paper.version is None or (record.version or 0) >= paper.version:
+            names += _DESCRIPTIVE
     changed = False
     for name in names:
         if values[name] and getattr(paper, name) != values[name]:
@@ -106,8 +140,15 @@ def _apply_update(paper: Paper, record: PaperRecord, now: datetime) -> bool:
     return changed
 
 
-def _new_paper(record: PaperRecord, first_seen: datetime) -> Paper:
+def _new_paper(record: PaperRecord, first_seen: datetime, from_arxiv: bool) -> Paper:
     values = {name: value for name, value in _values(record).items() if value is not None}
+    if not from_arxiv and is_arxiv_id(record.canonical_id):
+        # A description for now: no version, so arXiv's first record of it replaces it;
+        # arXiv's own links, and no DOI or journal reference only this feed claims.
+        for name in ("version", "doi", "journal_ref"):
+            values.pop(name, None)
+        values["abs_url"] = f"https://arxiv.org/abs/{record.canonical_id}"
+        values["pdf_url"] = f"https://arxiv.org/pdf/{record.canonical_id}"
     return Paper(
         canonical_id=record.canonical_id,
         first_seen=first_seen,
@@ -122,15 +163,22 @@ def upsert(
     source: Source | None = None,
     *,
     first_seen: Callable[[PaperRecord], datetime] | None = None,
+    from_arxiv: bool | None = None,
 ) -> IngestSummary:
     """Create or update one Paper per canonical id, all or nothing.
 
     The number of queries does not grow with the number of records: existing
     papers are read in one query and written back in bulk. `first_seen` picks
-    the first-seen time of new papers (default: now).
+    the first-seen time of new papers (default: now). `from_arxiv` says the
+    records are arXiv's own (default: when `source` is of an arXiv kind, or when
+    there is no source: records handed over by code, not read from a feed).
+    Records that cannot be stored are left out and counted (`dropped`, `problems`).
     """
-    by_id = {record.canonical_id: record for record in records}
-    summary = IngestSummary()
+    if from_arxiv is None:
+        from_arxiv = source is None or source.kind in ARXIV_KINDS
+    checked = check_records(records)
+    by_id = {record.canonical_id: record for record in checked.records}
+    summary = IngestSummary(dropped=checked.dropped, problems=checked.problems)
     if not by_id:
         return summary
     with transaction.atomic():
@@ -142,8 +190,9 @@ def upsert(
         for canonical_id, record in by_id.items():
             paper = existing.get(canonical_id)
             if paper is None:
-                to_create.append(_new_paper(record, first_seen(record) if first_seen else now))
-            elif _apply_update(paper, record, now):
+                seen = first_seen(record) if first_seen else now
+                to_create.append(_new_paper(record, seen, from_arxiv))
+            elif _apply_update(paper, record, now, from_arxiv):
                 to_update.append(paper)
             else:
                 summary.unchanged += 1
@@ -160,8 +209,11 @@ def upsert(
 
 
 def ingest_bytes(data: bytes, kind: str, source: Source | None = None) -> IngestSummary:
-    """Parse a whole feed first, then write: a feed that fails to parse changes no row."""
-    return upsert(sources.parse(kind, data), source)
+    """Parse a whole feed first, then write: a feed that fails to parse changes no row.
+
+    The records are arXiv's own when `kind` is one of arXiv's feeds.
+    """
+    return upsert(sources.parse(kind, data), source, from_arxiv=kind in ARXIV_KINDS)
 
 
 def read_file(path: Path) -> bytes:
@@ -214,11 +266,15 @@ def _release_lease(source: Source) -> None:
 
 
 def _explain(error: FeedError, kind: str) -> str:
-    """The error's text, with the service's own reason where its answer gives one.
+    """The error's text for the Source, with arXiv's own reason where its answer gives one.
 
     arXiv answers a bad category with HTTP 400 and a feed titled "Feed error
-    for query" that says what is wrong; the parser reads it.
+    for query" that says what is wrong; the parser reads it. No other answer
+    is quoted: the Source's error shows what went wrong, never what a server
+    (perhaps not the one meant) had to say.
     """
+    if kind not in ARXIV_KINDS:
+        return error.headline if isinstance(error, ServiceError) else str(error)
     if isinstance(error, HTTPStatusError) and error.body:
         try:
             sources.parse(kind, error.body)
@@ -240,6 +296,32 @@ def _kind_hint(data: bytes, kind: str) -> str:
     return f" (it looks like {sources.KIND_LABELS[detected]}: is the source's kind right?)"
 
 
+def _database_failure(source: Source, error: DatabaseError) -> FetchOutcome:
+    """A fetch whose papers could not be written, as an error for the Source."""
+    logger.warning("source %s: storing its papers failed: %s", source.name, error)
+    if not connection.in_atomic_block:
+        # A dropped connection: closed here, so recording the failure opens a new one.
+        connection.close_if_unusable_or_obsolete()
+    # The database's first line ("value too long for type character varying(500)"),
+    # not its DETAIL, which quotes the row.
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    reason = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    return FetchOutcome(
+        source,
+        error=f"could not store the papers (database error, {reason})",
+        # A lost connection may be back in a minute; a refused row is refused again.
+        transient=isinstance(error, OperationalError | InterfaceError),
+    )
+
+
+def _unexpected_failure(source: Source, error: Exception) -> FetchOutcome:
+    # A bug, not a bad feed: the traceback goes to the log, the Source says it failed.
+    logger.exception("source %s: fetch failed unexpectedly", source.name)
+    return FetchOutcome(
+        source, error=f"failed unexpectedly ({type(error).__name__}); the worker's log has more"
+    )
+
+
 def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) -> None:
     source.last_fetched_at = started
     fields = ["last_fetched_at", "last_status", "last_error", "consecutive_failures"]
@@ -257,16 +339,19 @@ def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) ->
         fields.append("last_success_at")
         if not outcome.not_modified:
             source.last_summary = str(outcome.summary)
-            fields += ["last_summary", "etag", "last_modified"]
+            source.last_dropped = outcome.summary.dropped
+            source.last_problems = "\n".join(outcome.summary.problems[: MAX_REASONS + 1])
+            fields += ["last_summary", "last_dropped", "last_problems", "etag", "last_modified"]
     source.save(update_fields=fields)
 
 
 def fetch_source(source: Source) -> FetchOutcome:
     """Fetch one source, ingest what it holds, and record how it went on the Source.
 
-    Feed errors are recorded, not raised. The ETag of a response that failed to
-    parse is not stored, or the next fetch would be answered 304 and skip the
-    good copy. A source another run is fetching is left alone (`busy`).
+    Errors are recorded, not raised: a bad feed, a refused address, a database
+    that refused the papers, a bug. The ETag of a response that failed to parse
+    is not stored, or the next fetch would be answered 304 and skip the good
+    copy. A source another run is fetching is left alone (`busy`).
     """
     if not _take_lease(source, settings.FETCH_LEASE_SECONDS):
         return FetchOutcome(source, busy=True)
@@ -279,6 +364,7 @@ def fetch_source(source: Source) -> FetchOutcome:
             last_modified=source.last_modified,
             timeout=settings.FETCH_TIMEOUT_SECONDS,
             max_bytes=settings.FETCH_MAX_BYTES,
+            allowed_hosts=settings.FETCH_ALLOWED_HOSTS,
         )
         if response.not_modified:
             outcome = FetchOutcome(source, not_modified=True)
@@ -290,6 +376,10 @@ def fetch_source(source: Source) -> FetchOutcome:
         message = _explain(error, source.kind) + _kind_hint(body, source.kind)
         logger.warning("source %s failed: %s", source.name, message)
         outcome = FetchOutcome(source, error=message, transient=error.transient)
+    except DatabaseError as error:
+        outcome = _database_failure(source, error)
+    except Exception as error:
+        outcome = _unexpected_failure(source, error)
     finally:
         _release_lease(source)
     _record_outcome(source, outcome, started)
@@ -298,7 +388,10 @@ def fetch_source(source: Source) -> FetchOutcome:
 
 def _fetch_bytes(url: str) -> bytes:
     return fetch(
-        url, timeout=settings.FETCH_TIMEOUT_SECONDS, max_bytes=settings.FETCH_MAX_BYTES
+        url,
+        timeout=settings.FETCH_TIMEOUT_SECONDS,
+        max_bytes=settings.FETCH_MAX_BYTES,
+        allowed_hosts=settings.FETCH_ALLOWED_HOSTS,
     ).body
 
 
@@ -357,7 +450,14 @@ def backfill_source(
                 on_page(page)
     except FeedError as error:
         logger.warning("backfill of %s failed: %s", source.name, error)
-        outcome.error, outcome.transient = str(error), error.transient
+        # arXiv sources backfill from arXiv's API, whose own reasons may be shown.
+        kind = "arxiv_api" if source.kind in ARXIV_KINDS else source.kind
+        outcome.error, outcome.transient = _explain(error, kind), error.transient
+    except DatabaseError as error:
+        failed = _database_failure(source, error)
+        outcome.error, outcome.transient = failed.error, failed.transient
+    except Exception as error:
+        outcome.error = _unexpected_failure(source, error).error
     finally:
         _release_lease(source)
     _record_outcome(source, outcome, started)

@@ -23,6 +23,16 @@ class Source(models.Model):
     last_status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEVER)
     last_error = models.TextField(blank=True)
     last_summary = models.CharField(max_length=200, blank=True, help_text="Of the last success.")
+    # Items of the last feed read that could not be stored, and why (digest/record_checks.py):
+    # the rest of the feed was stored.
+    last_dropped = models.PositiveIntegerField(
+        "items dropped", default=0, help_text="Items of the last feed read that were not stored."
+    )
+    last_problems = models.TextField(
+        "item problems",
+        blank=True,
+        help_text="Why items of the last feed read were dropped, or fields of them left out.",
+    )
     last_success_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     # A fetch holds the source until this time, so two runs never overlap; a

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from digest.sources import arxiv_api, arxiv_rss, arxiv_rss_legacy, generic_feed, hf_daily, hf_page
+from digest.sources.ids import is_arxiv_host, is_hugging_face_host
 from digest.sources.records import FeedError, Page, PaperRecord, ServiceError
 
 Parser = Callable[[bytes], list[PaperRecord]]
@@ -26,6 +27,11 @@ PARSERS: dict[str, Parser] = {
     "hf_page": hf_page.parse,
     "feed": generic_feed.parse,
 }
+
+# arXiv's own feeds: the only ones that describe an arXiv paper (digest.ingest).
+ARXIV_KINDS = frozenset({"arxiv_rss", "arxiv_rss_legacy", "arxiv_api"})
+# Hugging Face's: they add their page and counts to a paper, never its description.
+HUGGING_FACE_KINDS = frozenset({"hf_daily", "hf_page"})
 
 KIND_LABELS: dict[str, str] = {
     "arxiv_rss": "arXiv RSS / Atom (rss.arxiv.org)",
@@ -49,14 +55,17 @@ def parse(kind: str, data: bytes) -> list[PaperRecord]:
 
 def kind_for_url(url: str) -> str:
     """The feed kind a URL serves, judged by its address alone ("feed" when unsure)."""
-    parts = urlsplit(url.strip())
-    host, path = parts.netloc.lower(), parts.path
-    if host.endswith("arxiv.org"):
+    try:
+        parts = urlsplit(url.strip())
+        host, path = parts.hostname or "", parts.path
+    except ValueError:
+        return "feed"
+    if is_arxiv_host(host):
         if path.startswith("/api/query"):
             return "arxiv_api"
         if re.match(r"/(rss|atom)/", path):
             return "arxiv_rss"
-    if host.endswith("huggingface.co"):
+    if is_hugging_face_host(host):
         if path.startswith("/api/daily_papers"):
             return "hf_daily"
         if path.startswith("/papers"):
@@ -86,6 +95,8 @@ def kind_for_content(data: bytes) -> str:
 
 
 __all__ = [
+    "ARXIV_KINDS",
+    "HUGGING_FACE_KINDS",
     "KIND_LABELS",
     "PARSERS",
     "FeedError",

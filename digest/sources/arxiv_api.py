@@ -95,7 +95,7 @@ def _opensearch(feed: dict, name: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise FeedError(f"not an arXiv API answer: opensearch:{name} is {value!r}") from None
+        raise FeedError(f"not an arXiv API answer: opensearch:{name} is not a number") from None
 
 
 @guarded

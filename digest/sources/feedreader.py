@@ -3,7 +3,9 @@
 Shared by every XML parser: feedparser gets bytes in a file object, never a
 str (it would open a path or fetch a URL), its HTML sanitizer is off (it reads
 the "<b" of "$a<b$" as a tag; `text.clean_text` strips real tags instead), and
-anything short of a whole, well-formed feed is a FeedError.
+anything short of a whole, well-formed feed is a FeedError. The errors name
+the problem, never the content: an HTML page's title or a parser's message
+about the bytes could carry whatever the server chose to send.
 """
 
 import functools
@@ -16,12 +18,10 @@ from xml.sax import SAXException
 import feedparser
 
 from digest.sources.records import FeedError
-from digest.sources.text import clean_text
 
 T = TypeVar("T")
 
 _HTML_PAGE = re.compile(rb"\s*(?:<!doctype html|<html)", re.IGNORECASE)
-_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def require_bytes(data: object) -> bytes:
@@ -32,12 +32,14 @@ def require_bytes(data: object) -> bytes:
 
 
 def html_page_error(data: bytes, expected: str) -> FeedError | None:
-    """A FeedError naming the page when `data` is an HTML page (a proxy's, an outage page)."""
+    """A FeedError when `data` is an HTML page (a proxy's, an outage page, a login form).
+
+    Not its title: that is the page's own text, and a fetch that reached the
+    wrong server must not show staff what that server says.
+    """
     if not _HTML_PAGE.match(data[:1024]):
         return None
-    found = _HTML_TITLE.search(data[:10_000])
-    title = clean_text(found.group(1).decode("utf-8", "replace")) if found else ""
-    return FeedError(f"not {expected}: got an HTML page{f' ({title})' if title else ''}")
+    return FeedError(f"not {expected}: got an HTML page")
 
 
 def read_feed(data: bytes, expected: str = "an RSS/Atom feed") -> feedparser.FeedParserDict:
@@ -73,6 +75,7 @@ def guarded(parse_records: Callable[[bytes], T]) -> Callable[[bytes], T]:
         except FeedError:
             raise
         except Exception as error:
-            raise FeedError(f"could not read the feed: {type(error).__name__}: {error}") from error
+            # The kind of failure only: its message may quote the input.
+            raise FeedError(f"could not read the feed ({type(error).__name__})") from error
 
     return parse

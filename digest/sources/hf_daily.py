@@ -135,13 +135,14 @@ def parse(data: bytes) -> list[PaperRecord]:
         # utf-8-sig: json.loads rejects bytes starting with a BOM.
         payload = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        raise FeedError(f"not {EXPECTED}: not UTF-8 text ({error})") from error
+        raise FeedError(f"not {EXPECTED}: not UTF-8 text") from error
     except json.JSONDecodeError as error:
         raise FeedError(f"not {EXPECTED}: {error}") from error
     if isinstance(payload, dict) and "error" in payload:
         reason = payload["error"]
         reason = clean_text(reason) if isinstance(reason, str) else json.dumps(reason)
-        raise ServiceError(f"Hugging Face answered with an error: {reason}")
+        headline = "Hugging Face answered with an error"
+        raise ServiceError(f"{headline}: {reason}", headline=headline)
     if not isinstance(payload, list):
         raise FeedError(f"not {EXPECTED}: expected a list of papers, got {_describe(payload)}")
     return records_from_items(payload)

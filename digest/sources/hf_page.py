@@ -93,6 +93,4 @@ def parse(data: bytes) -> list[PaperRecord]:
     cards = [card for card in cards if card is not None]
     if cards:
         return records_from_items(cards)
-    title = clean_text(soup.title.get_text()) if soup.title else ""
-    page = f" (page title: {title})" if title else ""
-    raise FeedError(f"not {EXPECTED}: {reason} and no paper cards{page}")
+    raise FeedError(f"not {EXPECTED}: {reason} and no paper cards")

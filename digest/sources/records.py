@@ -23,7 +23,15 @@ class FeedError(Exception):
 class ServiceError(FeedError):
     """The service answered in its own format that something is wrong: arXiv's
     "Feed error for query" feed, an API error entry, Hugging Face's {"error": …}.
-    Its message is the service's reason, the most useful thing to show staff."""
+
+    Its message includes the service's reason; `headline` says only who
+    answered with an error, for where the reason must not be shown (digest.ingest
+    quotes arXiv's reasons only).
+    """
+
+    def __init__(self, message: str, *, headline: str = "", transient: bool = False) -> None:
+        super().__init__(message, transient=transient)
+        self.headline = headline or "the service answered with an error"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ from html.entities import html5
 from bs4 import BeautifulSoup
 
 _WHITESPACE = re.compile(r"\s+")
+# Control characters other than whitespace: no feed text has them on purpose, and
+# PostgreSQL refuses NUL in text and jsonb columns (JSON feeds can carry "\u0000").
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ENTITY = re.compile(r"&(#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)?")
 
 # Tags that feeds really use. Any other "<" is text: abstracts are full of math
@@ -42,6 +45,7 @@ def clean_text(value: str) -> str:
     """Plain text of a feed field. LaTeX (`$\\times$`, `\\textbf{x}`) is left as written."""
     if not value:
         return ""
+    value = _CONTROL.sub("", value)
     if "<" in value or "&" in value:
         markup = _NOT_A_TAG.sub("&lt;", _ENTITY.sub(_escape_bare_ampersand, value))
         soup = BeautifulSoup(markup, "html.parser")

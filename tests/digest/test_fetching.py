@@ -18,6 +18,12 @@ from tests.support import Route, serve
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _feeds_served_locally(settings):
+    """The feed servers of these tests listen on 127.0.0.1, which fetches otherwise refuse."""
+    settings.FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 def only_source(url: str, name: str = "feed", kind: str = "arxiv_rss") -> Source:
     Source.objects.all().delete()  # the default arXiv sources would go to the internet
     return Source.objects.create(name=name, url=url, kind=kind)

@@ -14,6 +14,12 @@ from tests.support import Route, serve
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _feeds_served_locally(settings):
+    """The feed servers of these tests listen on 127.0.0.1, which fetches otherwise refuse."""
+    settings.FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 def test_the_recorded_cs_lg_feed_becomes_three_papers_with_their_fields(fixture_bytes):
     summary = ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.LG.xml"), "arxiv_rss")
 

@@ -54,6 +54,7 @@ def test_a_paper_goes_from_a_feed_to_an_inbox_and_every_link_works(
     live_server, settings, smtp_inbox, fixture_bytes, make_subscriber
 ):
     settings.SITE_URL = live_server.url
+    settings.FETCH_ALLOWED_HOSTS = ["127.0.0.1"]  # where the feed server listens
     feed = Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml"), etag='"feed-1"')
     with serve() as server:
         Source.objects.all().delete()

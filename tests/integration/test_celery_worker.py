@@ -18,9 +18,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker(start_worker):
-    """One real worker; a fetch retried after a transient failure waits 1 s, not a minute."""
+    """One real worker; a fetch retried after a transient failure waits 1 s, not a minute,
+    and may fetch from the feed servers of these tests on 127.0.0.1."""
     start, outbox = start_worker
-    process = start(FETCH_RETRY_BASE_SECONDS="1")
+    process = start(FETCH_RETRY_BASE_SECONDS="1", FETCH_ALLOWED_HOSTS="127.0.0.1")
     process.wait_ready()
     return outbox, process.process
 

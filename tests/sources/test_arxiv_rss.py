@@ -230,7 +230,8 @@ def test_the_announce_type_falls_back_to_the_folded_description_prefix():
         (
             b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
             b"<body><h1>Service Unavailable<br></body></html>",
-            r"got an HTML page \(503 Service Unavailable\)",
+            # Not the page's title: whatever a server says stays out of errors.
+            r"got an HTML page$",
         ),
         (b"\x89PNG\r\n\x1a\n\x00\x00garbage", "not an RSS/Atom feed"),
         (b'{"error": "rate limited"}', "not an RSS/Atom feed"),
@@ -274,7 +275,7 @@ def test_an_unexpected_failure_inside_feedparser_still_is_a_feed_error(monkeypat
 
     monkeypatch.setattr(feedparser, "parse", broken)
 
-    with pytest.raises(FeedError, match="could not read the feed: RuntimeError: boom"):
+    with pytest.raises(FeedError, match=r"could not read the feed \(RuntimeError\)$"):
         arxiv_rss.parse(read("arxiv-rss-2026-cs.LG.xml"))
 
 

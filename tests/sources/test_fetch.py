@@ -1,5 +1,6 @@
 """Our HTTP fetch against a real HTTP server on 127.0.0.1: validators and 304,
-errors, size cap, gzip, timeouts, and which URLs it refuses."""
+errors, size cap, gzip, timeouts, and which URLs it refuses (schemes here;
+addresses that are not public in test_addresses.py)."""
 
 import gzip
 import socket
@@ -10,12 +11,18 @@ from pathlib import Path
 import pytest
 
 from digest.sources import arxiv_rss
-from digest.sources.fetch import FetchResult, fetch
+from digest.sources import fetch as fetching
+from digest.sources.fetch import FetchResult
 from digest.sources.records import FeedError
 from tests.support import FeedServer, Route, serve
 
 FEED = (Path(__file__).parents[1] / "fixtures" / "arxiv-rss-2026-cs.LG.xml").read_bytes()
 LAST_MODIFIED = "Mon, 27 Apr 2026 04:00:01 GMT"
+
+
+def fetch(url: str, **options) -> FetchResult:
+    # The test server listens on 127.0.0.1, a loopback address only an allowed name may use.
+    return fetching.fetch(url, allowed_hosts=["127.0.0.1"], **options)
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_an_arxiv_feed_also_reads_as_a_generic_feed_with_the_same_ids():
     ("data", "reason"),
     [
         (b"", "empty response"),
-        (b"<html><title>Service Unavailable</title></html>", "HTML page (Service Unavailable)"),
+        (b"<html><title>Service Unavailable</title></html>", "got an HTML page"),
         (b"<rss><channel><title>x</title><item><title>a", "not well-formed XML"),
         (b'{"papers": []}', "not well-formed XML"),
     ],

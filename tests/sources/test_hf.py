@@ -166,7 +166,7 @@ def test_an_empty_body_is_a_feed_error():
 
 
 def test_an_html_page_given_to_the_api_parser_is_a_feed_error():
-    with pytest.raises(FeedError, match=r"got an HTML page \(Daily Papers - Hugging Face\)"):
+    with pytest.raises(FeedError, match=r"got an HTML page$"):
         hf_daily.parse(read(PAGE))
 
 
@@ -328,10 +328,10 @@ def test_the_recorded_cards_match_the_recorded_props():
     assert all(record.authors == [] and record.abstract == "" for record in records)
 
 
-def test_a_page_without_props_or_cards_is_a_feed_error_with_its_title():
+def test_a_page_without_props_or_cards_is_a_feed_error_without_its_title():
     page = b"<!doctype html><html><head><title>Sign in</title></head><body></body></html>"
 
-    with pytest.raises(FeedError, match=r"no DailyPapers data and no paper cards .*Sign in"):
+    with pytest.raises(FeedError, match=r"no DailyPapers data and no paper cards$"):
         hf_page.parse(page)
 
 
