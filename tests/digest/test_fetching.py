@@ -1,6 +1,10 @@
 """Fetching sources for real over HTTP: retries, one run per source, backfill, the command."""
 
+import json
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -283,3 +287,239 @@ def test_a_source_of_the_wrong_kind_says_which_kind_it_looks_like(fixture_bytes)
     assert outcome.error.endswith(
         "(it looks like Hugging Face daily papers (JSON API): is the source's kind right?)"
     )
+
+
+# --- Only public addresses, at every hop (issue 11, finding 7) ---
+
+
+def port_of(server) -> int:
+    return int(server.base.rsplit(":", 1)[1])
+
+
+def test_a_source_at_a_loopback_address_is_refused_without_a_request(settings, fixture_bytes):
+    settings.FETCH_ALLOWED_HOSTS = []
+    with serve() as server:
+        source = only_source(
+            server.url("/rss", Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml")))
+        )
+        tasks.fetch_source.delay(source.pk)
+
+    assert server.requests == []
+    source.refresh_from_db()
+    assert source.last_status == "error"
+    assert "127.0.0.1 is a loopback address" in source.last_error
+    assert source.consecutive_failures == 1  # recorded once: a refusal is not retried
+    assert Paper.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://2130706433:{port}/internal",  # 127.0.0.1, written as one number
+        "http://127.1:{port}/internal",
+        "http://[::ffff:127.0.0.1]:{port}/internal",
+        "http://10.0.0.1/internal",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
+def test_a_source_redirected_to_an_address_that_is_not_public_ingests_nothing(
+    fixture_bytes, target
+):
+    with serve() as server:
+        internal = Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml"))
+        server.url("/internal", internal)  # on the same 127.0.0.1: reached if followed
+        location = target.format(port=port_of(server))
+        source = only_source(server.url("/rss", Route(status=302, headers={"Location": location})))
+        outcome = ingest.fetch_source(source)
+
+    assert [request["path"] for request in server.requests] == ["/rss"]
+    assert "feeds are fetched from public addresses only" in outcome.error
+    source.refresh_from_db()
+    assert (source.last_status, source.last_error) == ("error", outcome.error)
+    assert Paper.objects.count() == 0
+
+
+# --- A Source's error says what went wrong, never what the answer said ---
+
+
+@contextmanager
+def raw_server(answer: bytes) -> Iterator[str]:
+    """A TCP server on 127.0.0.1 that answers every connection with `answer` (not
+    necessarily HTTP: Redis says "-ERR …"), then closes it; yields its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stopping = threading.Event()
+
+    def serve_forever() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    thread = threading.Thread(target=serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join()
+        listener.close()
+
+
+SECRET = "INTERNAL ADMIN PANEL token=s3cr3t"
+
+
+@pytest.mark.parametrize(
+    ("kind", "route", "shown"),
+    [
+        (
+            "arxiv_rss",
+            Route(body=f"<!doctype html><html><title>{SECRET}</title><body>x</body>".encode()),
+            "not an RSS/Atom feed: got an HTML page",
+        ),
+        ("hf_daily", Route(body=f'{{"error": "{SECRET}"}}'.encode()), "Hugging Face answered"),
+        (
+            "hf_page",
+            Route(
+                body=f"<!doctype html><html><head><title>{SECRET}</title></head></html>".encode()
+            ),
+            "no DailyPapers data and no paper cards",
+        ),
+    ],
+    ids=["html-page-title", "hugging-face-error-object", "hugging-face-page-title"],
+)
+def test_a_source_error_never_quotes_the_answer(kind, route, shown):
+    with serve() as server:
+        source = only_source(server.url("/feed", route), kind=kind)
+        ingest.fetch_source(source)
+
+    source.refresh_from_db()
+    assert source.last_status == "error"
+    assert shown in source.last_error
+    assert "s3cr3t" not in source.last_error and "INTERNAL" not in source.last_error
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        f"-ERR unknown command 'GET', {SECRET}\r\n".encode(),  # Redis, spoken to in HTTP
+        f"HTTP/1.1 403 {SECRET}\r\nContent-Length: 0\r\n\r\n".encode(),  # its own reason phrase
+    ],
+    ids=["not-http", "reason-phrase"],
+)
+def test_a_source_error_never_quotes_what_a_server_that_is_not_http_sent(answer):
+    with raw_server(answer) as base:
+        source = only_source(f"{base}/feed", kind="feed")
+        ingest.fetch_source(source)
+
+    source.refresh_from_db()
+    assert source.last_status == "error"
+    assert source.last_error
+    assert "s3cr3t" not in source.last_error and "INTERNAL" not in source.last_error
+
+
+# --- One bad item never costs the rest of the feed (issue 11, finding 8) ---
+
+
+def hf_item(paper_id: str, upvotes: object = 3, comments: object = 1) -> dict:
+    paper = {"id": paper_id, "title": f"Paper {paper_id}", "summary": "An abstract."}
+    return {"paper": {**paper, "upvotes": upvotes}, "numComments": comments}
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (hf_item("2611.00003", upvotes=-1), "upvotes -1 is outside 0..2147483647, left out"),
+        (hf_item("2611.00003", upvotes=10**12), "upvotes 1000000000000 is outside"),
+        (hf_item("2611.00003", comments=2**31), "comments 2147483648 is outside"),
+    ],
+    ids=["upvotes-1", "upvotes-10**12", "comments-2**31"],
+)
+def test_a_count_the_column_cannot_hold_is_left_out_and_the_feed_stored(bad, reason):
+    feed = [hf_item("2611.00001"), bad, hf_item("2611.00002", upvotes=8)]
+    with serve() as server:
+        route = Route(body=json.dumps(feed).encode())
+        source = only_source(server.url("/api/daily_papers", route), kind="hf_daily")
+        outcome = ingest.fetch_source(source)
+
+    assert not outcome.error
+    counts = dict(Paper.objects.values_list("canonical_id", "upvotes"))
+    assert counts["2611.00001"] == 3 and counts["2611.00002"] == 8
+    assert "2611.00003" in counts  # the paper itself is good: only its count is unknown
+    source.refresh_from_db()
+    assert source.last_status == "ok"
+    assert f"2611.00003: {reason}" in source.last_problems
+
+
+def test_an_item_with_a_link_longer_than_its_column_is_dropped_and_the_rest_stored():
+    long_link = "https://journal.example/articles/" + "x" * 500
+    entries = [
+        ("https://journal.example/a/1", "doi:10.1234/good.1"),
+        (long_link, "doi:10.1234/too.long"),
+        ("https://journal.example/a/2", "doi:10.1234/good.2"),
+    ]
+    items = "".join(
+        f"<item><title>Paper {doi}</title><link>{link}</link><guid>{doi}</guid></item>"
+        for link, doi in entries
+    )
+    feed = f'<rss version="2.0"><channel><title>A journal</title>{items}</channel></rss>'
+    with serve() as server:
+        source = only_source(server.url("/rss", Route(body=feed.encode())), kind="feed")
+        outcome = ingest.fetch_source(source)
+
+    assert not outcome.error
+    assert set(Paper.objects.values_list("canonical_id", flat=True)) == {
+        "doi:10.1234/good.1",
+        "doi:10.1234/good.2",
+    }
+    source.refresh_from_db()
+    assert (source.last_status, source.last_dropped) == ("ok", 1)
+    assert source.last_summary == "2 new, 0 updated, 0 unchanged, 1 dropped"
+    assert source.last_problems == (
+        "doi:10.1234/too.long: dropped, abs_url is longer than 500 characters"
+    )
+
+
+def test_a_database_error_while_storing_is_an_error_on_the_source(monkeypatch):
+    # A value the checks let through (here: none are checked) is refused by PostgreSQL.
+    monkeypatch.setattr(ingest, "check_records", passing_everything, raising=False)
+    feed = [hf_item("2611.00001"), hf_item("2611.00002", upvotes=10**12)]
+    with serve() as server:
+        route = Route(body=json.dumps(feed).encode())
+        source = only_source(server.url("/api/daily_papers", route), kind="hf_daily")
+        result = tasks.fetch_source.delay(source.pk).get()
+
+    source.refresh_from_db()
+    assert result.startswith("error: could not store the papers (database error")
+    assert source.last_status == "error"
+    assert source.last_error.startswith("could not store the papers (database error, DataError")
+    assert (source.consecutive_failures, source.fetch_lease_until) == (1, None)
+    assert Paper.objects.count() == 0  # all or nothing, as with a feed that fails to parse
+
+
+def test_an_unexpected_failure_while_ingesting_is_an_error_on_the_source(
+    monkeypatch, fixture_bytes
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ingest, "ingest_bytes", broken)
+    with serve() as server:
+        source = only_source(
+            server.url("/rss", Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml")))
+        )
+        tasks.fetch_source.delay(source.pk)
+
+    source.refresh_from_db()
+    assert source.last_status == "error"
+    assert "failed unexpectedly (RuntimeError)" in source.last_error
+
+
+def passing_everything(records):
+    from digest.record_checks import Checked
+
+    return Checked(records=list(records))

@@ -269,3 +269,70 @@ def test_markup_in_a_feed_abstract_is_stored_as_plain_text_without_handlers(
 
     paper = Paper.objects.get(canonical_id="2609.01234")
     assert "onerror" not in paper.abstract and "<img" not in paper.abstract
+
+
+# --- Who describes a paper (issue 11, finding 3) ---
+
+
+def atom_entry(link: str, title: str, summary: str = "Rewritten.", author: str = "Mallory") -> str:
+    return (
+        f'<entry><title>{title}</title><link href="{link}" rel="alternate"/>'
+        f"<id>{link}</id><updated>2026-11-30T00:00:00Z</updated>"
+        f"<author><name>{author}</name></author><summary>{summary}</summary></entry>"
+    )
+
+
+def atom_feed(*entries: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>Somebody's feed</title><id>https://feed.example/</id>"
+        f"<updated>2026-11-30T00:00:00Z</updated>{''.join(entries)}</feed>"
+    ).encode()
+
+
+def described(canonical_id: str) -> tuple:
+    paper = Paper.objects.get(canonical_id=canonical_id)
+    return (paper.title, paper.abstract, paper.authors, paper.categories, paper.version)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        # The link of the security report: another site, arXiv's URL in its query.
+        "https://evil.example/hijack?ref=arxiv.org/abs/2604.21952v99",
+        # A real arXiv link with a version arXiv never announced: still not arXiv speaking.
+        "https://arxiv.org/abs/2604.21952v99",
+    ],
+)
+def test_a_feed_that_is_not_arxiv_changes_nothing_of_an_arxiv_paper(fixture_bytes, link):
+    ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.LG.xml"), "arxiv_rss")
+    before = described("2604.21952")
+    feed = Source.objects.create(name="a lab", url="https://feed.example/atom", kind="feed")
+    hijack = atom_feed(atom_entry(link, "HIJACKED: buy now"))
+
+    with serve({"/atom": Route(body=hijack)}) as server:
+        feed.url = f"{server.base}/atom"
+        feed.save()
+        outcome = ingest.fetch_source(feed)
+
+    assert not outcome.error
+    assert described("2604.21952") == before  # title, abstract, authors, categories, version 1
+
+
+def test_a_paper_another_feed_brought_first_is_described_by_arxiv_when_arxiv_announces_it(
+    fixture_bytes,
+):
+    blog = atom_feed(atom_entry("https://arxiv.org/abs/2604.21952v7", "A blog's own title"))
+    ingest.ingest_bytes(blog, "feed")
+    early = Paper.objects.get(canonical_id="2604.21952")
+    assert (early.title, early.version) == ("A blog's own title", None)  # its version never counts
+    assert early.abs_url == "https://arxiv.org/abs/2604.21952"
+
+    ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.LG.xml"), "arxiv_rss")
+
+    paper = Paper.objects.get(canonical_id="2604.21952")
+    assert paper.title.startswith("Focus Session: Hardware and Software Techniques")
+    assert paper.authors[:2] == ["Muhammad Shafique", "Abdul Basit"]
+    assert paper.version == 1
+    assert paper.first_seen == early.first_seen
+

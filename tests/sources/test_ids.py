@@ -18,13 +18,39 @@ from digest.sources.ids import canonical_id, find_arxiv_id, find_doi, split_arxi
         ("10.48550/ARXIV.2403.01234", ("2403.01234", None)),
         ("arXiv:2403.01234v4", ("2403.01234", 4)),
         ("https://huggingface.co/papers/2606.00467", ("2606.00467", None)),
+        ("https://export.arxiv.org/abs/2604.21952v3", ("2604.21952", 3)),
+        ("https://www.arxiv.org/html/2604.21952v1/", ("2604.21952", 1)),
+        ("https://dx.doi.org/10.48550/arXiv.2403.01234", ("2403.01234", None)),
+        ("doi:10.48550/arXiv.2403.01234", ("2403.01234", None)),
         ("https://example.org/arxiv.org-mirror/notes", None),
+        ("https://arxiv.org.evil.example/abs/2604.21952", None),
+        ("https://huggingface.co.evil.example/papers/2606.00467", None),
+        ("https://evil.example/papers/2606.00467", None),
+        ("https://arxiv.org/list/cs.LG/2604.21952", None),
         ("https://biorxiv.org/content/10.1101/2026.09.12.675901v1", None),
         ("see 2403.01234 somewhere", None),
     ],
 )
 def test_an_arxiv_id_is_found_where_feeds_put_it(text, expected):
     assert find_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Issue 11, finding 3: another site's link that mentions an arXiv URL names nothing.
+        "https://evil.example/hijack?ref=arxiv.org/abs/2604.21952v99",
+        "https://evil.example/arxiv.org/abs/2604.21952v99",
+        "https://evil.example/#https://arxiv.org/abs/2604.21952",
+        "https://evilarxiv.org/abs/2604.21952",
+        "https://evil.example/?next=huggingface.co/papers/2606.00467",
+        "https://evil.example/?doi=10.48550/arXiv.2403.01234",
+        "ftp://arxiv.org/abs/2604.21952",
+        "see arXiv:2403.01234 and more",
+    ],
+)
+def test_an_arxiv_id_is_not_taken_from_other_hosts_or_from_inside_text(text):
+    assert find_arxiv_id(text) is None
 
 
 def test_the_first_text_that_names_an_id_wins():

@@ -20,6 +20,9 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
         ("https://huggingface.co/papers/date/2026-11-27", "hf_page"),
         ("https://connect.biorxiv.org/biorxiv_xml/bioinformatics", "feed"),
         ("https://lab.example.org/feed.xml", "feed"),
+        # A host that only ends like arXiv's or Hugging Face's is neither.
+        ("https://evilarxiv.org/rss/cs.LG", "feed"),
+        ("https://nothuggingface.co/api/daily_papers", "feed"),
     ],
 )
 def test_the_kind_of_a_url(url, kind):
