@@ -4,8 +4,13 @@ checked. The feed server of these tests listens on 127.0.0.1, so a fetch that wa
 refused would reach it: each refusal is also checked by the requests it never got."""
 
 import ipaddress
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,6 +22,7 @@ from digest.sources.addresses import (
     refusal_for_url,
     why_not_public,
 )
+from digest.sources.records import FeedError
 from tests.support import FeedServer, Route, serve
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Internal</title></channel></rss>'
@@ -200,3 +206,65 @@ def test_allowed_hosts_are_names_as_written():
 def test_the_admin_can_tell_without_dns_which_urls_will_be_refused(url, refusal):
     assert refusal_for_url(url).startswith(refusal)
     assert bool(refusal_for_url(url)) == bool(refusal)
+
+
+@pytest.fixture
+def tls_names(tmp_path, monkeypatch) -> Iterator[tuple[str, int]]:
+    """An HTTPS feed server on 127.0.0.1 with a certificate for "feeds.test" from a CA of
+    the test's own (trusted through SSL_CERT_FILE); "feeds.test" and "other.test" both
+    resolve to it. Yields (the certificate's name, the port)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=tmp_path, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA",
+        "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=feeds.test",
+        "-keyout", "feeds.key", "-out", "feeds.csr")  # fmt: skip
+    (tmp_path / "san.ext").write_text("subjectAltName=DNS:feeds.test\n")
+    run("x509", "-req", "-in", "feeds.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "feeds.pem")  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(FEED)))
+            self.end_headers()
+            self.wfile.write(FEED)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "feeds.pem", tmp_path / "feeds.key")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    real = socket.getaddrinfo
+
+    def resolver(host, port, *args, **kwargs):
+        if host in ("feeds.test", "other.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    try:
+        yield "feeds.test", httpd.server_port
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_certificate_for_the_name(tls_names):
+    name, port = tls_names
+    allowed = ["feeds.test", "other.test"]
+
+    assert fetching.fetch(f"https://{name}:{port}/feed", allowed_hosts=allowed).body == FEED
+    # The same server under a name its certificate does not carry: refused by TLS.
+    with pytest.raises(FeedError, match=r"cannot reach .*(CERTIFICATE_VERIFY_FAILED|mismatch)"):
+        fetching.fetch(f"https://other.test:{port}/feed", allowed_hosts=allowed)
