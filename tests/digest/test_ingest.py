@@ -335,4 +335,3 @@ def test_a_paper_another_feed_brought_first_is_described_by_arxiv_when_arxiv_ann
     assert paper.authors[:2] == ["Muhammad Shafique", "Abdul Basit"]
     assert paper.version == 1
     assert paper.first_seen == early.first_seen
-
