@@ -310,6 +310,9 @@ WEB_COPY_MAX_AGE_DAYS = env_int("WEB_COPY_MAX_AGE_DAYS", 365)
 WEB_COPY_MAX_PAPERS = env_int("WEB_COPY_MAX_PAPERS", 50)
 LINK_REQUEST_RATE_LIMIT_PER_HOUR = env_int("LINK_REQUEST_RATE_LIMIT_PER_HOUR", 10)
 PREVIEW_RATE_LIMIT_PER_HOUR = env_int("PREVIEW_RATE_LIMIT_PER_HOUR", 600)
+# CPU seconds the live previews of one visitor (IP) may take in an hour, each charged
+# what it really took: usual previews cost milliseconds, the worst most of a second.
+PREVIEW_CPU_SECONDS_PER_HOUR = env_int("PREVIEW_CPU_SECONDS_PER_HOUR", 30)
 SIGNUP_RATE_LIMIT_PER_HOUR = env_int("SIGNUP_RATE_LIMIT_PER_HOUR", 20)
 # How many reverse proxies in front of the site append to X-Forwarded-For
 # (the visitor's address, for rate limits and the consent record).

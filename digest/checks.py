@@ -101,3 +101,22 @@ def delivery_lease_outlasts_a_send(**kwargs: object) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register(Tags.security)
+def proxy_is_counted_for_client_addresses(**kwargs: object) -> list[CheckMessage]:
+    # Behind a proxy every request comes from the proxy's address unless the proxy's
+    # X-Forwarded-For entry is read: then all visitors share one address and its rate
+    # limits, so one person's signups lock everyone out, and consent records keep the
+    # proxy's address. (BEHIND_TLS_PROXY is what sets SECURE_PROXY_SSL_HEADER.)
+    if settings.SECURE_PROXY_SSL_HEADER and settings.TRUSTED_PROXY_COUNT == 0:
+        return [
+            Warning(
+                "BEHIND_TLS_PROXY is on but TRUSTED_PROXY_COUNT is 0: every visitor has the "
+                "proxy's address, and shares its rate limits with everyone else.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append to "
+                "X-Forwarded-For (1 for one load balancer or reverse proxy).",
+                id="paperboy.W003",
+            )
+        ]
+    return []

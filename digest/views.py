@@ -8,10 +8,12 @@ from django.views.decorators.http import require_http_methods
 from digest import compose, sending
 from digest.models import Delivery
 from subscriptions import tokens
+from subscriptions.decorators import token_page
 
 
 # The email's HTML carries its styles inline (email programs need them); no script.
 @csp_update({"style-src": ["'unsafe-inline'"]})
+@token_page
 @require_http_methods(["GET", "HEAD"])
 def web_copy(request: HttpRequest, token: str) -> HttpResponse:
     try:

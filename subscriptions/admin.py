@@ -1,6 +1,7 @@
 import csv
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Min, QuerySet
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 
 from digest import recent, sending
 from subscriptions import services
+from subscriptions.forms import AddressField
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 
 # "Pause for 4 weeks" pauses until this many days from today.
@@ -52,8 +54,18 @@ class InterestInline(admin.TabularInline):
     readonly_fields = ["created_at"]
 
 
+class SubscriberAdminForm(forms.ModelForm):
+    # Staff type addresses too: the same normalization as the signup form.
+    email = AddressField(max_length=254)
+
+    class Meta:
+        model = Subscriber
+        fields = ["email"]  # the admin adds the others of its fieldsets
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    form = SubscriberAdminForm
     list_display = [
         "email",
         "status",
@@ -75,9 +87,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         "confirmed_at",
         "unsubscribed_at",
     ]
-    readonly_fields = [*consent_fields, "preview_link"]
+    readonly_fields = [*consent_fields, "preview_link", "unconfirmed_signup"]
     fieldsets = [
-        (None, {"fields": ["email", "status"]}),
+        (None, {"fields": ["email", "status", "unconfirmed_signup"]}),
         (
             "Schedule",
             {"fields": ["frequency", "send_hour", "time_zone", "next_digest_at", "preview_link"]},

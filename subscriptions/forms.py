@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from digest.matching import InterestSyntaxError, validate_interest
+from subscriptions import addresses
 from subscriptions.models import Subscriber, known_time_zones, validate_time_zone
 
 MAX_INTERESTS = 30
@@ -35,6 +36,15 @@ def parse_interest_lines(text: str) -> list[str]:
             f"At most {MAX_INTERESTS} interests, please (you gave {len(interests)})."
         )
     return interests
+
+
+class AddressField(forms.EmailField):
+    """An email address in its one normalized spelling (subscriptions.addresses), or a
+    message saying why it cannot be used."""
+
+    def to_python(self, value: object) -> str:
+        text = super().to_python(value)
+        return addresses.normalize_email(text) if text else text
 
 
 # Offered on the forms; any category can still be followed with a cat: interest.
@@ -98,9 +108,7 @@ class PreferencesForm(forms.Form):
 class SignupForm(PreferencesForm):
     field_order = ["email", "interests"]
 
-    email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+    email = AddressField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     # Bots fill every field; people never see this one.
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")
 
@@ -126,7 +134,5 @@ class ManageForm(PreferencesForm):
 
 
 class LinkRequestForm(forms.Form):
-    email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+    email = AddressField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")

@@ -59,10 +59,25 @@ class Subscriber(models.Model):
     signup_user_agent = models.CharField(max_length=300, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # A signup of a new, pending or unsubscribed address waits here until its
+    # confirmation link is pressed: interests, schedule and consent fields as the
+    # signup form gave them (services.sign_up). Until then the row keeps its own.
+    unconfirmed_signup = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A signup waiting for its confirmation; applied when it is confirmed.",
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
+            # Addresses are stored normalized (subscriptions.addresses); the local
+            # part keeps its case, so one mailbox is one row whatever the case.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="subscriber_email_unique_ci",
+                violation_error_message="A subscriber with this address already exists.",
+            ),
         ]
         indexes = [
             # dispatch_digests asks exactly this: active and due.

@@ -6,20 +6,21 @@ waits on (or reveals the failure of) the email provider.
 """
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from digest import tasks as digest_tasks
-from subscriptions import ratelimit, tasks
+from subscriptions import addresses, ratelimit, tasks
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 from subscriptions.tokens import BadToken
 
-# How many account emails one address can be sent in an hour, whoever asks.
-EMAILS_PER_ADDRESS_PER_HOUR = 3
+# Known addresses in these states take a new signup, to be applied once confirmed.
+AWAITING_CONFIRMATION = (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED)
 
 
 @dataclass(frozen=True)
@@ -34,63 +35,159 @@ class SignupRequest:
     user_agent: str = ""
 
 
-def _apply_request(subscriber: Subscriber, request: SignupRequest, now: datetime) -> None:
-    subscriber.frequency = request.frequency
-    subscriber.time_zone = request.time_zone
-    subscriber.send_hour = request.send_hour
-    subscriber.categories = list(request.categories)
-    subscriber.signed_up_at = now
-    subscriber.signup_ip = request.ip
-    subscriber.signup_user_agent = request.user_agent[:300]
-    subscriber.save()
-    subscriber.interests.all().delete()
-    Interest.objects.bulk_create(
-        Interest(subscriber=subscriber, text=text, created_at=now) for text in request.interests
-    )
-
-
 def _mail_on_commit(task, subscriber: Subscriber) -> None:
     # Mail-bombing guard: past the limit the address gets nothing more, and
     # the web response stays the same, so the limit reveals nothing either.
-    if ratelimit.allow(f"mail:{subscriber.email.lower()}", EMAILS_PER_ADDRESS_PER_HOUR, 3600):
+    if ratelimit.allow_account_email(subscriber.email):
         task.delay_on_commit(subscriber.pk)
 
 
 def sign_up(request: SignupRequest, now: datetime | None = None) -> None:
-    """Record a signup and mail the address; the caller learns nothing more.
+    """Record a signup and mail the address; the caller learns nothing more, not even
+    from how long it took.
 
-    New, pending and unsubscribed addresses take the interests and schedule
-    just given and are sent a confirmation link; no digest goes out until the
-    owner of the address confirms. An active address is only told that it
-    already subscribes (a stranger cannot change its interests), and a
-    suppressed one gets nothing.
+    Every address costs the same whatever its state: one statement (an insert that
+    turns into an update for a known address) and one task, which decides in the
+    worker what to send (tasks.send_signup_email). The choices just made are kept in
+    `unconfirmed_signup` and applied only when the confirmation link is pressed, so a
+    stranger typing someone's address changes nothing of theirs: a pending or
+    unsubscribed address keeps its interests and schedule until then, and an active
+    or suppressed one keeps everything (their `unconfirmed_signup` is not written).
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        subscriber = (
-            Subscriber.objects.select_for_update().filter(email__iexact=request.email).first()
+    email = addresses.normalize_email(request.email)
+    subscriber_id = _record_signup(email, _signup_record(request, now), now)
+    tasks.send_signup_email.delay_on_commit(subscriber_id)
+
+
+def _signup_record(request: SignupRequest, now: datetime) -> dict:
+    """A signup as `unconfirmed_signup` keeps it (JSON)."""
+    return {
+        "interests": list(request.interests),
+        "frequency": request.frequency,
+        "time_zone": request.time_zone,
+        "send_hour": request.send_hour,
+        "categories": list(request.categories),
+        "signed_up_at": now.isoformat(),
+        "ip": request.ip,
+        "user_agent": request.user_agent[:300],
+    }
+
+
+def _record_signup(email: str, signup: dict, now: datetime) -> int:
+    """Insert a pending subscriber for `email`, or, when the address is known, keep
+    `signup` on it if it awaits a confirmation; the subscriber's id either way.
+
+    One INSERT ... ON CONFLICT on the unique index of the lower-cased address, the
+    same statement for every state (the ORM has no upsert on an expression index, nor
+    an update that depends on the row's state). The columns are the model's own, so a
+    new field needs nothing here.
+    """
+    fields = [field for field in Subscriber._meta.concrete_fields if not field.primary_key]
+    new = Subscriber(
+        email=email,
+        status=Subscriber.Status.PENDING,
+        frequency=signup["frequency"],
+        time_zone=signup["time_zone"],
+        send_hour=signup["send_hour"],
+        categories=signup["categories"],
+        signed_up_at=now,
+        signup_ip=signup["ip"],
+        signup_user_agent=signup["user_agent"],
+        unconfirmed_signup=signup,
+    )
+    quote = connection.ops.quote_name
+    table = quote(Subscriber._meta.db_table)
+    waiting = quote(Subscriber._meta.get_field("unconfirmed_signup").column)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ((LOWER({quote('email')}))) DO UPDATE SET {waiting} = CASE "
+        f"WHEN {table}.{quote('status')} IN (%s, %s) THEN EXCLUDED.{waiting} "
+        f"ELSE {table}.{waiting} END "
+        f"RETURNING {quote(Subscriber._meta.pk.column)}"
+    )
+    values = [field.get_db_prep_save(field.pre_save(new, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *AWAITING_CONFIRMATION])
+        return cursor.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What pressing "confirm" starts, as the confirmation page shows it."""
+
+    email: str
+    preferences: "Preferences"
+    # Names the signup shown; confirm() refuses to apply another one.
+    signup_fingerprint: str
+
+
+class SignupChanged(Exception):
+    """The address was signed up again, with other choices, since the page was shown."""
+
+
+def confirmation_of(subscriber_id: int) -> Confirmation:
+    """The preferences a confirmation of this subscriber would bring; BadToken if none can."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.status == Subscriber.Status.SUPPRESSED:
+        raise BadToken("This link is not valid.")
+    signup = subscriber.unconfirmed_signup
+    preferences = (
+        Preferences(
+            interests=signup["interests"],
+            frequency=signup["frequency"],
+            send_hour=signup["send_hour"],
+            time_zone=signup["time_zone"],
+            categories=signup["categories"],
         )
-        if subscriber is None:
-            try:
-                with transaction.atomic():
-                    subscriber = Subscriber(email=request.email, status=Subscriber.Status.PENDING)
-                    _apply_request(subscriber, request, now)
-            except IntegrityError:
-                return  # the same address signed up at the same moment: that one wins
-            _mail_on_commit(tasks.send_confirmation_email, subscriber)
-        elif subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED):
-            _apply_request(subscriber, request, now)
-            _mail_on_commit(tasks.send_confirmation_email, subscriber)
-        elif subscriber.status == Subscriber.Status.ACTIVE:
-            _mail_on_commit(tasks.send_already_subscribed_email, subscriber)
+        if signup
+        else preferences_of(subscriber)
+    )
+    return Confirmation(subscriber.email, preferences, signup_fingerprint(signup))
 
 
-def confirm(subscriber_id: int, token_issued_at: float, now: datetime | None = None) -> Subscriber:
-    """Make the subscription active; confirming twice is harmless.
+def signup_fingerprint(signup: dict | None) -> str:
+    if not signup:
+        return ""
+    return hashlib.sha256(json.dumps(signup, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _apply_unconfirmed_signup(subscriber: Subscriber) -> None:
+    """The waiting signup becomes the subscriber's interests, schedule and consent record."""
+    signup = subscriber.unconfirmed_signup
+    if not signup:
+        return
+    signed_up_at = datetime.fromisoformat(signup["signed_up_at"])
+    subscriber.frequency = signup["frequency"]
+    subscriber.time_zone = signup["time_zone"]
+    subscriber.send_hour = signup["send_hour"]
+    subscriber.categories = signup["categories"]
+    subscriber.signed_up_at = signed_up_at
+    subscriber.signup_ip = signup["ip"]
+    subscriber.signup_user_agent = signup["user_agent"]
+    subscriber.unconfirmed_signup = None
+    subscriber.interests.all().delete()
+    Interest.objects.bulk_create(
+        Interest(subscriber=subscriber, text=text, created_at=signed_up_at)
+        for text in signup["interests"]
+    )
+
+
+def confirm(
+    subscriber_id: int,
+    token_issued_at: float,
+    shown_signup: str | None = None,
+    now: datetime | None = None,
+) -> Subscriber:
+    """Make the subscription active with the signup waiting for it; confirming twice
+    is harmless.
 
     A link made before the person unsubscribed cannot bring them back. Token
     times have whole seconds, so a link from the very second of leaving counts
-    as made before it.
+    as made before it. `shown_signup` is the fingerprint of the signup the
+    confirmation page showed: SignupChanged when another one came since, so nobody
+    confirms choices they did not see.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -105,12 +202,17 @@ def confirm(subscriber_id: int, token_issued_at: float, now: datetime | None = N
             and token_issued_at <= int(subscriber.unsubscribed_at.timestamp())
         ):
             raise BadToken("This link was made before you unsubscribed; sign up again instead.")
+        if shown_signup is not None and shown_signup != signup_fingerprint(
+            subscriber.unconfirmed_signup
+        ):
+            raise SignupChanged
+        _apply_unconfirmed_signup(subscriber)
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now
         # The first digest goes out right away, with the papers of the last
         # days; later ones at the subscriber's own hour.
         subscriber.next_digest_at = now
-        subscriber.save(update_fields=["status", "confirmed_at", "next_digest_at"])
+        subscriber.save()
         digest_tasks.send_digests.delay_on_commit([subscriber.pk])
     return subscriber
 
@@ -172,6 +274,8 @@ def update_preferences(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # The owner's own choice: a signup waiting for confirmation has no say any more.
+        subscriber.unconfirmed_signup = None
         subscriber.frequency = preferences.frequency
         subscriber.send_hour = preferences.send_hour
         subscriber.time_zone = preferences.time_zone
@@ -217,7 +321,7 @@ def send_digest_now(subscriber: Subscriber, now: datetime | None = None) -> bool
 
 def request_manage_link(email: str) -> None:
     """Mail the owner of `email` their manage link; the caller learns nothing more."""
-    subscriber = Subscriber.objects.filter(email__iexact=email.strip()).first()
+    subscriber = Subscriber.objects.filter(email__iexact=addresses.address_key(email)).first()
     if subscriber is not None and subscriber.status in (
         Subscriber.Status.ACTIVE,
         Subscriber.Status.PENDING,
@@ -242,5 +346,6 @@ def delete_everything(subscriber: Subscriber, by: str, now: datetime | None = No
 
 
 def email_digest(email: str) -> str:
-    """The SHA-256 of an address as consent records keep it (lower case, trimmed)."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """The SHA-256 of an address as consent records keep it: of its address_key, which
+    for a plain address is the address in lower case, trimmed (as records always had)."""
+    return hashlib.sha256(addresses.address_key(email).encode()).hexdigest()

@@ -1,5 +1,7 @@
 """Signup, confirmation, manage and unsubscribe pages. Thin: the rules are in services."""
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from digest import recent
 from subscriptions import ratelimit, services, tokens
+from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
     ManageForm,
@@ -23,12 +26,27 @@ from subscriptions.models import Subscriber
 
 def _client_ip(request: HttpRequest) -> str | None:
     """The visitor's address; behind N trusted proxies, the Nth from the right
-    in X-Forwarded-For (entries further left are whatever the client sent)."""
+    in X-Forwarded-For (entries further left are whatever the client sent).
+
+    An entry that is not an IP address falls back to REMOTE_ADDR (the proxy's): it
+    then shares the proxy's limits rather than opening a fresh limit per request, and
+    never reaches the database's inet column. Also django-axes' client address.
+    """
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
-        return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    if proxies and len(forwarded) >= proxies and (address := _ip_address(forwarded[-proxies])):
+        return address
+    return _ip_address(request.META.get("REMOTE_ADDR", ""))
+
+
+def _ip_address(text: str) -> str | None:
+    """`text` as an IP address in its canonical form, or None when it is none."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    # A zone ("fe80::1%eth0") means nothing off the proxy's own link.
+    return None if getattr(address, "scope_id", None) else str(address)
 
 
 def _bad_link(request: HttpRequest, error: tokens.BadToken) -> HttpResponse:
@@ -50,24 +68,44 @@ def _too_many(request: HttpRequest, action: str, per_hour: int) -> bool:
     return not ratelimit.allow(f"{action}-ip:{_client_ip(request)}", per_hour, 3600)
 
 
-def _preview_of(form: PreferencesForm) -> recent.RecentMatches | None:
-    """Matches of the interests typed so far, for the no-JavaScript preview button."""
-    if "interests" in form.errors or not form.data.get("interests", "").strip():
+def _budgeted_matches(
+    request: HttpRequest, interests: Sequence[str], categories: Sequence[str]
+) -> recent.RecentMatches | None:
+    """The live preview's matches, or None once this visitor's CPU budget is spent.
+
+    Each preview is charged the CPU time it really took, on the shared cache: a usual
+    one costs milliseconds, the worst (30 one-letter interests over 3,000 papers,
+    most of a second) spends the hour's budget in a few dozen requests, so one
+    visitor keeps at most PREVIEW_CPU_SECONDS_PER_HOUR of a web process busy.
+    """
+    key = f"preview-ip:{_client_ip(request)}"
+    if not ratelimit.within_budget(key, settings.PREVIEW_CPU_SECONDS_PER_HOUR):
         return None
+    recent.recent_index()  # built once for everyone: not charged to whoever comes first
+    with ratelimit.charged_cpu(key, 3600):
+        return recent.recent_matches(interests, categories)
+
+
+def _preview_of(request: HttpRequest, form: PreferencesForm) -> dict:
+    """The no-JavaScript preview button's context: the matches of the interests typed
+    so far, or `preview_refused` once the budget is spent."""
+    if "interests" in form.errors or not form.data.get("interests", "").strip():
+        return {}
     interests = parse_interest_lines(form.data["interests"])
-    return recent.recent_matches(interests, form.data.getlist("categories"))
+    found = _budgeted_matches(request, interests, form.data.getlist("categories"))
+    return {"preview_refused": True} if found is None else {"preview": found}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
-    preview = None
+    preview = {}
     if request.method == "POST":
         if _too_many(request, "signup", settings.SIGNUP_RATE_LIMIT_PER_HOUR):
             return render(request, "subscriptions/rate_limited.html", status=429)
         valid = form.is_valid()
         if "preview" in request.POST:
-            preview = _preview_of(form)
+            preview = _preview_of(request, form)
         elif valid:
             if not form.is_bot():
                 services.sign_up(
@@ -80,21 +118,27 @@ def signup(request: HttpRequest) -> HttpResponse:
                 )
             # The same answer for every address, known or not.
             return redirect("subscriptions:check_inbox")
-    context = {"form": form, "time_zones": SignupForm.time_zone_names(), "preview": preview}
+    context = {"form": form, "time_zones": SignupForm.time_zone_names(), **preview}
     return render(request, "subscriptions/signup.html", context)
+
+
+def _too_many_previews() -> JsonResponse:
+    return JsonResponse({"error": "Too many previews; try again later."}, status=429)
 
 
 @require_http_methods(["GET", "HEAD"])
 def preview_matches(request: HttpRequest) -> JsonResponse:
     """The live preview: how many recent papers these interests match, and the first few."""
     if _too_many(request, "preview", settings.PREVIEW_RATE_LIMIT_PER_HOUR):
-        return JsonResponse({"error": "Too many previews; try again later."}, status=429)
+        return _too_many_previews()
     text = request.GET.get("interests", "")[:4000]
     try:
         interests = parse_interest_lines(text)
     except ValidationError as error:
         return JsonResponse({"errors": error.messages}, status=400)
-    found = recent.recent_matches(interests, request.GET.getlist("categories")[:20])
+    found = _budgeted_matches(request, interests, request.GET.getlist("categories")[:20])
+    if found is None:
+        return _too_many_previews()
     return JsonResponse(
         {
             "days": found.days,
@@ -110,20 +154,36 @@ def check_inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "subscriptions/check_inbox.html")
 
 
+def _confirm_page(request: HttpRequest, subscriber_id: int, changed: bool = False) -> HttpResponse:
+    try:
+        confirmation = services.confirmation_of(subscriber_id)
+    except tokens.BadToken as error:
+        return _bad_link(request, error)
+    context = {"confirmation": confirmation, "changed": changed}
+    return render(request, "subscriptions/confirm.html", context, status=409 if changed else 200)
+
+
+@csrf_exempt  # the signed token is the secret a forgery would need (token_page)
+@token_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    # GET only shows a button: mail scanners open links, people press buttons.
+    """GET shows what the signup asks for and a button: mail scanners open links,
+    people press buttons. POST confirms what the page showed."""
     try:
         subscriber_id = tokens.read_token(tokens.CONFIRM, token)
         if request.method != "POST":
-            return render(request, "subscriptions/confirm.html")
-        subscriber = services.confirm(subscriber_id, tokens.issued_at(token))
+            return _confirm_page(request, subscriber_id)
+        shown = request.POST.get("signup")
+        subscriber = services.confirm(subscriber_id, tokens.issued_at(token), shown)
+    except services.SignupChanged:
+        return _confirm_page(request, subscriber_id, changed=True)
     except tokens.BadToken as error:
         return _bad_link(request, error)
     return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
 
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no cookies and no token.
+@token_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirm button and changes nothing; POST unsubscribes, answering 200."""
@@ -155,6 +215,8 @@ def _manage_page(
     return render(request, "subscriptions/manage.html", context, status=status)
 
 
+@csrf_exempt  # the signed token is the secret a forgery would need (token_page)
+@token_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """Change interests and schedule, pause, unsubscribe, or delete everything."""
@@ -178,7 +240,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "subscriptions/deleted.html")
     form = ManageForm(request.POST)
     if "preview" in request.POST:
-        return _manage_page(request, subscriber, form, preview=_preview_of(form))
+        return _manage_page(request, subscriber, form, **_preview_of(request, form))
     if not form.is_valid():
         return _manage_page(request, subscriber, form)
     preferences = services.Preferences(

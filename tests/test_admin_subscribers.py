@@ -251,3 +251,39 @@ def test_the_interests_page_is_linked_from_the_list_and_for_staff_only(client, a
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+# Addresses typed by staff: the same normalization as the signup form
+
+
+def _add_subscriber(admin_client, email: str):
+    data = {
+        "email": email,
+        "status": "active",
+        "frequency": "daily",
+        "send_hour": "8",
+        "time_zone": "UTC",
+        "next_digest_at_0": "",
+        "next_digest_at_1": "",
+        "interests-TOTAL_FORMS": "0",
+        "interests-INITIAL_FORMS": "0",
+        "interests-MIN_NUM_FORMS": "0",
+        "interests-MAX_NUM_FORMS": "1000",
+    }
+    return admin_client.post(reverse("admin:subscriptions_subscriber_add"), data)
+
+
+def test_staff_add_an_address_in_its_one_spelling(admin_client, make_subscriber):
+    make_subscriber(email="grace@example.com")
+
+    added = _add_subscriber(admin_client, "Ada@\uff25xam\u00adple.COM")
+    variant = _add_subscriber(admin_client, "grace@\u212fxample.com")
+    bidi = _add_subscriber(admin_client, "rtl@exa\u202emple.com")
+    ip_literal = _add_subscriber(admin_client, "root@[127.0.0.1]")
+
+    assert added.status_code == 302
+    assert Subscriber.objects.filter(email="Ada@example.com").exists()
+    assert "A subscriber with this address already exists." in variant.content.decode()
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in bidi.content.decode()
+    assert "not at an IP address" in ip_literal.content.decode()
+    assert Subscriber.objects.count() == 2
