@@ -54,7 +54,11 @@ def test_every_spelling_of_an_address_is_one_subscriber_with_one_limit(
     assert [message.to for message in mail.outbox] == [["grace@example.com"]] * 3
 
 
-@pytest.mark.parametrize("variant", VARIANTS.values(), ids=VARIANTS.keys())
+# Case alone already found the subscriber before; the test above covers it.
+UNICODE_VARIANTS = {name: email for name, email in VARIANTS.items() if name != "case"}
+
+
+@pytest.mark.parametrize("variant", UNICODE_VARIANTS.values(), ids=UNICODE_VARIANTS.keys())
 @pytest.mark.parametrize(
     ("status", "subject"),
     [

@@ -161,12 +161,16 @@ def test_the_responses_are_the_same_when_sending_mail_fails(make_subscriber, set
 def test_an_active_subscriber_signing_up_again_is_told_by_email_and_nothing_changes(
     make_subscriber, django_capture_on_commit_callbacks
 ):
-    subscriber = make_subscriber(email="known@example.com", interests=("graph neural networks",))
+    subscriber = make_subscriber(
+        email="known@example.com", interests=("graph neural networks",), time_zone="Asia/Tokyo"
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         Client().post("/", {**SIGNUP, "email": "known@example.com"})
 
     assert [i.text for i in subscriber.interests.all()] == ["graph neural networks"]
+    subscriber.refresh_from_db()
+    assert (subscriber.time_zone, subscriber.send_hour) == ("Asia/Tokyo", 8)
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "You already get Paperboy digests"
 

@@ -23,8 +23,8 @@ def _path(purpose: str, subscriber_id: int) -> str:
 
 
 def _assert_private(response) -> None:
-    assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response.get("Cache-Control", "")
+    assert response.get("Referrer-Policy") == "no-referrer"
 
 
 def test_token_pages_are_never_cached_nor_sent_as_a_referer(make_subscriber, ingested_papers):
@@ -63,8 +63,8 @@ def test_token_forms_work_from_a_browser_that_sends_origin_null(make_subscriber)
     confirm_path = _path(tokens.CONFIRM, subscriber.pk)
 
     page = browser.get(confirm_path)
-    fingerprint = re.search(rb'name="signup" value="([^"]*)"', page.content)[1].decode()
-    confirmed = browser.post(confirm_path, {"signup": fingerprint})
+    shown = re.search(rb'name="signup" value="([^"]*)"', page.content)
+    confirmed = browser.post(confirm_path, {"signup": shown[1].decode() if shown else ""})
     saved = browser.post(
         _path(tokens.MANAGE, subscriber.pk),
         {
