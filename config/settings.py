@@ -172,7 +172,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own, not the pair
 AXES_RESET_ON_SUCCESS = True
 # The visitor's address as the rate limits see it (TRUSTED_PROXY_COUNT), not the proxy's.
-AXES_CLIENT_IP_CALLABLE = "subscriptions.views._client_ip"
+AXES_CLIENT_IP_CALLABLE = "subscriptions.visitors.client_ip"
 AXES_COOLOFF_MESSAGE = (
     "Too many failed logins from this address or for this username: logins are refused "
     f"until {ADMIN_LOGIN_LOCKOUT_MINUTES} minutes have passed without an attempt."

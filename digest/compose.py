@@ -289,8 +289,8 @@ def build_digest_message(
         settings.DIGEST_FROM_EMAIL,
         headers=digest_headers(context["unsubscribe_url"], delivery),
     )
-    # anymail passes these to the ESP: the tag groups digests in its reports, and
-    # the delivery id comes back in tracking webhooks.
+    # anymail passes these to the ESP: the tag groups digests in its reports, and the
+    # message key (unguessable, unlike the row's id) comes back in tracking webhooks.
     message.tags = ["digest"]
     message.metadata = {"message_key": str(delivery.message_key)}
     return message

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from digest.models import Delivery
 from subscriptions import services
+from subscriptions.addresses import same_address
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -122,10 +123,6 @@ def find_delivery(event: AnymailTrackingEvent) -> Delivery | None:
     except ValueError:
         return None
     return deliveries.filter(message_key=message_key).first()
-
-
-def same_address(first: str, second: str) -> bool:
-    return first.strip().lower() == second.strip().lower()
 
 
 def suppress(subscriber: Subscriber, reason: str) -> None:

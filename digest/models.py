@@ -120,6 +120,7 @@ class Delivery(models.Model):
         "provider's message id",
         max_length=200,
         blank=True,
+        db_index=True,  # how the provider's webhooks name a delivery
         help_text="The ESP's own id, or the Message-ID where the backend has none.",
     )
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -140,7 +141,7 @@ class Delivery(models.Model):
     # Names the digest's message: its Message-ID (and the provider's idempotency key)
     # derive from it, the same on every attempt; unique even across a recreated
     # database, where ids start again from 1.
-    message_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    message_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     # Who holds a claimed or sending delivery (one token per claim), and until when;
     # a delivery waiting to retry may be taken again from lease_until on.
     lease_token = models.UUIDField(null=True, blank=True, editable=False)

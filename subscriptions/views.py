@@ -1,6 +1,5 @@
 """Signup, confirmation, manage and unsubscribe pages. Thin: the rules are in services."""
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import asdict
 
@@ -22,31 +21,7 @@ from subscriptions.forms import (
     parse_interest_lines,
 )
 from subscriptions.models import Subscriber
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address; behind N trusted proxies, the Nth from the right
-    in X-Forwarded-For (entries further left are whatever the client sent).
-
-    An entry that is not an IP address falls back to REMOTE_ADDR (the proxy's): it
-    then shares the proxy's limits rather than opening a fresh limit per request, and
-    never reaches the database's inet column. Also django-axes' client address.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-    if proxies and len(forwarded) >= proxies and (address := _ip_address(forwarded[-proxies])):
-        return address
-    return _ip_address(request.META.get("REMOTE_ADDR", ""))
-
-
-def _ip_address(text: str) -> str | None:
-    """`text` as an IP address in its canonical form, or None when it is none."""
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    # A zone ("fe80::1%eth0") means nothing off the proxy's own link.
-    return None if getattr(address, "scope_id", None) else str(address)
+from subscriptions.visitors import client_ip
 
 
 def _bad_link(request: HttpRequest, error: tokens.BadToken) -> HttpResponse:
@@ -65,7 +40,7 @@ def _preferences(form: PreferencesForm) -> dict:
 
 
 def _too_many(request: HttpRequest, action: str, per_hour: int) -> bool:
-    return not ratelimit.allow(f"{action}-ip:{_client_ip(request)}", per_hour, 3600)
+    return not ratelimit.allow(f"{action}-ip:{client_ip(request)}", per_hour, 3600)
 
 
 def _budgeted_matches(
@@ -78,7 +53,7 @@ def _budgeted_matches(
     most of a second) spends the hour's budget in a few dozen requests, so one
     visitor keeps at most PREVIEW_CPU_SECONDS_PER_HOUR of a web process busy.
     """
-    key = f"preview-ip:{_client_ip(request)}"
+    key = f"preview-ip:{client_ip(request)}"
     if not ratelimit.within_budget(key, settings.PREVIEW_CPU_SECONDS_PER_HOUR):
         return None
     recent.recent_index()  # built once for everyone: not charged to whoever comes first
@@ -112,7 +87,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                     services.SignupRequest(
                         email=form.cleaned_data["email"],
                         **_preferences(form),
-                        ip=_client_ip(request),
+                        ip=client_ip(request),
                         user_agent=request.headers.get("User-Agent", ""),
                     )
                 )
