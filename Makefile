@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 # Local defaults: debug pages, the outbox page, no HTTPS redirects.
 LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(VENV)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The README's screenshots, taken by the browser tests in a real Chromium.
+screenshots: $(VENV)/.installed-dev $(CHROMIUM)
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

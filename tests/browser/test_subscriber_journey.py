@@ -1,53 +1,15 @@
 """A person's way through the site, in a real browser (Debian's Chromium via Playwright):
 sign up (with the live preview), read the confirmation in the outbox, confirm, read
 the first digest, change interests on the manage page, unsubscribe there and by
-the one-click POST a mail provider sends. Saves screenshots of the signup and
-manage pages under docs/screenshots/."""
-
-import os
-from pathlib import Path
+the one-click POST a mail provider sends. Screenshots of the signup and manage
+pages (`make screenshots` writes them to docs/screenshots/)."""
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from subscriptions.models import Subscriber
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-# The flags that keep Chromium off the network and quiet in a sandbox-less CI.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def page(live_server, settings, tmp_path, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # this test makes between browser steps are still plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    settings.SITE_URL = live_server.url
-    settings.DEBUG = True  # the /outbox/ pages
-    settings.EMAIL_BACKEND = "config.outbox.EmailBackend"
-    settings.OUTBOX_DIR = tmp_path / "outbox"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 900, "height": 1000})
-        page.set_default_timeout(10_000)
-        page.playwright = playwright  # for a cookie-less request context
-        yield page
-        browser.close()
-        # Inside Playwright's greenlet the ORM opened a connection of its own:
-        # close it, or the test database cannot be dropped at the end.
-        connections.close_all()
 
 
 def _open_newest_email(page: Page, base: str, subject_part: str) -> None:
@@ -57,7 +19,7 @@ def _open_newest_email(page: Page, base: str, subject_part: str) -> None:
 
 
 def test_sign_up_confirm_read_the_digest_manage_and_unsubscribe(
-    page: Page, live_server, ingested_papers
+    page: Page, live_server, ingested_papers, screenshot
 ):
     base = live_server.url
     page.goto(f"{base}/")
@@ -72,8 +34,7 @@ def test_sign_up_confirm_read_the_digest_manage_and_unsubscribe(
     expect(page.locator("[data-live-preview]")).to_contain_text("Performance Anomaly Detection")
     page.get_by_label("Weekly (Mondays)").check()
     page.get_by_label("Time zone").fill("Europe/Paris")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "signup.png", full_page=True)
+    screenshot(page, "signup.png")
     page.get_by_label("Your interests").fill("anomaly detection\n?!?")
     page.get_by_role("button", name="Subscribe").click()
 
@@ -105,7 +66,7 @@ def test_sign_up_confirm_read_the_digest_manage_and_unsubscribe(
     page.get_by_label("Your interests").fill("anomaly detection\ngraph neural networks -molecules")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved.")
-    page.screenshot(path=SCREENSHOTS / "manage.png", full_page=True)
+    screenshot(page, "manage.png")
     subscriber = Subscriber.objects.get(email="reader@example.com")
     assert [i.text for i in subscriber.interests.all()] == [
         "anomaly detection",
