@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-SAMPLE_FEED := digest/sample/arxiv-sample.xml
 CHROMIUM ?= /usr/bin/chromium
 # Local defaults: debug pages, the outbox page, no HTTPS redirects.
 LOCAL_ENV := DEBUG=true SITE_URL=http://127.0.0.1:$(PORT) PATH=$(CURDIR)/$(BIN):$$PATH
@@ -24,7 +23,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 run: $(VENV)/.installed
 	$(LOCAL_ENV) $(BIN)/python manage.py migrate --noinput
-	$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers --file $(SAMPLE_FEED)
+	$(LOCAL_ENV) $(BIN)/python manage.py load_sample
 	@$(LOCAL_ENV) $(BIN)/python manage.py fetch_papers \
 	  || echo "  Some sources could not be fetched (offline?): see Sources in the admin."
 	@echo

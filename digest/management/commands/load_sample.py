@@ -1,0 +1,15 @@
+"""`manage.py load_sample`: the bundled real papers, first seen in the last days (the demo)."""
+
+from django.core.management.base import BaseCommand
+
+from digest import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the bundled sample (real arXiv and Hugging Face papers of three days, "
+        "digest/sample/), first seen in the last days, so `make run` has news to mail."
+    )
+
+    def handle(self, *args, **options) -> None:
+        self.stdout.write(str(demo.load_sample()))
