@@ -219,6 +219,13 @@ if _webhook_secret:
     ANYMAIL["WEBHOOK_SECRET"] = _webhook_secret
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+# STARTTLS on a submission port (587), or TLS from the first byte (465): one of them.
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS, port 587) or EMAIL_USE_SSL (465).")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 # Account mail (confirmations) and digests come from different addresses, as
 # mailbox providers ask of bulk senders.
@@ -227,8 +234,9 @@ DIGEST_FROM_EMAIL = env_str("DIGEST_FROM_EMAIL", "Paperboy digest <digest@paperb
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery. A broker URL (Redis or RabbitMQ) when given, else kombu's file-system
-# transport, which needs no server.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# transport, which needs no server (its URL names a host only so that kombu does not
+# warn "No hostname was supplied" at every connection).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_DIR = DATA_DIR / "broker"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
@@ -337,5 +345,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A 4xx is in the web server's access log already (gunicorn's, or runserver's
+        # django.server); Django's own "Not Found: /x" would say it a second time.
+        # Errors (5xx, with their traceback) are still logged.
+        "django.request": {"level": "ERROR"},
+        # django-axes announces itself at INFO in every process, every start.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -22,6 +22,33 @@ def site_url_is_https(**kwargs: object) -> list[CheckMessage]:
     return []
 
 
+# Email backends that keep mail on this machine: right for `make run`, never in production.
+_LOCAL_EMAIL_BACKENDS = {
+    "config.outbox.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+@register(deploy=True)
+def email_leaves_the_machine(**kwargs: object) -> list[CheckMessage]:
+    # The default backend writes every confirmation and digest to local files: a
+    # production site with no provider configured would look fine and mail nobody.
+    if not settings.DEBUG and settings.EMAIL_BACKEND in _LOCAL_EMAIL_BACKENDS:
+        return [
+            Error(
+                f"DEBUG is off but EMAIL_BACKEND is {settings.EMAIL_BACKEND}: "
+                "every email would stay on this machine.",
+                hint="Set EMAIL_BACKEND to an anymail provider's backend (with its ANYMAIL_* "
+                "settings) or to django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.",
+                id="paperboy.E005",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def webhooks_are_protected(**kwargs: object) -> list[CheckMessage]:
     # Without the secret anymail accepts unsigned tracking posts from anyone, who could

@@ -22,10 +22,12 @@ def _deploy_check(
         "SECRET_KEY": "a-long-random-production-secret-" + "k3Y9" * 12,
         "SITE_URL": site_url,
         "ALLOWED_HOSTS": "paperboy.example",
+        # Production mails through a provider or an SMTP relay, not to local files.
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         **extra,
     }
     env.pop("SECURE_SSL_REDIRECT", None)
-    for name in {"WEBHOOK_SECRET", "DELIVERY_WEBHOOKS", "EMAIL_BACKEND"} - set(extra):
+    for name in {"WEBHOOK_SECRET", "DELIVERY_WEBHOOKS"} - set(extra):
         env.pop(name, None)  # the test's, not whatever the environment has
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", fail_level],
@@ -52,7 +54,9 @@ def test_the_deploy_check_wants_an_https_site_url():
 
 
 def test_the_deploy_check_fails_without_a_webhook_secret_whatever_the_backend():
-    local_outbox = _deploy_check("https://paperboy.example", fail_level="ERROR")
+    local_outbox = _deploy_check(
+        "https://paperboy.example", fail_level="ERROR", EMAIL_BACKEND="config.outbox.EmailBackend"
+    )
     esp = _deploy_check(
         "https://paperboy.example",
         fail_level="ERROR",
@@ -75,6 +79,49 @@ def test_the_deploy_check_fails_without_a_webhook_secret_whatever_the_backend():
         )
     assert protected.returncode == 0, protected.stdout + protected.stderr
     assert reports_off.returncode == 0, reports_off.stdout + reports_off.stderr
+
+
+def test_the_deploy_check_fails_when_mail_would_stay_on_the_machine():
+    for backend in ("config.outbox.EmailBackend", "django.core.mail.backends.console.EmailBackend"):
+        result = _deploy_check(
+            "https://paperboy.example", WEBHOOK_SECRET="esp:s3cret", EMAIL_BACKEND=backend
+        )
+
+        assert result.returncode != 0
+        assert "paperboy.E005" in result.stderr, result.stderr
+
+
+def test_smtp_credentials_and_tls_come_from_the_environment():
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "true",
+        "EMAIL_HOST_USER": "relay-user",
+        "EMAIL_HOST_PASSWORD": "s3cret",
+        "EMAIL_USE_TLS": "true",
+    }
+    run = [sys.executable, "-c", f"import django; django.setup(); {script}"]
+
+    configured = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True)
+    both = subprocess.run(
+        run, cwd=ROOT, env={**env, "EMAIL_USE_SSL": "true"}, capture_output=True, text=True
+    )
+
+    assert configured.stdout.strip() == "relay-user s3cret True False", configured.stderr
+    assert both.returncode != 0 and "EMAIL_USE_TLS" in both.stderr
+
+
+def test_a_4xx_is_logged_once_and_the_local_broker_names_its_host():
+    from logging import getLogger
+
+    # The web server's access log has every 4xx; Django's request logger keeps the errors.
+    assert getLogger("django.request").getEffectiveLevel() == 40  # ERROR
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        assert settings.CELERY_BROKER_URL == "filesystem://localhost//"
 
 
 def _check(**env: str) -> subprocess.CompletedProcess:
