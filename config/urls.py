@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from config import outbox
 from digest import feedback
@@ -7,6 +10,10 @@ from digest import views as digest_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers and feed readers ask for /favicon.ico whatever a page links (the admin
+    # links none). Lazy: the static URL is known once the storage is ready. Not
+    # permanent, so the icon may still move.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("paperboy/favicon.svg"))),
     # The email provider's delivery webhooks, answering only with WEBHOOK_SECRET set
     # (digest/feedback.py guards them and receives the events).
     path("anymail/", include(feedback.webhook_urlpatterns())),

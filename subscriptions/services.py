@@ -8,8 +8,9 @@ waits on (or reveals the failure of) the email provider.
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -261,7 +262,20 @@ def _reschedule(subscriber: Subscriber, now: datetime) -> None:
         return
     # A week back covers the current period of either frequency.
     recent = subscriber.deliveries.filter(claimed_at__gte=now - timedelta(days=8))
-    subscriber.reschedule(now, taken=set(recent.values_list("period", flat=True)))
+    taken = set(recent.values_list("period", flat=True))
+    if subscriber.frequency == Subscriber.Frequency.WEEKLY:
+        # This week's daily digests were this week's digest: whoever switches to weekly
+        # mid-week waits for Monday instead of getting one more digest at once.
+        taken |= {_week_of(period) for period in taken}
+    subscriber.reschedule(now, taken=taken)
+
+
+def _week_of(period: str) -> str:
+    """The weekly period ("2026-W48") of a daily one ("2026-11-28"); a weekly one as it is."""
+    if "-W" in period:
+        return period
+    year, week, _ = date.fromisoformat(period).isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def update_preferences(
@@ -303,6 +317,49 @@ def resume(subscriber: Subscriber, now: datetime | None = None) -> None:
     subscriber.paused_until = None
     _reschedule(subscriber, now or timezone.now())
     subscriber.save(update_fields=["paused_until", "next_digest_at"])
+
+
+def pause_for(subscriber: Subscriber, length: timedelta, now: datetime | None = None) -> date:
+    """Pause for `length` from the subscriber's own today (not UTC's); digests come again,
+    by themselves, on the day returned."""
+    now = now or timezone.now()
+    until = now.astimezone(ZoneInfo(subscriber.time_zone)).date() + length
+    pause(subscriber, until, now)
+    return until
+
+
+def switch_to_weekly(subscriber: Subscriber, now: datetime | None = None) -> None:
+    """One digest a week instead of one a day, everything else as it was."""
+    weekly = replace(preferences_of(subscriber), frequency=Subscriber.Frequency.WEEKLY)
+    update_preferences(subscriber, weekly, now)
+
+
+# What the unsubscribe page offers besides leaving (stay_instead).
+PAUSE_INSTEAD = "pause"
+WEEKLY_INSTEAD = "weekly"
+PAUSE_INSTEAD_LENGTH = timedelta(weeks=4)
+
+
+def instead_of_leaving(subscriber: Subscriber | None) -> tuple[str, ...]:
+    """The choices the unsubscribe page offers besides leaving: a pause to whoever gets
+    digests, and weekly ones to whoever gets them daily; nothing to anyone else."""
+    if subscriber is None or subscriber.status != Subscriber.Status.ACTIVE:
+        return ()
+    if subscriber.frequency == Subscriber.Frequency.DAILY:
+        return (PAUSE_INSTEAD, WEEKLY_INSTEAD)
+    return (PAUSE_INSTEAD,)
+
+
+def stay_instead(subscriber: Subscriber | None, choice: str, now: datetime | None = None) -> bool:
+    """Apply `choice` when instead_of_leaving offers it to this subscriber; else change
+    nothing and say False: the caller unsubscribes, as a POST to the page means."""
+    if choice not in instead_of_leaving(subscriber):
+        return False
+    if choice == PAUSE_INSTEAD:
+        pause_for(subscriber, PAUSE_INSTEAD_LENGTH, now)
+    else:
+        switch_to_weekly(subscriber, now)
+    return True
 
 
 def send_digest_now(subscriber: Subscriber, now: datetime | None = None) -> bool:

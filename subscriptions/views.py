@@ -7,11 +7,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from digest import recent
-from subscriptions import ratelimit, services, tokens
+from subscriptions import mailed_to, ratelimit, services, tokens
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
@@ -92,7 +94,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                     )
                 )
             # The same answer for every address, known or not.
-            return redirect("subscriptions:check_inbox")
+            return _to_check_inbox(form.cleaned_data["email"])
     context = {"form": form, "time_zones": SignupForm.time_zone_names(), **preview}
     return render(request, "subscriptions/signup.html", context)
 
@@ -125,8 +127,18 @@ def preview_matches(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _to_check_inbox(typed_email: str) -> HttpResponse:
+    """The redirect to "check your inbox", which will name the address typed: only what
+    the visitor gave, whatever we know of it (mailed_to)."""
+    response = redirect("subscriptions:check_inbox")
+    mailed_to.remember(response, typed_email)
+    return response
+
+
+@never_cache  # it names an address: never kept by a browser or a shared cache
 def check_inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "subscriptions/check_inbox.html")
+    context = {"mailed_to": mailed_to.recall(request)}
+    return render(request, "subscriptions/check_inbox.html", context)
 
 
 def _confirm_page(request: HttpRequest, subscriber_id: int, changed: bool = False) -> HttpResponse:
@@ -161,13 +173,24 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @token_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a confirm button and changes nothing; POST unsubscribes, answering 200."""
+    """GET shows the buttons (unsubscribe, or pause, or weekly instead) and changes
+    nothing. POST unsubscribes, answering 200, unless it carries a `choice` the page
+    offered instead: the RFC 8058 one-click POST of a mail program carries none."""
     try:
         subscriber_id = tokens.read_token(tokens.UNSUBSCRIBE, token)
     except tokens.BadToken as error:
         return _bad_link(request, error)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if request.method != "POST":
-        return render(request, "subscriptions/unsubscribe.html")
+        context = {"subscriber": subscriber, "offered": services.instead_of_leaving(subscriber)}
+        return render(request, "subscriptions/unsubscribe.html", context)
+    choice = request.POST.get("choice", "")
+    if services.stay_instead(subscriber, choice):
+        return render(
+            request,
+            "subscriptions/instead_of_leaving.html",
+            {"subscriber": subscriber, "choice": choice, "now": timezone.now()},
+        )
     services.unsubscribe(subscriber_id)
     return render(request, "subscriptions/unsubscribed.html")
 
@@ -242,5 +265,5 @@ def request_link(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             if not form.cleaned_data.get("website"):
                 services.request_manage_link(form.cleaned_data["email"])
-            return redirect("subscriptions:check_inbox")
+            return _to_check_inbox(form.cleaned_data["email"])
     return render(request, "subscriptions/request_link.html", {"form": form})

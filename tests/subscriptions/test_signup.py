@@ -92,19 +92,27 @@ def test_confirming_twice_is_harmless(django_capture_on_commit_callbacks):
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
 
 
+# Random for every request, whoever asks: the CSRF token, and the key under which the
+# check-your-inbox page finds the address typed (subscriptions/mailed_to.py).
+RANDOM_COOKIES = {"csrftoken", "mailed_to"}
+
+
 def _comparable(response) -> tuple:
     """A response's status, headers, cookies and body, without what differs on every
-    request whoever asks: the Date, the CSRF token's value and expiry, CSP nonces."""
+    request whoever asks: the Date (and Expires, the same moment on a page never cached),
+    random cookies' values and expiry, CSP nonces."""
 
     def same_every_time(text: str) -> str:
         return re.sub(r"'nonce-[^']+'", "'nonce-…'", text)
 
     headers = {
-        name: same_every_time(value) for name, value in response.headers.items() if name != "Date"
+        name: same_every_time(value)
+        for name, value in response.headers.items()
+        if name not in ("Date", "Expires")
     }
     cookies = {
-        name: {**morsel, "value": "…" if name == "csrftoken" else morsel.value}
-        | ({"expires": "…"} if name == "csrftoken" else {})
+        name: {**morsel, "value": "…" if name in RANDOM_COOKIES else morsel.value}
+        | ({"expires": "…"} if name in RANDOM_COOKIES else {})
         for name, morsel in response.cookies.items()
     }
     return response.status_code, headers, cookies, response.content
