@@ -123,6 +123,14 @@ class ManageForm(PreferencesForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="No digest before this day; the first one after it brings the best you missed.",
     )
+    digest_length = forms.ChoiceField(
+        choices=Subscriber.DigestLength.choices,
+        initial=Subscriber.DigestLength.SHORT,
+        required=False,  # a page older than the choice sends none: the choice stays
+        widget=forms.RadioSelect,
+        label="How much of each paper the email shows",
+        help_text="The web copy (“View in the browser”) always has whole abstracts.",
+    )
 
     def clean_paused_until(self) -> date | None:
         day = self.cleaned_data["paused_until"]

@@ -34,6 +34,11 @@ class Subscriber(models.Model):
         DAILY = schedule.DAILY
         WEEKLY = schedule.WEEKLY, "weekly (Mondays)"
 
+    class DigestLength(models.TextChoices):
+        TITLES = "titles", "titles only"
+        SHORT = "short", "short: the sentences around what matched"
+        FULL = "full", "full abstracts"
+
     email = models.EmailField(max_length=254)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.DAILY)
@@ -47,6 +52,10 @@ class Subscriber(models.Model):
     )
     categories = models.JSONField(
         default=list, blank=True, help_text="Only papers in these arXiv categories; empty: all."
+    )
+    # How much of each paper the email shows; its web copy always has whole abstracts.
+    digest_length = models.CharField(
+        max_length=8, choices=DigestLength.choices, default=DigestLength.SHORT
     )
     soft_bounces = models.PositiveSmallIntegerField(
         default=0, help_text="Soft bounces in a row; past a threshold the address is suppressed."

@@ -243,6 +243,9 @@ class Preferences:
     time_zone: str
     categories: Sequence[str] = ()
     paused_until: date | None = None
+    # How much of each paper the email shows; None keeps the subscriber's choice (a
+    # signup, or a manage page older than the choice, does not ask).
+    digest_length: str | None = None
 
 
 def preferences_of(subscriber: Subscriber) -> Preferences:
@@ -253,6 +256,7 @@ def preferences_of(subscriber: Subscriber) -> Preferences:
         time_zone=subscriber.time_zone,
         categories=list(subscriber.categories),
         paused_until=subscriber.paused_until,
+        digest_length=subscriber.digest_length,
     )
 
 
@@ -295,6 +299,8 @@ def update_preferences(
         subscriber.time_zone = preferences.time_zone
         subscriber.categories = list(preferences.categories)
         subscriber.paused_until = preferences.paused_until
+        if preferences.digest_length:
+            subscriber.digest_length = preferences.digest_length
         _reschedule(subscriber, now)
         subscriber.save()
         existing = {interest.text: interest for interest in subscriber.interests.all()}

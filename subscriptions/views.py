@@ -242,7 +242,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         return _manage_page(request, subscriber, form)
     preferences = services.Preferences(
-        **_preferences(form), paused_until=form.cleaned_data["paused_until"]
+        **_preferences(form),
+        paused_until=form.cleaned_data["paused_until"],
+        digest_length=form.cleaned_data["digest_length"],
     )
     services.update_preferences(subscriber, preferences)
     subscriber.refresh_from_db()
