@@ -3,18 +3,32 @@
 Pure Python, no Django: the engine can be tested and benchmarked alone.
 
 - `query`: the interest language (phrases, acronyms, "exact", -exclusions,
-  author:, cat:, AND) and its errors, InterestSyntaxError.
+  author:, cat:, AND) and its errors, InterestSyntaxError (an unknown category
+  named with the closest known ones).
 - `analysis`: words to stems and terms, with hyphen compounds, acronyms and a
   paper's own definitions; `concepts` (+ concepts.toml): the vocabulary.
 - `evaluate`: does an interest match one paper, on which words, where.
-- `engine`: ranking; `match_papers` for one subscriber, `match_many` /
-  `PaperIndex` for many at once with identical results.
+- `engine`: ranking (interests of one concept count once); `match_papers` for
+  one subscriber, `match_many` / `PaperIndex` for many at once with identical
+  results.
+- `spelling`: corrections from the papers' words and the thesaurus;
+  `advice`: what each interest finds among a window of papers, the one that
+  finds nothing (with what it may mean) and the one that finds most papers.
 """
 
+from digest.matching.advice import Advice, advise
 from digest.matching.concepts import Concepts, default_concepts
-from digest.matching.engine import Matches, PaperIndex, Result, match_many, match_papers
+from digest.matching.engine import (
+    Matches,
+    PaperIndex,
+    Result,
+    match_many,
+    match_papers,
+    same_concept,
+)
 from digest.matching.evaluate import Document, Reason, category_keys
 from digest.matching.query import MAX_INTEREST_LENGTH, InterestSyntaxError, parse
+from digest.matching.spelling import Spelling
 
 
 def validate_interest(text: str) -> str:
@@ -24,6 +38,7 @@ def validate_interest(text: str) -> str:
 
 __all__ = [
     "MAX_INTEREST_LENGTH",
+    "Advice",
     "Concepts",
     "Document",
     "InterestSyntaxError",
@@ -31,8 +46,12 @@ __all__ = [
     "PaperIndex",
     "Reason",
     "Result",
+    "Spelling",
+    "advise",
     "category_keys",
+    "default_concepts",
     "match_many",
     "match_papers",
+    "same_concept",
     "validate_interest",
 ]

@@ -5,18 +5,31 @@ reviewed as data. Everything is turned into stems once, when first used, so
 the engine compares stems with stems.
 """
 
+import difflib
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from pathlib import Path
 
 DATA = Path(__file__).with_name("concepts.toml")
+# How many known categories an unknown `cat:` value is answered with.
+CLOSE_CATEGORIES = 3
 
 
 def concept_term(acronym_stem: str) -> str:
     """The term that stands for an acronym's concept, in text and in queries: "#llm"."""
     return f"#{acronym_stem}"
+
+
+def category_keys(category: str) -> tuple[str, ...]:
+    """What a `cat:` value may say to mean this category: cs.lg -> cs.lg, cs; hep-th -> hep."""
+    category = category.lower()
+    archive = category.split(".")[0]
+    keys = [category, archive]
+    if "-" in archive:
+        keys.append(archive.split("-")[0])
+    return tuple(dict.fromkeys(keys))
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,44 @@ class Concepts:
     narrower: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # (stems of a category name) -> category codes or archives ("astro-ph")
     categories: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    # every category code and archive, as arXiv writes them ("cs.LG", "astro-ph")
+    category_codes: tuple[str, ...] = ()
+    # the folded words of every phrase and acronym above: spellings a correction may use
+    words: frozenset[str] = frozenset()
+
+    @cached_property
+    def _category_keys(self) -> frozenset[str]:
+        return frozenset(key for code in self.category_codes for key in category_keys(code))
+
+    def knows_category(self, value: str) -> bool:
+        """Whether `cat:value` can find papers: a known code, archive or group ("hep").
+
+        Concepts without a category list (a test's own) take any value."""
+        return not self.category_codes or value.lower() in self._category_keys
+
+    def close_categories(self, value: str) -> list[str]:
+        """The known categories closest to an unknown `cat:` value, best first: those
+        named so ("robotics" -> cs.RO), then the closest spellings; a code whose subject
+        is the same counts as closer ("cs.ML" -> stat.ML)."""
+        # Imported here: analysis imports this module for its type.
+        from digest.matching.analysis import stems_of
+
+        named = self.categories.get(self.canonical(stems_of(value)), ())
+        by_key = {code.lower(): code for code in self.category_codes}
+        found = [by_key.get(code, code) for code in named]
+        wanted = value.lower()
+        subject = wanted.partition(".")[2]
+
+        def closeness(code: str) -> float:
+            ratio = difflib.SequenceMatcher(None, wanted, code.lower()).ratio()
+            return ratio + (0.3 if subject and code.lower().partition(".")[2] == subject else 0)
+
+        for code in sorted(self.category_codes, key=lambda code: (-closeness(code), code)):
+            if len(found) >= CLOSE_CATEGORIES:
+                break
+            if code not in found:
+                found.append(code)
+        return found[:CLOSE_CATEGORIES]
 
     def long_forms_at(self, stems: list[str], index: int) -> Iterator[tuple[tuple[str, ...], str]]:
         """The known long forms that start at `stems[index]`, with their acronyms."""
@@ -59,7 +110,7 @@ class Concepts:
 def build(data: dict) -> Concepts:
     """Concepts from the parsed TOML tables (see concepts.toml for the format)."""
     # Imported here: analysis imports this module for its type.
-    from digest.matching.analysis import stem, stems_of
+    from digest.matching.analysis import stem, stems_of, tokenize
 
     acronyms = {stem(acronym.replace("-", "")) for acronym in data.get("acronyms", {})}
     concepts = Concepts(acronyms=frozenset(acronyms))
@@ -79,9 +130,16 @@ def build(data: dict) -> Concepts:
     for broad, topics in data.get("narrower", {}).items():
         narrower = tuple(concepts.canonical(stems_of(topic)) for topic in topics)
         concepts.narrower[concepts.canonical(stems_of(broad))] = narrower
-    for name, codes in data.get("categories", {}).items():
-        concepts.categories[concepts.canonical(stems_of(name))] = tuple(c.lower() for c in codes)
-    return concepts
+    codes: dict[str, str] = {}
+    for name, named in data.get("categories", {}).items():
+        concepts.categories[concepts.canonical(stems_of(name))] = tuple(c.lower() for c in named)
+        codes.update((code.lower(), code) for code in named)
+    # Every phrase of the tables (keys and values) spells words a correction may offer.
+    phrases = [*data.get("acronyms", {}), *data.get("narrower", {}), *data.get("categories", {})]
+    for table in ("acronyms", "synonyms", "narrower"):
+        phrases += [phrase for listed in data.get(table, {}).values() for phrase in listed]
+    words = {token.folded for phrase in phrases for token in tokenize(phrase)}
+    return replace(concepts, category_codes=tuple(codes.values()), words=frozenset(words))
 
 
 @cache

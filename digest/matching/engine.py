@@ -1,11 +1,17 @@
 """Ranking, and the two ways to match: one subscriber at a time, or many at once.
 
 Ranking, best first: a match in the title (or of an author) above a match in
-the abstract only; then more interests matched above fewer; then rarer
+the abstract only; then more concepts matched above fewer; then rarer
 interests above common ones (each interest weighs 1 + log(N / papers it
 matched), doubled where the match is prominent); then Hugging Face upvotes;
 then the paper id, so the order is stable. Scores are kept in thousandths as
 integers, so both paths add them up to exactly the same number.
+
+Interests that look for one concept ("LLMs", "large language models", and
+"language models", which includes them) count once for a paper that matches
+several of them: the first of them in the subscriber's order counts, with its
+weight; the others only add their reasons. Otherwise a paper that says "LLMs"
+would rank above every paper that matches one other interest.
 
 `match_papers` is the plain loop: every interest against every paper. The
 batch path, `PaperIndex`, analyzes the papers once, finds each distinct
@@ -38,6 +44,7 @@ from digest.matching.query import (
     Category,
     Clause,
     InterestSyntaxError,
+    Phrase,
     Query,
     parse,
 )
@@ -81,6 +88,29 @@ def queries(interests: Iterable[str], concepts: Concepts) -> list[Query]:
     return list(found.values())
 
 
+def _concept(query: Query) -> Phrase | None:
+    """The one phrase an interest looks for (its exclusions aside), if that is all."""
+    if len(query.required) == 1 and isinstance(query.required[0], Phrase):
+        return query.required[0] if query.required[0].concept else None
+    return None
+
+
+def same_concept(a: Query, b: Query) -> bool:
+    """Whether two interests look for one concept, to be counted once for a paper: one's
+    phrase is the other's, or one of its synonyms, acronyms or narrower topics."""
+    return _phrases_agree(_concept(a), _concept(b))
+
+
+def _phrases_agree(first: Phrase | None, second: Phrase | None) -> bool:
+    if first is None or second is None:
+        return False
+    return (
+        first.concept == second.concept
+        or first.concept in second.alternatives
+        or second.concept in first.alternatives
+    )
+
+
 def _weight(matched: int, papers: int) -> int:
     """An interest's weight in thousandths: 1000 plus its rarity, 1000 * log(N / matched)."""
     if not matched:
@@ -109,16 +139,30 @@ def match_papers(
         (q, [interest_reason(q, paper) for paper in papers]) for q in queries(interests, concepts)
     ]
     weights = [_weight(sum(r is not None for r in column), len(papers)) for _, column in found]
+    # For each interest, the earlier ones that look for its concept.
+    earlier = [
+        [j for j in range(i) if same_concept(found[j][0], query)]
+        for i, (query, _) in enumerate(found)
+    ]
     ranked = []
     for p, paper in enumerate(papers):
-        reasons, total, prominent = [], 0, False
-        for (_, column), weight in zip(found, weights, strict=True):
+        reasons, concepts_matched, total, prominent = [], 0, 0, False
+        for i, ((_, column), weight) in enumerate(zip(found, weights, strict=True)):
             if column[p] is not None:
                 reasons.append(column[p])
-                total += weight * (2 if is_prominent(column[p]) else 1)
                 prominent = prominent or is_prominent(column[p])
+                if any(found[j][1][p] is not None for j in earlier[i]):
+                    continue  # its concept is counted already
+                concepts_matched += 1
+                total += weight * (2 if is_prominent(column[p]) else 1)
         if reasons:
-            key = (not prominent, -len(reasons), -total, -paper.document.upvotes, paper.document.id)
+            key = (
+                not prominent,
+                -concepts_matched,
+                -total,
+                -paper.document.upvotes,
+                paper.document.id,
+            )
             ranked.append((key, Result(paper.document.id, total / 1000, tuple(reasons))))
     ranked.sort(key=lambda pair: pair[0])
     return [result for _, result in ranked[:limit]]
@@ -137,6 +181,7 @@ class _Interest:
 
     __slots__ = (
         "alone",
+        "concept",
         "hits",
         "ids",
         "mask",
@@ -158,6 +203,7 @@ class _Interest:
             ids,
         )
         self.weight = _weight(mask.bit_count(), len(ids))
+        self.concept = _concept(query)
         # paper -> this interest's score there; a dict, as most papers are not in it
         self.scores = {p: self.weight * (1 + (prominent >> p & 1)) for p in _bits(mask)}
         self.reasons: dict[int, Reason] = {}
@@ -252,14 +298,24 @@ class PaperIndex:
             self._interests[query.text] = found
         return found
 
+    def _lookup(self, text: str) -> _Interest | None:
+        interest = self._by_text.get(text, _UNKNOWN)
+        if interest is _UNKNOWN:
+            query = _parse_or_none(text, self.concepts)
+            interest = self._by_text[text] = query and self._interest(query)
+        return interest
+
+    def papers_of(self, interest: str) -> tuple[int, int]:
+        """The papers one interest matches, and those it matches in a title or an author,
+        as bit sets over `self.papers` (bit i: the i-th); (0, 0) for an unusable one."""
+        found = self._lookup(interest)
+        return (found.mask, found.prominent) if found is not None else (0, 0)
+
     def match(self, interests: Sequence[str], limit: int | None = None) -> Matches:
         """What `match_papers(interests, papers, limit=limit)` gives, and the total."""
         chosen: list[_Interest] = []
         for text in interests:
-            interest = self._by_text.get(text, _UNKNOWN)
-            if interest is _UNKNOWN:
-                query = _parse_or_none(text, self.concepts)
-                interest = self._by_text[text] = query and self._interest(query)
+            interest = self._lookup(text)
             # Two spellings of one interest ("a  b", "a b") are one _Interest: counted once.
             if interest is not None and interest.mask and interest not in chosen:
                 chosen.append(interest)
@@ -268,20 +324,36 @@ class PaperIndex:
             union |= interest.mask
         if not union:
             return Matches([], 0)
+        counted = self._counted(chosen)
         wanted = union.bit_count() if limit is None else min(limit, union.bit_count())
         results: list[Result] = []
-        for bucket, count in self._buckets(chosen, union):
-            results.extend(self._order(bucket, count, chosen, wanted - len(results)))
+        for bucket, count in self._buckets(chosen, counted, union):
+            results.extend(self._order(bucket, count, chosen, counted, wanted - len(results)))
             if len(results) >= wanted:
                 break
         return Matches(results, union.bit_count())
 
     @staticmethod
-    def _buckets(chosen: list[_Interest], union: int) -> Iterator[tuple[int, int]]:
-        """Papers grouped by (prominent anywhere, number of interests matched), best first."""
+    def _counted(chosen: list[_Interest]) -> list[int]:
+        """Where each interest counts: the papers it matches, less those an earlier
+        interest of the same concept matches too (see the module's docstring)."""
+        counted = []
+        for i, interest in enumerate(chosen):
+            mask = interest.mask
+            if interest.concept is not None:
+                for earlier in chosen[:i]:
+                    if _phrases_agree(earlier.concept, interest.concept):
+                        mask &= ~earlier.mask
+            counted.append(mask)
+        return counted
+
+    @staticmethod
+    def _buckets(
+        chosen: list[_Interest], counted: list[int], union: int
+    ) -> Iterator[tuple[int, int]]:
+        """Papers grouped by (prominent anywhere, number of concepts matched), best first."""
         planes: list[int] = []  # bit-sliced counters: plane j holds bit j of each count
-        for interest in chosen:
-            carry = interest.mask
+        for carry in counted:
             for j, plane in enumerate(planes):
                 planes[j], carry = plane ^ carry, plane & carry
                 if not carry:
@@ -301,18 +373,24 @@ class PaperIndex:
                 if bucket:
                     yield bucket, count
 
-    def _order(self, bucket: int, count: int, chosen: list[_Interest], need: int) -> list[Result]:
+    def _order(
+        self, bucket: int, count: int, chosen: list[_Interest], counted: list[int], need: int
+    ) -> list[Result]:
         """The best `need` papers of one bucket, best first."""
         if count == 1:
-            # Each paper matched exactly one interest, with the same prominence as the
-            # others in its bucket: its score is that interest's, so interests go
-            # heaviest first, and papers within one in bit (tie-break) order.
+            # Each paper counts exactly one interest: its score is that interest's there,
+            # so interests go heaviest first, and papers within one in bit (tie-break)
+            # order. Papers another interest of the same concept matched as well
+            # (`shadowed`) carry every reason; the others share one Result per paper.
             groups: dict[int, list[tuple[_Interest, int]]] = {}
-            for interest in chosen:
-                part = bucket & interest.mask
-                if part:
-                    score = interest.scores[(part & -part).bit_length() - 1]
-                    groups.setdefault(score, []).append((interest, part))
+            shadowed = 0
+            for interest, mask in zip(chosen, counted, strict=True):
+                shadowed |= interest.mask & ~mask
+                part = bucket & mask
+                for share in (part & interest.prominent, part & ~interest.prominent):
+                    if share:
+                        score = interest.scores[(share & -share).bit_length() - 1]
+                        groups.setdefault(score, []).append((interest, share))
             best: list[Result] = []
             for score in sorted(groups, reverse=True):
                 members = groups[score]
@@ -327,11 +405,19 @@ class PaperIndex:
                         owner = members[0][0]
                     else:
                         owner = next(i for i, part in members if part & low)
-                    best.append(owner.result_alone(paper))
+                    if low & shadowed:
+                        best.append(self._result(paper, chosen, score))
+                    else:
+                        best.append(owner.result_alone(paper))
                     if len(best) == need:
                         return best
             return best
-        tables = [interest.scores for interest in chosen]
+        tables = [
+            interest.scores
+            if mask == interest.mask
+            else {p: interest.scores[p] for p in _bits(mask)}
+            for interest, mask in zip(chosen, counted, strict=True)
+        ]
         scored = []
         while bucket:
             low = bucket & -bucket
@@ -339,18 +425,20 @@ class PaperIndex:
             paper = low.bit_length() - 1
             scored.append((-sum([table[paper] for table in tables if paper in table]), paper))
         scored.sort()
-        results = []
-        for negated, paper in scored[:need]:
-            matched = tuple([i for i in chosen if paper in i.scores])
-            key = (paper, *map(id, matched))
-            result = self._shared.get(key)
-            if result is None:
-                reasons = tuple([i.reason(paper) for i in matched])
-                result = Result(self.ids[paper], -negated / 1000, reasons)
-                if len(self._shared) < _SHARED_RESULTS:
-                    self._shared[key] = result
-            results.append(result)
-        return results
+        return [self._result(paper, chosen, -negated) for negated, paper in scored[:need]]
+
+    def _result(self, paper: int, chosen: list[_Interest], total: int) -> Result:
+        """The Result of a paper with every interest it matched; shared by subscribers
+        whose matches there are the same interests in the same order."""
+        matched = tuple([i for i in chosen if paper in i.scores])
+        key = (paper, *map(id, matched))
+        result = self._shared.get(key)
+        if result is None:
+            reasons = tuple([i.reason(paper) for i in matched])
+            result = Result(self.ids[paper], total / 1000, reasons)
+            if len(self._shared) < _SHARED_RESULTS:
+                self._shared[key] = result
+        return result
 
 
 def match_many(

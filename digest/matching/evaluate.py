@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from digest.matching.analysis import Field, definitions, enrich, tokenize
-from digest.matching.concepts import Concepts
+from digest.matching.concepts import Concepts, category_keys
 from digest.matching.query import Author, Category, Clause, Phrase, Query, normalize_name
 
 FIELD_ORDER = ("title", "abstract", "authors", "categories")
@@ -62,16 +62,6 @@ class Reason(NamedTuple):
 class Hit(NamedTuple):
     fields: frozenset[str]
     words: tuple[str, ...]
-
-
-def category_keys(category: str) -> tuple[str, ...]:
-    """What a `cat:` value may say to mean this category: cs.lg -> cs.lg, cs; hep-th -> hep."""
-    category = category.lower()
-    archive = category.split(".")[0]
-    keys = [category, archive]
-    if "-" in archive:
-        keys.append(archive.split("-")[0])
-    return tuple(dict.fromkeys(keys))
 
 
 class AnalyzedDocument:

@@ -23,7 +23,7 @@ from digest.matching.concepts import Concepts
 MAX_INTEREST_LENGTH = 200
 MAX_ALTERNATIVES = 16
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z\-]+)?$", re.IGNORECASE)
-_FIELD = re.compile(r"^([A-Za-z]+):")
+_FIELD = re.compile(r"([A-Za-z]+):")  # used with .match(text, i): anchored at i
 _FIELDS = ("author", "cat")
 
 
@@ -37,13 +37,16 @@ class Phrase:
 
     `alternatives`: each a sequence of terms found in a row (any one will do);
     `categories`: category keys that also satisfy it ("quantum physics" -> quant-ph);
-    `exact`: words as written, checked on the folded words (a quoted phrase).
+    `exact`: words as written, checked on the folded words (a quoted phrase);
+    `concept`: the terms it was written with, acronyms and long forms made one
+    ("LLMs", "large language models" -> ("#llm",)); none for a quoted phrase.
     """
 
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     categories: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
+    concept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,19 @@ def _scan(text: str) -> list[_Item]:
                 raise _error(text, start + 1, "A minus must be followed by what to exclude")
         field_match = _FIELD.match(text, i)
         field_name = ""
-        if field_match and i + len(field_match.group(0)) < len(text):
+        after = i + len(field_match.group(0)) if field_match else 0
+        if field_match and after < len(text):
             field_name = field_match.group(1).lower()
-            if field_name not in _FIELDS:
+            if field_name not in _FIELDS and text[after].isspace():
+                field_name = ""  # "LLM safety: a survey" is words, not a field
+            elif field_name not in _FIELDS:
                 raise _error(
                     text,
                     i + 1,
                     f'Unknown field “{field_match.group(0)}”: use author:"Name" or cat:cs.LG',
                 )
-            i += len(field_match.group(0))
+            else:
+                i = after
         if i < len(text) and text[i] == '"':
             closing = text.find('"', i + 1)
             if closing == -1:
@@ -129,11 +136,19 @@ def _scan(text: str) -> list[_Item]:
     return items
 
 
-def _category(text: str, item: _Item) -> Category:
+def _category(text: str, item: _Item, concepts: Concepts) -> Category:
     if not _CATEGORY.match(item.text):
         raise _error(
             text, item.position, f"“{item.text}” is not an arXiv category: write e.g. cat:cs.LG"
         )
+    if not concepts.knows_category(item.text):
+        # A misspelt category would find nothing, silently, for as long as it is kept.
+        close = [f"cat:{code}" for code in concepts.close_categories(item.text)]
+        message = f"“{item.text}” is not an arXiv category"
+        if close:
+            message += ": did you mean " + (", ".join(close[:-1]) + " or " if close[1:] else "")
+            message += close[-1] + "?"
+        raise _error(text, item.position, message)
     return Category(f"cat:{item.text}", item.text.lower())
 
 
@@ -185,12 +200,13 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
         text,
         tuple(dict.fromkeys(alternatives)),
         categories=concepts.categories.get(canonical, ()),
+        concept=canonical,
     )
 
 
 def _clause(text: str, item: _Item, words: list[_Item], concepts: Concepts) -> Clause:
     if item.kind == "field":
-        return _author(text, item) if item.field == "author" else _category(text, item)
+        return _author(text, item) if item.field == "author" else _category(text, item, concepts)
     if item.kind == "quoted":
         return phrase(item.text, concepts, exact=True)
     return phrase(" ".join(word.text for word in words), concepts)
@@ -255,3 +271,18 @@ def parse(text: str, concepts: Concepts) -> Query:
 def normalize_name(name: str) -> tuple[str, ...]:
     """Folded name parts of an author, surname last: "Yann LeCun" -> ("yann", "lecun")."""
     return tuple(fold(part) for part in re.findall(r"[^\W_]+", name))
+
+
+def searched_spans(text: str) -> list[tuple[int, int]]:
+    """Where, in the tidied `text` of a valid interest, are the words it looks for in
+    titles and abstracts: character spans of each word, without its fields
+    (author:, cat:), exclusions and AND. What a spelling correction may change."""
+    tidy = " ".join(text.split())
+    spans = []
+    for item in _scan(tidy):
+        if item.negated or item.kind not in ("word", "quoted"):
+            continue
+        start = tidy.index(item.text, item.position - 1)
+        inside = tokenize(item.text)
+        spans += [(start + token.start, start + token.end) for token in inside]
+    return spans

@@ -11,7 +11,8 @@ WORDS = [
     "large", "language", "mixture-of-experts", "MoE", "experts", "reinforcement", "learning",
     "RL", "URL", "organ", "GAN", "GANs", "energy", "efficient", "low-power", "power",
     "consumption", "protein", "folding", "pre-training", "pretraining", "the", "of", "for",
-    "Sparse", "Token", "Routing", "(STR)", "STR", "quantum", ".", ",",
+    "Sparse", "Token", "Routing", "(STR)", "STR", "quantum", ".", ",", "efficiency", "deep",
+    "transformers", "DiT",
 ]  # fmt: skip
 INTERESTS = [
     "graph neural networks", "diffusion models", "LLM", "large language models",
@@ -19,6 +20,9 @@ INTERESTS = [
     "sparse token routing", "STR", '"graph neural"', "graph -diffusion", "LLM AND protein",
     "cat:cs.LG", "cat:quant-ph", "quantum physics", 'author:"A. Lee"', "author:Smith",
     "energy", "models -GAN", "neural AND folding -URL",
+    # one concept each, counted once for a paper that matches several of them
+    "language models", "LLMs", "LLM -GAN", "energy efficiency", "reinforcement learning",
+    "deep reinforcement learning", "diffusion transformers",
 ]  # fmt: skip
 AUTHORS = ["Ann Lee", "Bo Smith", "Cy Lee", "Di Smith-Jones"]
 CATEGORIES = ["cs.LG", "cs.CL", "quant-ph", "stat.ML", "hep-th"]

@@ -202,3 +202,39 @@ def test_an_interest_is_tidied():
 )
 def test_ordinary_interests_are_accepted(text):
     assert validate_interest(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "closest"),
+    [
+        ("cat:nonsense", "did you mean cat:econ.EM, cat:econ.GN or cat:nlin.PS?"),
+        ("cat:cs.ML", "did you mean cat:stat.ML, "),  # the same subject in another archive
+        ("cat:robotics", "did you mean cat:cs.RO, "),  # the category's name
+        ("cat:astroph", "did you mean cat:astro-ph, "),
+        ("LLM AND cat:cs.LGG", "did you mean cat:cs.LG, "),
+    ],
+)
+def test_an_unknown_category_is_refused_with_the_closest_known_ones(text, closest):
+    with pytest.raises(InterestSyntaxError) as raised:
+        validate_interest(text)
+
+    value = text.rpartition(":")[2]
+    assert f"“{value}” is not an arXiv category: {closest}" in str(raised.value)
+
+
+@pytest.mark.parametrize("text", ["cat:CS.lg", "cat:hep", "cat:astro-ph.GA", "cat:q-fin"])
+def test_known_categories_archives_and_groups_in_any_case_are_accepted(text):
+    assert validate_interest(text) == text
+
+
+def test_fields_work_after_other_words_too():
+    lee = Document("lee", "Graph transformers", authors=("Ann Lee",), categories=("cs.LG",))
+    other = Document("other", "Graph transformers", authors=("Bo Smith",), categories=("cs.CV",))
+
+    assert found('graph transformers author:"A. Lee"', lee, other) == ["lee"]
+    assert found("graph transformers AND cat:cs.LG", lee, other) == ["lee"]
+    assert found("graph transformers -cat:cs.LG", lee, other) == ["other"]
+    with pytest.raises(InterestSyntaxError, match="Unknown field “title:”"):
+        validate_interest("graphs title:trees")
+    # A colon before a space is punctuation: "safety:" is a word.
+    assert validate_interest("LLM safety: a survey") == "LLM safety: a survey"

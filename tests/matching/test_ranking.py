@@ -1,7 +1,13 @@
-"""Ranking: title above abstract, more interests above fewer, rarer above common,
-upvotes as the tie-breaker; each result says why."""
+"""Ranking: title above abstract, more concepts above fewer (interests of one concept
+count once), rarer above common, upvotes as the tie-breaker; each result says why."""
 
-from digest.matching import Document, match_papers
+import math
+
+import pytest
+
+from digest.matching import Document, default_concepts, match_papers
+from digest.matching.engine import same_concept
+from digest.matching.query import parse
 
 
 def ids(interests, documents, **options):
@@ -65,3 +71,51 @@ def test_a_repeated_or_unusable_interest_counts_once_or_not_at_all():
 
 def test_no_interest_matches_nothing():
     assert match_papers([], [Document("a", "Anything")]) == []
+
+
+def test_interests_of_one_concept_count_once_for_a_paper():
+    """ "language models" includes LLMs, and "LLMs" is "large language models": a paper
+    saying LLMs matches three interests but one concept, so a paper matching one
+    rarer interest is not pushed below it."""
+    llm_papers = [Document(f"llm{i}", f"LLMs for task {i}") for i in range(3)]
+    anomaly = Document("anomaly", "Anomaly detection in logs")
+    interests = ["language models", "LLMs", "large language models", "anomaly detection"]
+
+    results = match_papers(interests, [*llm_papers, anomaly])
+
+    assert [r.document_id for r in results] == ["anomaly", "llm0", "llm1", "llm2"]
+    first_llm = results[1]
+    assert [reason.interest for reason in first_llm.reasons] == interests[:3]
+    # The first interest of the concept counts, with its weight, doubled in the title.
+    weight = 1 + math.log(4 / 3)
+    assert first_llm.score == pytest.approx(2 * weight, abs=1e-3)
+
+
+def test_interests_of_different_concepts_still_add_up():
+    documents = [
+        Document("both", "Diffusion models meet transformers"),
+        Document("one", "Diffusion models for audio"),
+    ]
+    results = match_papers(["diffusion models", "transformers", "LLM"], documents)
+
+    assert [r.document_id for r in results] == ["both", "one"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("LLMs", "large language models", True),  # an acronym and its long form
+        ("language models", "LLM", True),  # a narrower topic of the first
+        ("power consumption", "energy efficiency", True),  # thesaurus synonyms
+        ("LLM -survey", "LLMs", True),  # exclusions aside
+        ("diffusion models", "transformers", False),
+        ("LLM AND protein folding", "LLM", False),  # more than one concept
+        ('"LLMs"', "LLM", False),  # as written: no concept
+        ("cat:cs.LG", "machine learning", False),
+    ],
+)
+def test_which_interests_are_one_concept(first, second, same):
+    concepts = default_concepts()
+
+    assert same_concept(parse(first, concepts), parse(second, concepts)) is same
+    assert same_concept(parse(second, concepts), parse(first, concepts)) is same
