@@ -7,8 +7,9 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.timesince import timesince
 
-from digest import compose, sending, tasks
+from digest import compose, sending, source_setup
 from digest.models import Delivery, Paper, Source
 from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, KIND_LABELS, kind_for_url
 from digest.sources.addresses import is_allowed, refusal_for_url
@@ -34,101 +35,188 @@ class SourceForm(forms.ModelForm):
 
     URLs of hosts that are not public (loopback, private networks, cloud
     metadata, local names) are refused here; names that resolve to such
-    addresses are refused at every fetch (digest.sources.addresses).
+    addresses are refused at every fetch (digest.sources.addresses). A feed that
+    is a source already, however its URL is spelled, is refused with its name.
     """
 
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="Leave empty for one made from the URL (“arXiv cs.LG”).",
+    )
     kind = forms.ChoiceField(
         choices=[("", "Detect from the URL"), *KIND_LABELS.items()],
         required=False,
         help_text="Leave on “Detect” for arXiv, Hugging Face and ordinary RSS/Atom URLs.",
     )
-    name = forms.CharField(
-        max_length=100, required=False, help_text="Defaults to the URL's host and path."
-    )
-    url = forms.URLField(max_length=500, assume_scheme="https")
 
     class Meta:
         model = Source
-        fields = ["name", "url", "kind", "enabled"]
+        fields = ["url", "name", "kind", "enabled"]
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
         refusal = refusal_for_url(url, settings.FETCH_ALLOWED_HOSTS)
         if refusal:
             raise forms.ValidationError(f"Paperboy will not fetch this URL: {refusal}.")
+        existing = source_setup.source_with_same_feed(url, other_than=self.instance.pk)
+        if existing is not None:
+            raise forms.ValidationError(
+                f"This feed is a source already: “{existing.name}” ({existing.url})."
+            )
         return url
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if name and Source.objects.exclude(pk=self.instance.pk).filter(name=name).exists():
+            raise forms.ValidationError(
+                f"A source is named “{name}” already: choose another name, or leave it "
+                "empty for one made from the URL."
+            )
+        return name
 
     def clean(self) -> dict:
         cleaned = super().clean()
         url = cleaned.get("url")
         if url:
-            cleaned["kind"] = cleaned.get("kind") or kind_for_url(url)
-            if error := _service_kind_error(cleaned["kind"], urlsplit(url).hostname or ""):
+            kind = cleaned["kind"] = cleaned.get("kind") or kind_for_url(url)
+            if error := _service_kind_error(kind, urlsplit(url).hostname or ""):
                 self.add_error("kind", error)
-            if not cleaned.get("name"):
-                parts = urlsplit(url)
-                # Uniqueness is checked after clean(), on this name too.
-                cleaned["name"] = f"{parts.netloc}{parts.path}".rstrip("/")[:100]
+            if not cleaned.get("name") and "name" not in self.errors:
+                cleaned["name"] = source_setup.unused_name(url, kind, other_than=self.instance.pk)
         return cleaned
+
+
+# Short enough for the list to fit a laptop's screen; the form shows the long labels.
+SHORT_KIND_LABELS = {
+    "arxiv_rss": "arXiv RSS",
+    "arxiv_rss_legacy": "arXiv RDF",
+    "arxiv_api": "arXiv API",
+    "hf_daily": "HF daily",
+    "hf_page": "HF page",
+    "feed": "RSS/Atom",
+}
+HEALTH_FIELDS = [
+    "last_status",
+    "last_fetched_at",
+    "last_success_at",
+    "last_summary",
+    "consecutive_failures",
+    "last_error",
+    "last_dropped",
+    "last_problems",
+    "etag",
+    "last_modified",
+]
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     form = SourceForm
+    # Each column short (its whole text on hover or on the source's page), so the
+    # list fits a 1280 px screen beside the navigation and the filters.
     list_display = [
-        "name",
-        "kind",
-        "enabled",
-        "last_status",
-        "last_fetched_at",
-        "last_summary",
-        "last_dropped",
-        "consecutive_failures",
+        "short_name",
+        "short_kind",
+        "on",
+        "last_fetch",
         "paper_count",
+        "dropped",
         "error",
     ]
+    list_display_links = ["short_name"]
     list_filter = ["kind", "enabled", "last_status"]
     search_fields = ["name", "url"]
-    readonly_fields = [
-        "last_status",
-        "last_error",
-        "last_fetched_at",
-        "last_success_at",
-        "last_summary",
-        "last_dropped",
-        "last_problems",
-        "consecutive_failures",
-        "etag",
-        "last_modified",
-    ]
+    readonly_fields = HEALTH_FIELDS
     actions = ["fetch_now", "enable", "disable"]
+
+    class Media:
+        css = {"all": ["paperboy/css/admin-sources.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # adding: what a source needs, nothing it does not have yet
+            return [(None, {"fields": ["url", "name", "kind"]})]
+        return [
+            (None, {"fields": ["url", "name", "kind", "enabled"]}),
+            ("Last fetches", {"fields": HEALTH_FIELDS}),
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(paper_count=Count("papers"))
+
+    def save_model(self, request, obj: Source, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if source_setup.should_fetch_now(obj, created=not change, changed=form.changed_data):
+            source_setup.fetch_after_commit([obj.pk])
+            self.message_user(
+                request, f"Fetching “{obj.name}” now; reload the list to see how it went."
+            )
+
+    @admin.display(ordering="name", description="name")
+    def short_name(self, source: Source) -> str:
+        return format_html('<span title="{}">{}</span>', source.url, source.name)
+
+    @admin.display(ordering="kind", description="kind")
+    def short_kind(self, source: Source) -> str:
+        return format_html(
+            '<span title="{}">{}</span>',
+            KIND_LABELS.get(source.kind, source.kind),
+            SHORT_KIND_LABELS.get(source.kind, source.kind),
+        )
+
+    @admin.display(boolean=True, ordering="enabled", description="on")
+    def on(self, source: Source) -> bool:
+        return source.enabled
+
+    @admin.display(ordering="-last_fetched_at", description="last fetch")
+    def last_fetch(self, source: Source) -> str:
+        """How the last fetch went, and how long ago (its time on hover)."""
+        status = source.get_last_status_display()
+        if source.last_status == Source.Status.ERROR and source.consecutive_failures > 1:
+            status = f"error ({source.consecutive_failures} in a row)"
+        if source.last_fetched_at is None:
+            return status
+        return format_html(
+            '{}<br><span title="{}">{} ago</span>',
+            status,
+            f"{source.last_fetched_at:%Y-%m-%d %H:%M} UTC",
+            timesince(source.last_fetched_at, depth=1),
+        )
 
     @admin.display(ordering="paper_count", description="papers")
     def paper_count(self, source: Source) -> str:
         papers = reverse("admin:digest_paper_changelist") + f"?sources__id__exact={source.pk}"
         return format_html('<a href="{}">{}</a>', papers, source.paper_count)
 
+    @admin.display(ordering="last_dropped", description="dropped")
+    def dropped(self, source: Source) -> int:
+        return source.last_dropped
+
     @admin.display(description="last error")
     def error(self, source: Source) -> str:
-        return Truncator(source.last_error).chars(120)
+        if not source.last_error:
+            return ""
+        return format_html(
+            '<span title="{}">{}</span>',
+            source.last_error,
+            Truncator(source.last_error).chars(60),
+        )
 
     @admin.action(description="Fetch now")
     def fetch_now(self, request, queryset) -> None:
         ids = list(queryset.filter(enabled=True).values_list("pk", flat=True))
-        for source_id in ids:
-            tasks.fetch_source.delay_on_commit(source_id)
+        source_setup.fetch_after_commit(ids)
         skipped = queryset.count() - len(ids)
         message = f"Fetching {len(ids)} source(s) in the background; reload to see how it went."
         if skipped:
             message += f" {skipped} disabled source(s) left alone."
         self.message_user(request, message, messages.SUCCESS)
 
-    @admin.action(description="Enable")
+    @admin.action(description="Enable (and fetch now)")
     def enable(self, request, queryset) -> None:
-        self.message_user(request, f"Enabled {queryset.update(enabled=True)} source(s).")
+        count = source_setup.enable(queryset)
+        self.message_user(request, f"Enabled {count} source(s); fetching them now.")
 
     @admin.action(description="Disable")
     def disable(self, request, queryset) -> None:
