@@ -103,8 +103,10 @@ def _scan(text: str) -> list[_Item]:
         after = i + len(field_match.group(0)) if field_match else 0
         if field_match and after < len(text):
             field_name = field_match.group(1).lower()
-            if field_name not in _FIELDS and text[after].isspace():
-                field_name = ""  # "LLM safety: a survey" is words, not a field
+            if field_name not in _FIELDS and (items or text[after].isspace()):
+                # Words: "LLM safety: a survey", "spam at http://example.com". Only a
+                # line that starts so ("title:graphs") looks like a field we lack.
+                field_name = ""
             elif field_name not in _FIELDS:
                 raise _error(
                     text,
