@@ -95,10 +95,16 @@ class Preview:
         return self.items[: settings.DIGEST_MAX_PAPERS]
 
 
-def preview(subscriber: Subscriber, now: datetime | None = None) -> Preview:
-    """The digest `subscriber` would get now; nothing is claimed, sent or recorded."""
+def preview(
+    subscriber: Subscriber, now: datetime | None = None, since: datetime | None = None
+) -> Preview:
+    """The digest `subscriber` would get now; nothing is claimed, sent or recorded.
+
+    `since` starts the window elsewhere than at the end of their last digest (staff
+    look at the last days, whatever was sent already).
+    """
     now = now or timezone.now()
-    start = _window_start(subscriber, now)
+    start = since or _window_start(subscriber, now)
     interests = [interest.text for interest in subscriber.interests.all()]
     papers = compose.papers_first_seen_between(start, now)
     items = compose.select_items(interests, papers, subscriber.categories)

@@ -1,11 +1,11 @@
-import csv
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import Lower
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -13,9 +13,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from digest import recent, sending
-from subscriptions import services
-from subscriptions.forms import AddressField
+from digest import recent, sending, staff_preview
+from subscriptions import export, services
+from subscriptions.forms import CATEGORY_CHOICES, AddressField, checked_pause_end
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 
 # "Pause for 4 weeks" pauses until this many days from today.
@@ -23,32 +23,46 @@ PAUSE_DAYS = 28
 # The interests page shows this many of the most followed interests.
 TOP_INTERESTS = 100
 
-CSV_COLUMNS = [
-    "email",
-    "status",
-    "frequency",
-    "send_hour",
-    "time_zone",
-    "interests",
-    "signed_up_at",
-    "confirmed_at",
-    "unsubscribed_at",
-]
-# A spreadsheet runs a cell starting with one of these as a formula; emails and
-# interests are typed by anyone who signs up (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The windows the preview shows: since the last digest (what "send now" would send),
+# or the last days whatever was sent already.
+PREVIEW_WINDOWS = {"last": "since their last digest", "1": "the last day", "7": "the last 7 days"}
+# How a subscriber added by staff starts.
+START_WITH_CONFIRMATION = "confirm"
+START_ACTIVE = "activate"
 
 
-def csv_safe(value: object) -> str:
-    """The cell as text, quoted with a leading ' where a spreadsheet would run it."""
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+def preview_since(window: str, now: datetime) -> datetime | None:
+    """Where a preview of `window` (a key of PREVIEW_WINDOWS) starts; None: at the end
+    of the subscriber's last digest."""
+    return None if window == "last" else now - timedelta(days=int(window))
+
+
+class InterestFormSet(BaseInlineFormSet):
+    """The interests typed on the subscriber page, refused when one repeats another."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if form.errors or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            text = form.instance.text  # as Interest.clean left it
+            # Compared without case, as parse_interest_lines does for the signup
+            # and manage forms: "Anomaly Detection" finds what "anomaly detection" finds.
+            key = text.lower()
+            if key in seen:
+                form.add_error(
+                    "text",
+                    f"“{text}” repeats the interest “{seen[key]}” (interests are the "
+                    "same whatever their case).",
+                )
+            else:
+                seen[key] = text
 
 
 class InterestInline(admin.TabularInline):
     model = Interest
+    formset = InterestFormSet
     extra = 1
     fields = ["text", "created_at"]
     readonly_fields = ["created_at"]
@@ -57,10 +71,65 @@ class InterestInline(admin.TabularInline):
 class SubscriberAdminForm(forms.ModelForm):
     # Staff type addresses too: the same normalization as the signup form.
     email = AddressField(max_length=254)
+    categories = forms.MultipleChoiceField(
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only papers in these arXiv categories; none ticked: all.",
+    )
+    start = forms.ChoiceField(
+        label="How they start",
+        choices=[
+            (
+                START_WITH_CONFIRMATION,
+                "Mail them the confirmation link: pending until they press it",
+            ),
+            (START_ACTIVE, "Active at once: they agreed elsewhere (say how below)"),
+        ],
+        initial=START_WITH_CONFIRMATION,
+        widget=forms.RadioSelect,
+    )
+    staff_reason = forms.CharField(
+        label="How they agreed",
+        required=False,
+        max_length=300,
+        help_text="Needed to make them active without the confirmation link: where and how "
+        "they asked for the digests. Kept in their consent record, with your name.",
+    )
 
     class Meta:
         model = Subscriber
         fields = ["email"]  # the admin adds the others of its fieldsets
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            del self.fields["start"]  # a choice for new subscribers only
+        # Categories saved before the choices changed stay choices, so saving keeps them.
+        offered = {value for value, _ in CATEGORY_CHOICES}
+        kept = [(c, c) for c in self.instance.categories if c not in offered]
+        self.fields["categories"].choices = [*CATEGORY_CHOICES, *kept]
+
+    def clean_paused_until(self):
+        return checked_pause_end(self.cleaned_data.get("paused_until"))
+
+    def activates(self) -> bool:
+        """True when saving makes the subscriber active without their confirmation."""
+        if self.instance.pk is None:
+            return self.cleaned_data.get("start") == START_ACTIVE
+        return (
+            "status" in self.changed_data
+            and self.cleaned_data.get("status") == Subscriber.Status.ACTIVE
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.activates() and not cleaned.get("staff_reason", "").strip():
+            self.add_error(
+                "staff_reason",
+                "Say how they agreed to get digests, or let the confirmation link ask them.",
+            )
+        return cleaned
 
 
 @admin.register(Subscriber)
@@ -72,11 +141,17 @@ class SubscriberAdmin(admin.ModelAdmin):
         "frequency",
         "send_hour",
         "time_zone",
+        "paused_until",
         "interest_count",
         "next_digest_at",
         "signed_up_at",
     ]
-    list_filter = ["status", "frequency", ("signed_up_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "frequency",
+        ("paused_until", admin.EmptyFieldListFilter),
+        ("signed_up_at", admin.DateFieldListFilter),
+    ]
     search_fields = ["email", "interests__text"]
     date_hierarchy = "signed_up_at"
     inlines = [InterestInline]
@@ -86,16 +161,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         "signup_user_agent",
         "confirmed_at",
         "unsubscribed_at",
+        "consent_note",
     ]
     readonly_fields = [*consent_fields, "preview_link", "unconfirmed_signup"]
-    fieldsets = [
-        (None, {"fields": ["email", "status", "unconfirmed_signup"]}),
-        (
-            "Schedule",
-            {"fields": ["frequency", "send_hour", "time_zone", "next_digest_at", "preview_link"]},
-        ),
-        ("Consent record", {"fields": consent_fields}),
-    ]
     actions = [
         "preview_digest",
         "send_digest_now",
@@ -103,6 +171,79 @@ class SubscriberAdmin(admin.ModelAdmin):
         "resume",
         "export_csv",
     ]
+    # Saving these moves the next digest to follow them (unless staff set it themselves).
+    schedule_fields = ["frequency", "send_hour", "time_zone", "paused_until"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # adding: no consent to show yet, and the next digest comes by itself
+            return [
+                (None, {"fields": ["email", "start", "staff_reason"]}),
+                (
+                    "Schedule",
+                    {
+                        "fields": [
+                            "frequency",
+                            "send_hour",
+                            "time_zone",
+                            "categories",
+                            "digest_length",
+                        ]
+                    },
+                ),
+            ]
+        # The reason is asked only of staff who could make the subscriber active.
+        reason = [] if obj.status == Subscriber.Status.ACTIVE else ["staff_reason"]
+        return [
+            (None, {"fields": ["email", "status", *reason, "unconfirmed_signup"]}),
+            (
+                "Schedule",
+                {
+                    "fields": [
+                        "frequency",
+                        "send_hour",
+                        "time_zone",
+                        "categories",
+                        "digest_length",
+                        "paused_until",
+                        "next_digest_at",
+                        "preview_link",
+                    ]
+                },
+            ),
+            ("Consent record", {"fields": self.consent_fields}),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            form.base_fields["staff_reason"].label = "Why staff activate them"
+            form.base_fields["staff_reason"].help_text = (
+                "Only when you set the status to active: how they agreed to get digests. "
+                "Kept in their consent record, with your name."
+            )
+        return form
+
+    def save_model(self, request, obj: Subscriber, form, change: bool) -> None:
+        reason = form.cleaned_data.get("staff_reason", "").strip()
+        staff = request.user.get_username()
+        if not change:
+            services.add_by_staff(obj, staff, reason if form.activates() else "")
+            return
+        if form.activates():
+            services.activate_by_staff(obj, staff, reason)
+            return
+        changed = set(form.changed_data)
+        if "next_digest_at" not in changed and not changed.isdisjoint(self.schedule_fields):
+            services.follow_new_schedule(obj)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj: Subscriber, post_url_continue=None):
+        if obj.status == Subscriber.Status.PENDING:
+            self.message_user(
+                request,
+                f"{obj.email} gets the confirmation link and stays pending until they press it.",
+            )
+        return super().response_add(request, obj, post_url_continue)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(interest_count=Count("interests"))
@@ -116,7 +257,11 @@ class SubscriberAdmin(admin.ModelAdmin):
         if subscriber.pk is None:
             return "-"
         url = reverse("admin:subscriptions_subscriber_preview", args=[subscriber.pk])
-        return format_html('<a href="{}">Preview the digest they would get now</a>', url)
+        return format_html(
+            '<a href="{}">Preview the digest they would get now</a>, or of the last days, '
+            "and mail it to yourself",
+            url,
+        )
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)
@@ -129,17 +274,53 @@ class SubscriberAdmin(admin.ModelAdmin):
         ]
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The digest of a window (GET), and that digest mailed to the staff member (POST)."""
         subscriber = get_object_or_404(Subscriber, pk=pk)
         if not self.has_view_permission(request, subscriber):
             return HttpResponseRedirect(reverse("admin:index"))
+        window = request.POST.get("window") or request.GET.get("window") or "last"
+        if window not in PREVIEW_WINDOWS:
+            window = "last"
+        now = timezone.now()
+        preview = sending.preview(subscriber, now, since=preview_since(window, now))
+        if request.method == "POST":
+            self._send_test_digest(request, subscriber, preview)
+            here = reverse("admin:subscriptions_subscriber_preview", args=[pk])
+            return HttpResponseRedirect(f"{here}?window={window}")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": subscriber,
             "title": f"Digest preview for {subscriber.email}",
-            "preview": sending.preview(subscriber),
+            "preview": preview,
+            "window": window,
+            "windows": PREVIEW_WINDOWS,
+            "can_send_test": self.has_change_permission(request, subscriber),
         }
         return TemplateResponse(request, "admin/subscriptions/subscriber/preview.html", context)
+
+    def _send_test_digest(
+        self, request: HttpRequest, subscriber: Subscriber, preview: sending.Preview
+    ) -> None:
+        if not self.has_change_permission(request, subscriber):
+            self.message_user(request, "You may not send test digests.", messages.ERROR)
+            return
+        to = request.user.email
+        if not to:
+            self.message_user(
+                request,
+                "Your staff account has no email address to send the test digest to: "
+                "add one to your user first.",
+                messages.ERROR,
+            )
+            return
+        staff_preview.send_test_digest(subscriber, preview, to)
+        self.message_user(
+            request,
+            f"Sent the test digest ({len(preview.shown)} paper(s)) to {to}; "
+            f"{subscriber.email} got nothing and their schedule is as it was.",
+            messages.SUCCESS,
+        )
 
     def interests_view(self, request: HttpRequest) -> HttpResponse:
         """The interests active subscribers follow most, and what each found lately."""
@@ -186,7 +367,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         skipped = len(selected) - queued
         message = (
             f"Queued the digest of {queued} subscriber{'s' if queued != 1 else ''}; "
-            "one who already had this period's digest gets nothing more."
+            "one who already had this period's digest gets nothing more "
+            "(to see a digest again, mail yourself a test digest from its preview)."
         )
         if skipped:
             message += f" {skipped} not active, so left alone."
@@ -214,24 +396,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="subscribers-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
-        for subscriber in queryset.prefetch_related("interests").order_by("pk"):
-            interests = " | ".join(interest.text for interest in subscriber.interests.all())
-            writer.writerow(
-                csv_safe(value)
-                for value in (
-                    subscriber.email,
-                    subscriber.status,
-                    subscriber.frequency,
-                    subscriber.send_hour,
-                    subscriber.time_zone,
-                    interests,
-                    subscriber.signed_up_at,
-                    subscriber.confirmed_at,
-                    subscriber.unsubscribed_at,
-                )
-            )
+        export.write_csv(queryset.prefetch_related("interests").order_by("pk"), response)
         return response
 
     # Deleting from the admin, one or many, goes through the service so the

@@ -133,12 +133,17 @@ class ManageForm(PreferencesForm):
     )
 
     def clean_paused_until(self) -> date | None:
-        day = self.cleaned_data["paused_until"]
-        if day is not None and day <= timezone.localdate():
-            return None  # a day already here: no pause
-        if day is not None and day > timezone.localdate() + timedelta(days=366):
-            raise ValidationError("A pause can last at most a year.")
-        return day
+        return checked_pause_end(self.cleaned_data["paused_until"])
+
+
+def checked_pause_end(day: date | None) -> date | None:
+    """A pause's last day as the manage page and the admin take it: a day already here
+    is no pause, and a pause lasts at most a year."""
+    if day is not None and day <= timezone.localdate():
+        return None
+    if day is not None and day > timezone.localdate() + timedelta(days=366):
+        raise ValidationError("A pause can last at most a year.")
+    return day
 
 
 class LinkRequestForm(forms.Form):

@@ -68,6 +68,11 @@ class Subscriber(models.Model):
     signup_user_agent = models.CharField(max_length=300, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    consent_note = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Staff who added or activated the address, when, and how the person agreed.",
+    )
     # A signup of a new, pending or unsubscribed address waits here until its
     # confirmation link is pressed: interests, schedule and consent fields as the
     # signup form gave them (services.sign_up). Until then the row keeps its own.
@@ -176,6 +181,9 @@ class ConsentRecord(models.Model):
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    consent_note = models.TextField(
+        blank=True, help_text="Staff who added or activated the address, and how it agreed."
+    )
     deleted_at = models.DateTimeField(default=timezone.now)
     deleted_by = models.CharField(max_length=16, help_text='"subscriber" or "staff".')
 

@@ -319,12 +319,6 @@ def pause(subscriber: Subscriber, until: date, now: datetime | None = None) -> N
     subscriber.save(update_fields=["paused_until", "next_digest_at"])
 
 
-def resume(subscriber: Subscriber, now: datetime | None = None) -> None:
-    subscriber.paused_until = None
-    _reschedule(subscriber, now or timezone.now())
-    subscriber.save(update_fields=["paused_until", "next_digest_at"])
-
-
 def pause_for(subscriber: Subscriber, length: timedelta, now: datetime | None = None) -> date:
     """Pause for `length` from the subscriber's own today (not UTC's); digests come again,
     by themselves, on the day returned."""
@@ -368,6 +362,78 @@ def stay_instead(subscriber: Subscriber | None, choice: str, now: datetime | Non
     return True
 
 
+def resume(subscriber: Subscriber, now: datetime | None = None) -> None:
+    subscriber.paused_until = None
+    _reschedule(subscriber, now or timezone.now())
+    subscriber.save(update_fields=["paused_until", "next_digest_at"])
+
+
+def follow_new_schedule(subscriber: Subscriber, now: datetime | None = None) -> None:
+    """After staff change a schedule or pause in the admin, the next digest follows it, as
+    after the subscriber's own change (update_preferences). The caller saves."""
+    _reschedule(subscriber, now or timezone.now())
+
+
+def _note_consent(subscriber: Subscriber, staff: str, what: str, now: datetime) -> None:
+    """Add a line to the subscriber's consent note: when, which staff member, what."""
+    line = f"{now:%Y-%m-%d %H:%M} UTC, staff {staff}: {what}"
+    subscriber.consent_note = "\n".join(filter(None, [subscriber.consent_note, line]))
+
+
+def add_by_staff(
+    subscriber: Subscriber, staff: str, activate_because: str = "", now: datetime | None = None
+) -> None:
+    """Save a subscriber staff typed in (their interests are saved by the caller, in the
+    same transaction).
+
+    Like anyone who signs up, they get the confirmation link and stay pending until they
+    press it. Staff who know the person agreed elsewhere say how (`activate_because`)
+    to make them active at once: the consent record then keeps who did it and why.
+    """
+    now = now or timezone.now()
+    subscriber.signed_up_at = now
+    subscriber.signup_ip = None
+    subscriber.signup_user_agent = ""
+    subscriber.unconfirmed_signup = None
+    if activate_because:
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.confirmed_at = now
+        # The first digest goes out right away, as after a confirmation.
+        subscriber.next_digest_at = now
+        _note_consent(
+            subscriber,
+            staff,
+            f"added as active, without the confirmation link: {activate_because}",
+            now,
+        )
+        subscriber.save()
+        digest_tasks.send_digests.delay_on_commit([subscriber.pk])
+    else:
+        subscriber.status = Subscriber.Status.PENDING
+        subscriber.confirmed_at = None
+        subscriber.next_digest_at = None
+        _note_consent(subscriber, staff, "added; the confirmation link mailed", now)
+        subscriber.save()
+        # The signup's own task: it mails the confirmation link, within the address's limit.
+        tasks.send_signup_email.delay_on_commit(subscriber.pk)
+
+
+def activate_by_staff(
+    subscriber: Subscriber, staff: str, because: str, now: datetime | None = None
+) -> None:
+    """Make a subscriber who is not active active without their confirmation link, keeping
+    who did it and why in the consent record; the first digest goes out right away."""
+    now = now or timezone.now()
+    subscriber.status = Subscriber.Status.ACTIVE
+    subscriber.confirmed_at = now
+    # What staff set on the page is what counts now, not a signup still waiting.
+    subscriber.unconfirmed_signup = None
+    subscriber.next_digest_at = now
+    _note_consent(subscriber, staff, f"activated without the confirmation link: {because}", now)
+    subscriber.save()
+    digest_tasks.send_digests.delay_on_commit([subscriber.pk])
+
+
 def send_digest_now(subscriber: Subscriber, now: datetime | None = None) -> bool:
     """Make an active subscriber due now; False for anyone else.
 
@@ -402,6 +468,7 @@ def delete_everything(subscriber: Subscriber, by: str, now: datetime | None = No
             signup_ip=subscriber.signup_ip,
             confirmed_at=subscriber.confirmed_at,
             unsubscribed_at=subscriber.unsubscribed_at or now or timezone.now(),
+            consent_note=subscriber.consent_note,
             deleted_at=now or timezone.now(),
             deleted_by=by,
         )

@@ -1,0 +1,36 @@
+"""A test digest: a subscriber's preview mailed to a staff member, to see it as it arrives.
+
+It leaves no trace on the subscriber: no Delivery, no change of schedule, no window
+moved, and no link in it acts on their account (no manage or unsubscribe link, no
+List-Unsubscribe header a mail program could press), so whoever gets it cannot
+unsubscribe the subscriber by mistake.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+from digest import compose, schedule
+from digest.sending import Preview
+from subscriptions.emails import build_message, header_text
+from subscriptions.models import Subscriber
+
+
+def build_test_digest(subscriber: Subscriber, preview: Preview, to: str) -> EmailMultiAlternatives:
+    """The digest `subscriber` would get for `preview`, addressed to `to`."""
+    shown = preview.shown
+    period = schedule.period_of(preview.window_end, subscriber.frequency, subscriber.time_zone)
+    context = compose.digest_context(
+        subscriber, shown, len(preview.items) - len(shown), 0, period, account_links=False
+    )
+    # There is no web copy of a digest that was never sent.
+    context["web_url"] = ""
+    message = build_message("emails/digest", context, to, settings.DIGEST_FROM_EMAIL)
+    message.subject = header_text(f"[Test digest of {subscriber.email}] {message.subject}")
+    # Not "digest": a provider's reports on digests stay about real ones.
+    message.tags = ["test-digest"]
+    return message
+
+
+def send_test_digest(subscriber: Subscriber, preview: Preview, to: str) -> None:
+    """Mail the test digest now, from the staff member's request (one message)."""
+    build_test_digest(subscriber, preview, to).send()
