@@ -1,13 +1,15 @@
 """What a set of interests would have found among recent papers: the live preview
-of the signup and manage pages.
+of the signup and manage pages, and each interest's own feedback there and in
+the admin (`interest_feedback`).
 
-The papers of the last days are indexed once per process and reused until a
-new paper arrives, so each preview is a single `PaperIndex.match`.
+The papers of the last days are indexed once per process (with the words a
+spelling correction may use) and reused until a new paper arrives, so each
+preview is a `PaperIndex.match` and a look at each interest's bit set.
 """
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Count, Max
@@ -21,7 +23,7 @@ PREVIEW_DAYS = 7
 MAX_PAPERS = 3000
 
 _lock = threading.Lock()
-_cached: dict[str, object] = {"key": None, "index": None}
+_cached: dict[str, object] = {"key": None, "index": None, "spelling": None}
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,32 @@ class PreviewPaper:
 
 
 @dataclass(frozen=True)
+class InterestFeedback:
+    """What one interest finds among the recent papers, and what to look at."""
+
+    interest: str
+    matches: int  # recent papers it matches (in the categories asked for)
+    example: PreviewPaper | None  # the one it ranks first
+    # "No paper of the last 7 days", "Matches 90% of papers; add words to narrow it", or ""
+    warning: str = ""
+    # for an interest that finds nothing: a spelling that finds papers (or the
+    # thesaurus knows), "reinforcement learning" for "reinforcment learning"; or ""
+    suggestion: str = ""
+
+    @property
+    def message(self) -> str:
+        """The warning and the suggestion in one sentence, for plain-text places."""
+        if self.suggestion:
+            return f"{self.warning}; did you mean “{self.suggestion}”?"
+        return self.warning
+
+
+@dataclass(frozen=True)
 class RecentMatches:
     total: int
     papers: list[PreviewPaper]
     days: int = PREVIEW_DAYS
+    interests: list[InterestFeedback] = field(default_factory=list)  # in the order given
 
 
 def _recent_papers():
@@ -43,42 +67,111 @@ def _recent_papers():
     return Paper.objects.filter(first_seen__gt=since, announced_as_new=True)
 
 
-def recent_index() -> matching.PaperIndex:
-    """The papers of the last PREVIEW_DAYS (the newest MAX_PAPERS), indexed; cached."""
+def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
     papers = _recent_papers()
     key = tuple(papers.aggregate(count=Count("id"), newest=Max("updated_at")).values())
     with _lock:
         if _cached["key"] != key:
             newest = papers.order_by("-first_seen")[:MAX_PAPERS]
-            _cached["index"] = matching.PaperIndex(map(matching.Document.of, newest))
+            index = matching.PaperIndex(map(matching.Document.of, newest))
+            texts = ([p.document.title, p.document.abstract] for p in index.papers)
+            _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
+            _cached["index"] = index
             _cached["key"] = key
-        return _cached["index"]
+        return _cached["index"], _cached["spelling"]
+
+
+def recent_index() -> matching.PaperIndex:
+    """The papers of the last PREVIEW_DAYS (the newest MAX_PAPERS), indexed; cached
+    with the words of their titles and abstracts, for spelling corrections."""
+    return _recent()[0]
+
+
+def _urls(ids: Sequence[str]) -> dict[str, str]:
+    rows = Paper.objects.filter(canonical_id__in=ids).values_list("canonical_id", "abs_url")
+    return dict(rows)
+
+
+def _paper(
+    document: matching.Document, urls: dict[str, str], matched: tuple[str, ...] = ()
+) -> PreviewPaper:
+    return PreviewPaper(title=document.title, url=urls.get(document.id, ""), matched=matched)
+
+
+def _feedback(
+    advice: list[matching.Advice], documents: dict[str, matching.Document], urls: dict[str, str]
+) -> list[InterestFeedback]:
+    found = []
+    for line in advice:
+        warning = ""
+        if line.silent:
+            warning = f"No paper of the last {PREVIEW_DAYS} days"
+        elif line.broad:
+            warning = f"Matches {line.share:.0%} of papers; add words to narrow it"
+        example = documents[line.example] if line.example else None
+        found.append(
+            InterestFeedback(
+                interest=line.interest,
+                matches=line.matches,
+                example=_paper(example, urls) if example else None,
+                warning=warning,
+                suggestion=line.suggestion or "",
+            )
+        )
+    return found
+
+
+def _advice(
+    interests: Sequence[str], categories: Sequence[str]
+) -> tuple[matching.PaperIndex, list[matching.Advice]]:
+    index, spelling = _recent()
+    among = None
+    if categories:
+        among = sum(
+            1 << i
+            for i, paper in enumerate(index.papers)
+            if compose.in_categories(paper.document, categories)
+        )
+    return index, matching.advise(index, interests, spelling, among=among)
+
+
+def interest_feedback(
+    interests: Sequence[str], categories: Sequence[str] = ()
+) -> list[InterestFeedback]:
+    """Each interest's feedback among the papers of the last PREVIEW_DAYS (in
+    `categories`, if any), in the order given: how many it matches, the one it
+    ranks first, a warning for one that matches nothing (with a spelling it may
+    have meant) or most papers. `interests` must be valid (validate_interest);
+    the signup and manage pages' preview and the admin show it."""
+    index, advice = _advice(interests, categories)
+    documents = {paper.document.id: paper.document for paper in index.papers}
+    urls = _urls([line.example for line in advice if line.example])
+    return _feedback(advice, documents, urls)
 
 
 def recent_matches(
     interests: Sequence[str], categories: Sequence[str] = (), shown: int = 5
 ) -> RecentMatches:
-    """How many recent papers `interests` match (in `categories`, if any), and the best few."""
-    index = recent_index()
+    """How many recent papers `interests` match (in `categories`, if any), the best
+    few, and each interest's feedback (`interest_feedback`)."""
+    index, advice = _advice(interests, categories)
     documents = {paper.document.id: paper.document for paper in index.papers}
     results = [
         r
         for r in index.match(interests).results
         if compose.in_categories(documents[r.document_id], categories)
     ]
-    urls = dict(
-        Paper.objects.filter(canonical_id__in=[r.document_id for r in results[:shown]]).values_list(
-            "canonical_id", "abs_url"
-        )
-    )
+    best = [r.document_id for r in results[:shown]]
+    urls = _urls([*best, *(line.example for line in advice if line.example)])
     return RecentMatches(
         total=len(results),
         papers=[
-            PreviewPaper(
-                title=documents[r.document_id].title,
-                url=urls.get(r.document_id, ""),
-                matched=tuple(word for reason in r.reasons for word in reason.matched),
+            _paper(
+                documents[r.document_id],
+                urls,
+                tuple(word for reason in r.reasons for word in reason.matched),
             )
             for r in results[:shown]
         ],
+        interests=_feedback(advice, documents, urls),
     )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("manage/<str:token>/", views.manage, name="manage"),
+    path("manage/<str:token>/preview.json", views.manage_preview, name="manage_preview"),
     path("my-link/", views.request_link, name="request_link"),
     path("preview.json", views.preview_matches, name="preview_matches"),
 ]

@@ -5,8 +5,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -103,28 +104,64 @@ def _too_many_previews() -> JsonResponse:
     return JsonResponse({"error": "Too many previews; try again later."}, status=429)
 
 
-@require_http_methods(["GET", "HEAD"])
-def preview_matches(request: HttpRequest) -> JsonResponse:
-    """The live preview: how many recent papers these interests match, and the first few."""
+def _paper_json(paper: recent.PreviewPaper | None) -> dict | None:
+    return paper and {"title": paper.title, "url": paper.url, "matched": list(paper.matched)}
+
+
+def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
+    """The live preview of the interests in `data`: how many recent papers they match,
+    the first few, and each interest's own feedback; or what is wrong with them."""
     if _too_many(request, "preview", settings.PREVIEW_RATE_LIMIT_PER_HOUR):
         return _too_many_previews()
-    text = request.GET.get("interests", "")[:4000]
+    text = data.get("interests", "")
+    limit = PreferencesForm.base_fields["interests"].max_length
+    if len(text) > limit:
+        message = f"At most {limit:,} characters of interests, please (these have {len(text):,})."
+        return JsonResponse({"errors": [message]}, status=400)
     try:
         interests = parse_interest_lines(text)
     except ValidationError as error:
         return JsonResponse({"errors": error.messages}, status=400)
-    found = _budgeted_matches(request, interests, request.GET.getlist("categories")[:20])
+    found = _budgeted_matches(request, interests, data.getlist("categories")[:20])
     if found is None:
         return _too_many_previews()
     return JsonResponse(
         {
             "days": found.days,
             "total": found.total,
-            "papers": [
-                {"title": p.title, "url": p.url, "matched": list(p.matched)} for p in found.papers
+            "papers": [_paper_json(p) for p in found.papers],
+            "interests": [
+                {
+                    "interest": line.interest,
+                    "matches": line.matches,
+                    "example": _paper_json(line.example),
+                    "warning": line.warning,
+                    "suggestion": line.suggestion,
+                }
+                for line in found.interests
             ],
         }
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def preview_matches(request: HttpRequest) -> JsonResponse:
+    """The signup page's live preview. The page POSTs (with its CSRF token): a long
+    list of interests does not fit in a URL; a GET still answers a short one."""
+    return _preview_answer(request, request.POST if request.method == "POST" else request.GET)
+
+
+@csrf_exempt  # the signed token is the secret a forgery would need (token_page)
+@token_page
+@require_http_methods(["POST"])
+def manage_preview(request: HttpRequest, token: str) -> JsonResponse:
+    """The manage page's live preview, behind the page's own signed link: the page has
+    no CSRF token to send."""
+    try:
+        tokens.read_token(tokens.MANAGE, token)
+    except tokens.BadToken as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return _preview_answer(request, request.POST)
 
 
 def _to_check_inbox(typed_email: str) -> HttpResponse:
@@ -208,6 +245,9 @@ def _manage_page(
         "form": form or ManageForm(initial=_initial(subscriber)),
         "time_zones": ManageForm.time_zone_names(),
         "next_digest": subscriber.next_digest_at,
+        "preview_url": reverse(
+            "subscriptions:manage_preview", args=[request.resolver_match.kwargs["token"]]
+        ),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)
