@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from digest import recent, sending, staff_preview
+from digest.matching import InterestSyntaxError, validate_interest
 from subscriptions import export, services
 from subscriptions.forms import CATEGORY_CHOICES, AddressField, checked_pause_end
 from subscriptions.models import ConsentRecord, Interest, Subscriber
@@ -35,6 +36,12 @@ def preview_since(window: str, now: datetime) -> datetime | None:
     """Where a preview of `window` (a key of PREVIEW_WINDOWS) starts; None: at the end
     of the subscriber's last digest."""
     return None if window == "last" else now - timedelta(days=int(window))
+
+
+def _paper_link(paper: recent.PreviewPaper) -> str:
+    if not paper.url:
+        return paper.title
+    return format_html('<a href="{}">{}</a>', paper.url, paper.title)
 
 
 class InterestFormSet(BaseInlineFormSet):
@@ -163,7 +170,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "unsubscribed_at",
         "consent_note",
     ]
-    readonly_fields = [*consent_fields, "preview_link", "unconfirmed_signup"]
+    readonly_fields = [*consent_fields, "preview_link", "unconfirmed_signup", "interest_report"]
     actions = [
         "preview_digest",
         "send_digest_now",
@@ -209,6 +216,10 @@ class SubscriberAdmin(admin.ModelAdmin):
                         "preview_link",
                     ]
                 },
+            ),
+            (
+                f"Their interests in the last {recent.PREVIEW_DAYS} days",
+                {"fields": ["interest_report"]},
             ),
             ("Consent record", {"fields": self.consent_fields}),
         ]
@@ -261,6 +272,42 @@ class SubscriberAdmin(admin.ModelAdmin):
             '<a href="{}">Preview the digest they would get now</a>, or of the last days, '
             "and mail it to yourself",
             url,
+        )
+
+    @admin.display(description="each interest")
+    def interest_report(self, subscriber: Subscriber) -> str:
+        """What each saved interest finds among the recent papers (in their categories),
+        its best paper, and a warning for one that finds nothing (with the spelling it
+        may mean) or nearly everything: the signup and manage pages' own feedback."""
+        lines = [interest.text for interest in subscriber.interests.all()]
+        if not lines:
+            return "No interests."
+        valid, invalid = [], []
+        for line in lines:
+            try:
+                valid.append(validate_interest(line))
+            except InterestSyntaxError as error:  # saved before a rule of the language
+                invalid.append((line, str(error)))
+        rows = [
+            (
+                feedback.interest,
+                feedback.matches,
+                _paper_link(feedback.example) if feedback.example else "-",
+                feedback.message,
+            )
+            for feedback in recent.interest_feedback(valid, subscriber.categories)
+        ]
+        rows += [(line, "-", "-", error) for line, error in invalid]
+        body = format_html_join(
+            "",
+            '<tr><td><code>{}</code></td><td class="matches">{}</td><td>{}</td>'
+            '<td class="warning">{}</td></tr>',
+            rows,
+        )
+        return format_html(
+            '<table class="interest-report"><thead><tr><th>interest</th><th>papers</th>'
+            "<th>the best of them</th><th>to look at</th></tr></thead><tbody>{}</tbody></table>",
+            body,
         )
 
     def get_urls(self):

@@ -542,3 +542,23 @@ def test_no_test_digest_without_a_staff_address(admin_client, admin_user, make_s
 
     assert mail.outbox == []
     assert "Your staff account has no email address" in messages_of(response)[0]
+
+
+def test_the_subscriber_page_reports_what_each_interest_finds_lately(
+    admin_client, make_subscriber, ingested_papers
+):
+    ada = make_subscriber(interests=("anomaly detection", "anomaly detecton", "quantum gravity"))
+
+    page = admin_client.get(reverse("admin:subscriptions_subscriber_change", args=[ada.pk]))
+
+    html = page.content.decode()
+    report = html[html.index('<table class="interest-report">') :]
+    report = report[: report.index("</table>")]
+    rows = report.split("<tr>")[2:]  # after the header's
+    assert "<code>anomaly detection</code>" in rows[0]
+    assert '<td class="matches">2</td>' in rows[0]
+    assert "Performance Anomaly Detection" in rows[0]
+    assert '<td class="matches">0</td>' in rows[1]
+    assert "No paper of the last 7 days; did you mean “anomaly detection”?" in rows[1]
+    assert "<code>quantum gravity</code>" in rows[2]
+    assert "No paper of the last 7 days" in rows[2]

@@ -33,13 +33,14 @@ def staff_page(page: Page, live_server) -> Page:
 
 
 def test_a_pause_and_the_categories_show_on_the_subscriber_page(
-    staff_page: Page, live_server, screenshot
+    staff_page: Page, live_server, ingested_papers, screenshot
 ):
     page = staff_page
     ada = Subscriber.objects.create(
         email="ada@example.com", status=Subscriber.Status.ACTIVE, categories=["cs.LG", "stat.ML"]
     )
-    Interest.objects.create(subscriber=ada, text="anomaly detection")
+    for text in ("anomaly detection", "anomaly detecton"):
+        Interest.objects.create(subscriber=ada, text=text)
 
     page.goto(f"{live_server.url}/admin/subscriptions/subscriber/")
     page.get_by_role("row", name="ada@example.com").get_by_role("checkbox").check()
@@ -54,6 +55,10 @@ def test_a_pause_and_the_categories_show_on_the_subscriber_page(
     expect(page.get_by_label("Machine learning (cs.LG)")).to_be_checked()
     expect(page.get_by_label("Statistics, machine learning (stat.ML)")).to_be_checked()
     expect(page.get_by_label("Computer vision (cs.CV)")).not_to_be_checked()
+    # What each interest found lately, as the signup and manage pages tell it.
+    report = page.locator("table.interest-report")
+    expect(report).to_contain_text("Performance Anomaly Detection")
+    expect(report).to_contain_text("did you mean “anomaly detection”?")
     screenshot(page, "admin-subscriber.png")
 
 
