@@ -78,12 +78,10 @@ def test_the_signup_page_posts_its_preview_with_its_csrf_token(sample_papers):
 
 
 def test_the_manage_page_previews_behind_its_signed_link(sample_papers, make_subscriber):
-    subscriber = make_subscriber()
+    token = tokens.make_token(tokens.MANAGE, make_subscriber().pk)
     visitor = Client(enforce_csrf_checks=True)  # the page has no CSRF token to send
-    page = visitor.get(
-        reverse("subscriptions:manage", args=[tokens.make_token(tokens.MANAGE, subscriber.pk)])
-    )
-    path = _manage_preview_path(subscriber.pk)
+    page = visitor.get(reverse("subscriptions:manage", args=[token]))
+    path = reverse("subscriptions:manage_preview", args=[token])
 
     answered = visitor.post(path, {"interests": "the"})
     forged = visitor.post("/manage/not-a-token/preview.json", {"interests": "the"})
@@ -152,5 +150,8 @@ def test_the_preview_button_without_javascript_gives_the_same_feedback(sample_pa
 
     page = response.content.decode()
     assert "<code>reinforcment learning</code>" in page
-    assert "No paper of the last 7 days; did you mean <em>reinforcement learning</em>?" in page
+    assert (
+        "No paper of the last 7 days; did you mean "
+        '<span class="nowrap"><em>reinforcement learning</em>?</span>'
+    ) in page
     assert "Matches 99% of papers; add words to narrow it" in page

@@ -87,14 +87,16 @@
       var warning = element("span", "feedback-warning", line.warning);
       if (line.suggestion) {
         warning.appendChild(document.createTextNode("; did you mean "));
+        var question = element("span", "nowrap");
         var use = element("button", "link-button", line.suggestion);
         use.type = "button";
         use.title = "Use this spelling";
         use.addEventListener("click", function () {
           useSuggestion(line.interest, line.suggestion);
         });
-        warning.appendChild(use);
-        warning.appendChild(document.createTextNode("?"));
+        question.appendChild(use);
+        question.appendChild(document.createTextNode("?"));
+        warning.appendChild(question);
       }
       item.appendChild(warning);
     }
