@@ -171,14 +171,16 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="-last_fetched_at", description="last fetch")
     def last_fetch(self, source: Source) -> str:
-        """How the last fetch went, and how long ago (its time on hover)."""
+        """How the last fetch went, and how long ago; on hover, what the last success
+        brought ("3 new, 0 updated, 0 unchanged") and the time."""
         status = source.get_last_status_display()
         if source.last_status == Source.Status.ERROR and source.consecutive_failures > 1:
             status = f"error ({source.consecutive_failures} in a row)"
         if source.last_fetched_at is None:
             return status
         return format_html(
-            '{}<br><span title="{}">{} ago</span>',
+            '<span title="{}">{}</span><br><span title="{}">{} ago</span>',
+            source.last_summary,
             status,
             f"{source.last_fetched_at:%Y-%m-%d %H:%M} UTC",
             timesince(source.last_fetched_at, depth=1),
