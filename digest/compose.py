@@ -8,7 +8,7 @@ every header in one place) and for its web copy (`web_copy_html`) alike.
 
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,7 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from digest import matching
+from digest.excerpts import excerpt
 from digest.models import Delivery, Paper
+from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
 from subscriptions.emails import build_message
@@ -175,6 +177,52 @@ _rendered: dict[tuple, RenderedItem] = {}
 _RENDERED_MAX = 50_000
 
 
+# How much of each paper an email shows (the subscriber's choice); a web copy shows
+# everything: it is where a short digest's reader goes for the rest.
+TITLES, SHORT, FULL = Subscriber.DigestLength.values
+WEB_COPY_LENGTH = FULL
+# Authors named in a titles-only or short digest; the rest are counted.
+AUTHORS_SHOWN = 3
+
+
+def authors_line(authors: Sequence[str], length: str) -> str:
+    """The authors as a digest of `length` names them: the first few and how many more,
+    except in full, where all fit in 200 characters."""
+    if length == FULL or len(authors) <= AUTHORS_SHOWN + 1:
+        return Truncator(", ".join(authors)).chars(200)
+    return f"{', '.join(authors[:AUTHORS_SHOWN])} and {len(authors) - AUTHORS_SHOWN} more"
+
+
+def paper_facts(paper: Paper) -> dict:
+    """What a reader of arXiv's mailing finds on every paper: its date, its primary
+    category (arXiv lists it first) and, for an arXiv paper only, its arXiv id."""
+    return {
+        "date": paper.published_at or paper.first_seen,
+        "category": paper.categories[0] if paper.categories else "",
+        "arxiv_id": paper.canonical_id if is_arxiv_id(paper.canonical_id) else "",
+    }
+
+
+def abstract_shown(paper: Paper, words: Sequence[str], length: str) -> str:
+    """The abstract as a digest of `length` shows it: none, the sentence(s) around the
+    words that matched, or whole."""
+    if length == TITLES:
+        return ""
+    if length == FULL:
+        return paper.abstract
+    return excerpt(paper.abstract, words)
+
+
+def silent_interests(interests: Iterable[str], items: Iterable[DigestItem]) -> list[str]:
+    """The interests no item of a digest is there for, in the subscriber's order."""
+
+    def key(interest: str) -> str:
+        return " ".join(interest.split()).casefold()
+
+    named = {key(reason.interest) for item in items for reason in item.reasons}
+    return [interest for interest in interests if key(interest) not in named]
+
+
 # Stand-ins for what differs between digests showing the same paper, put in
 # when the paper's item is rendered once and swapped for each digest's values. A
 # random key of this process's own makes them text no feed can contain: a paper
@@ -186,44 +234,64 @@ _SLOTS = {
 
 
 @lru_cache(maxsize=20_000)
-def _paper_item(paper_pk: int, updated_at: datetime | None, paper: Paper) -> tuple[str, str, str]:
-    """A paper's item rendered from the two item templates, with slots for the
-    reasons; and its abstract as shown. Once per version of the paper."""
-    abstract = Truncator(paper.abstract).words(60)
+def _paper_item(
+    paper_pk: int, updated_at: datetime | None, paper: Paper, length: str
+) -> tuple[str, str]:
+    """A paper's item rendered from the two item templates for a digest of `length`,
+    with slots for the reasons and the abstract. Once per version of the paper."""
     context = {
         "paper": paper,
+        "length": length,
+        **paper_facts(paper),
         "title_html": mark_safe(_SLOTS["title"]),
         "abstract_html": mark_safe(_SLOTS["abstract"]),
-        "authors": Truncator(", ".join(paper.authors)).chars(200),
-        "abstract": abstract,
+        "authors": authors_line(paper.authors, length),
+        "abstract": _SLOTS["abstract"],
         "interests": _SLOTS["interests"],
         "words": _SLOTS["words"],
     }
     html = render_to_string("emails/_digest_item.html", context)
     text = render_to_string("emails/_digest_item.txt", context)
-    return html, text, abstract
+    return html, text
 
 
-def render_item(item: DigestItem) -> RenderedItem:
-    """One paper of a digest: its item, rendered once per paper, with this digest's reasons.
+@lru_cache(maxsize=50_000)
+def _marked(
+    paper_pk: int, updated_at: datetime | None, paper: Paper, words: tuple[str, ...], length: str
+) -> tuple[str, str, str]:
+    """A paper's title and abstract as shown (HTML, with `words` highlighted) and its
+    abstract as text: once per paper and words, whichever interests found them
+    ("LLM" and "large language models" both find "LLMs")."""
+    abstract = abstract_shown(paper, words, length)
+    return highlight(paper.title, words), highlight(abstract, words), abstract
+
+
+def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
+    """One paper of a digest of `length`: its item, rendered once per paper, with this
+    digest's reasons, and the abstract they make it show.
 
     The matched words are highlighted (escaped first) and the matched interests
     named; everything else about a paper is the same in every digest.
     """
     paper = item.paper
-    key = (paper.pk, paper.updated_at, item.reasons)
+    key = (paper.pk, paper.updated_at, item.reasons, length)
     found = _rendered.get(key)
     if found is None:
-        html, text, abstract = _paper_item(paper.pk, paper.updated_at, paper)
-        words = item.matched_words
+        html, text = _paper_item(paper.pk, paper.updated_at, paper, length)
+        words = tuple(item.matched_words)
         interests = ", ".join(item.matched_interests)
+        title_html, abstract_html, abstract = _marked(
+            paper.pk, paper.updated_at, paper, words, length
+        )
         html = (
-            html.replace(_SLOTS["title"], highlight(paper.title, words))
-            .replace(_SLOTS["abstract"], highlight(abstract, words))
+            html.replace(_SLOTS["title"], title_html)
+            .replace(_SLOTS["abstract"], abstract_html)
             .replace(_SLOTS["interests"], escape(interests))
         )
-        text = text.replace(_SLOTS["interests"], interests).replace(
-            _SLOTS["words"], ", ".join(words)
+        text = (
+            text.replace(_SLOTS["interests"], interests)
+            .replace(_SLOTS["words"], ", ".join(words))
+            .replace(_SLOTS["abstract"], abstract)
         )
         found = RenderedItem(mark_safe(html), text)
         if len(_rendered) >= _RENDERED_MAX:
@@ -239,16 +307,20 @@ def digest_context(
     delivery_id: int,
     period: str,
     *,
+    length: str = SHORT,
+    silent: Sequence[str] = (),
     account_links: bool = True,
 ) -> dict:
     """What the digest templates show: one function for the email and its web copy.
 
     The papers' items are joined here, not looped over in the templates: each one is
     rendered once already (render_item), and a digest holds up to 50 of them.
-    Manage and unsubscribe links (`account_links`) belong in the email only: a web
-    copy is a link people forward, and must not open the account of its reader.
+    `length` says how much of each paper shows; `silent` names the interests that
+    found nothing. Manage and unsubscribe links (`account_links`) belong in the email
+    only: a web copy is a link people forward, and must not open the account of its
+    reader.
     """
-    rendered = [render_item(item) for item in items]
+    rendered = [render_item(item, length) for item in items]
     if account_links:
         links = {
             "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
@@ -264,6 +336,8 @@ def digest_context(
         "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,
+        "length": length,
+        "silent_interests": list(silent),
         "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id),
         **links,
     }
@@ -274,14 +348,30 @@ def build_digest_message(
     items: list[DigestItem],
     delivery: Delivery,
     total: int | None = None,
+    interests: Sequence[str] | None = None,
 ) -> EmailMultiAlternatives:
-    """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond.
+    """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond,
+    each paper shown as long as the subscriber chose.
 
     `total` is how many papers matched, when `items` holds only the best of them.
+    `interests` are the subscriber's (read from the database when not given): those no
+    item is there for are named at the end, when `items` holds every match; else one
+    of them may have matched beyond, and nothing is said.
     """
     shown = items[: settings.DIGEST_MAX_PAPERS]
-    more_count = (len(items) if total is None else total) - len(shown)
-    context = digest_context(subscriber, shown, more_count, delivery.pk, delivery.period)
+    total = len(items) if total is None else total
+    if interests is None:
+        interests = [interest.text for interest in subscriber.interests.all()]
+    silent = silent_interests(interests, items) if items and total <= len(items) else []
+    context = digest_context(
+        subscriber,
+        shown,
+        total - len(shown),
+        delivery.pk,
+        delivery.period,
+        length=subscriber.digest_length,
+        silent=silent,
+    )
     message = build_message(
         "emails/digest",
         context,
@@ -328,6 +418,7 @@ def web_copy_html(delivery: Delivery) -> str:
         total - len(items),
         delivery.pk,
         delivery.period,
+        length=WEB_COPY_LENGTH,
         account_links=False,
     )
     return render_to_string("emails/digest.html", {**context, "web_copy": True})

@@ -248,19 +248,20 @@ def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.
 
 class _Papers:
     """What each delivery of a batch holds: its stored items when an earlier attempt
-    recorded them (a resend shows the same papers), else its matches in the window."""
+    recorded them (a resend shows the same papers), else its matches in the window;
+    and each subscriber's interests (a digest names those that found nothing)."""
 
     def __init__(self, deliveries: list[Delivery]) -> None:
         self.stored = compose.stored_papers(d for d in deliveries if d.items)
-        fresh = [d for d in deliveries if not d.items]
         self.interests: dict[int, list[str]] = {}
-        if not fresh:
-            return
-        ids = [d.subscriber_id for d in fresh]
+        ids = [d.subscriber_id for d in deliveries]
         for subscriber_id, text in Interest.objects.filter(subscriber_id__in=ids).values_list(
             "subscriber_id", "text"
         ):
             self.interests.setdefault(subscriber_id, []).append(text)
+        fresh = [d for d in deliveries if not d.items]
+        if not fresh:
+            return
         self.extent = (min(d.window_start for d in fresh), max(d.window_end for d in fresh))
         self.by_id, self.index = _window(*self.extent)
 
@@ -314,7 +315,9 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
             unsent[Delivery.Status.EMPTY].append(delivery.pk)
             outcome.add("empty")
             continue
-        outcome.add(_send_one(delivery, token, subscriber, items, total, connection), delivery)
+        interests = papers.interests.get(subscriber.pk, [])
+        sent = _send_one(delivery, token, subscriber, items, total, interests, connection)
+        outcome.add(sent, delivery)
     for status, ids in unsent.items():
         journal.close_unsent(ids, status, token)
     return outcome
@@ -326,11 +329,14 @@ def _send_one(
     subscriber: Subscriber,
     items: list[compose.DigestItem],
     total: int,
+    interests: list[str],
     connection,
 ) -> str:
     """Hand one digest to the provider, recorded before and after; what became of it."""
     try:
-        message = compose.build_digest_message(subscriber, items, delivery, total=total)
+        message = compose.build_digest_message(
+            subscriber, items, delivery, total=total, interests=interests
+        )
     except Exception as error:  # one digest that cannot be built never holds up the chunk
         logger.exception("digest %s could not be built", delivery.pk)
         return _failed(delivery, token, subscriber, classify(error))

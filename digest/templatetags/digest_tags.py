@@ -1,21 +1,14 @@
 """Template filters for digests and previews."""
 
-import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from digest.excerpts import word_pattern
+
 register = template.Library()
-
-
-@lru_cache(maxsize=50_000)
-def _word_pattern(word: str) -> re.Pattern[str]:
-    # One pattern per word, not per set of words: the words repeat across papers and
-    # digests, their sets do not.
-    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
 
 
 def _marked_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
@@ -24,7 +17,7 @@ def _marked_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     found = sorted(
         (match.start(), -match.end())
         for word in {w for w in words if w and w.strip()}
-        for match in _word_pattern(word).finditer(text)
+        for match in word_pattern(word).finditer(text)
     )
     spans, end = [], 0
     for start, negative_end in found:

@@ -79,7 +79,11 @@ def test_no_feed_field_can_pull_a_readers_data_into_the_digest(make_subscriber, 
 
     html, _ = mail.outbox[0].alternatives[0]
     text = mail.outbox[0].body
-    assert "zebrafish" not in html and "zebrafish" not in text
+    # The reader's interest that found nothing is named once, in the footer, and nowhere
+    # a paper's fields are.
+    assert html.count("zebrafish") == 1 and text.count("zebrafish") == 1
+    assert "Nothing new this time for: <strong>zebrafish</strong>." in html
+    assert "Nothing new this time for: zebrafish." in text
     # Each field shows exactly what the feed wrote, the stand-in included.
     for field in ("track", "pdf", "hf"):
         assert f'href="https://evil.example/{field}?i={marker}"' in html
