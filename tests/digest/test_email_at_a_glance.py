@@ -150,26 +150,23 @@ def test_the_footer_names_the_interests_that_found_nothing(client, make_subscrib
     assert "protein folding" not in _web_copy(client, text)
 
 
-def test_no_interest_is_called_silent_when_the_digest_holds_only_the_best_matches(
-    make_subscriber, settings
-):
+def test_only_interests_sure_to_have_found_nothing_are_named(make_subscriber, settings):
     settings.DIGEST_MAX_PAPERS = settings.WEB_COPY_MAX_PAPERS = 1
     _paper("2607.00001", title="Graph neural networks", abstract="For everything.")
     _paper("2607.00002", title="Weather", abstract="On rainfall.")
+    make_subscriber(email="silent@example.com", interests=("graph neural networks", "zebrafish"))
+    make_subscriber(email="capped@example.com", interests=("graph neural networks", "rainfall"))
+    make_subscriber(email="found@example.com", interests=("rainfall",))
 
-    html, text = _digest(make_subscriber, interests=("graph neural networks", "rainfall"))
+    tasks.dispatch_digests()
 
-    # The digest shows the first paper only; "rainfall" matched the one beyond the cap.
-    assert "and 1 more matching paper" in text
-    assert "Nothing new" not in html and "Nothing new" not in text
-
-
-def test_the_email_when_every_interest_found_something_has_no_such_line(make_subscriber):
-    _paper()
-
-    html, text = _digest(make_subscriber, interests=("graph neural networks", "rainfall"))
-
-    assert "Nothing new" not in html and "Nothing new" not in text
+    sent = {message.to[0].split("@")[0]: message for message in mail.outbox}
+    assert "Nothing new this time for: zebrafish." in sent["silent"].body
+    # The capped digest shows the first paper only; "rainfall" matched the one beyond.
+    assert "and 1 more matching paper" in sent["capped"].body
+    for name in ("capped", "found"):
+        assert "Nothing new" not in sent[name].body
+        assert "Nothing new" not in sent[name].alternatives[0][0]
 
 
 def test_dark_mode_turns_the_lines_between_papers_dark(make_subscriber):
