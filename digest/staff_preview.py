@@ -16,11 +16,21 @@ from subscriptions.models import Subscriber
 
 
 def build_test_digest(subscriber: Subscriber, preview: Preview, to: str) -> EmailMultiAlternatives:
-    """The digest `subscriber` would get for `preview`, addressed to `to`."""
+    """The digest `subscriber` would get for `preview`, addressed to `to`: as long as
+    they chose, naming the interests that found nothing, as theirs does."""
     shown = preview.shown
     period = schedule.period_of(preview.window_end, subscriber.frequency, subscriber.time_zone)
+    # `items` holds every match: the silent interests are known (build_digest_message).
+    silent = compose.silent_interests(preview.interests, preview.items) if preview.items else []
     context = compose.digest_context(
-        subscriber, shown, len(preview.items) - len(shown), 0, period, account_links=False
+        subscriber,
+        shown,
+        len(preview.items) - len(shown),
+        0,
+        period,
+        length=subscriber.digest_length,
+        silent=silent,
+        account_links=False,
     )
     # There is no web copy of a digest that was never sent.
     context["web_url"] = ""

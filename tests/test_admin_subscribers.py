@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from digest import sending
-from digest.models import Delivery
+from digest.models import Delivery, Paper
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 from subscriptions.services import email_digest
 
@@ -562,3 +562,26 @@ def test_the_subscriber_page_reports_what_each_interest_finds_lately(
     assert "No paper of the last 7 days; did you mean “anomaly detection”?" in rows[1]
     assert "<code>quantum gravity</code>" in rows[2]
     assert "No paper of the last 7 days" in rows[2]
+
+
+def test_a_test_digest_is_as_long_as_the_subscriber_chose_and_names_silent_interests(
+    admin_client, make_subscriber, ingested_papers
+):
+    ada = make_subscriber(
+        interests=("anomaly detection", "quantum gravity"),
+        digest_length=Subscriber.DigestLength.TITLES,
+    )
+    url = reverse("admin:subscriptions_subscriber_preview", args=[ada.pk])
+    abstract = Paper.objects.get(title__contains="Athletics").abstract
+
+    admin_client.post(url, {"window": "7"})
+    ada.digest_length = Subscriber.DigestLength.FULL
+    ada.save()
+    admin_client.post(url, {"window": "7"})
+
+    titles_only, full = mail.outbox
+    assert "Performance Anomaly Detection" in titles_only.body
+    assert abstract[:60] not in titles_only.body
+    assert " ".join(abstract.split())[:60] in " ".join(full.body.split())
+    for message in (titles_only, full):
+        assert "Nothing new this time for: quantum gravity." in message.body
