@@ -46,6 +46,7 @@ def test_markup_in_an_abstract_or_author_reaches_email_and_web_copy_escaped(
         title="Anomaly detection with markup",
         abstract=f"On anomaly detection. {ATTACK}",
         authors=[f"Mallory {ATTACK}"],
+        categories=[ATTACK],  # the primary category is shown
         abs_url="https://arxiv.org/abs/2612.00777",
     )
     make_subscriber(interests=("anomaly detection",))
