@@ -423,12 +423,17 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description=f"Pause for {PAUSE_DAYS // 7} weeks", permissions=["change"])
     def pause_four_weeks(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        until = timezone.localdate() + timedelta(days=PAUSE_DAYS)
-        count = 0
-        for subscriber in queryset:
-            services.pause(subscriber, until)
-            count += 1
-        self.message_user(request, f"Paused {count} subscriber(s) until {until:%Y-%m-%d}.")
+        # Four weeks from each subscriber's own today, as the unsubscribe page's pause.
+        days = {services.pause_for(s, timedelta(days=PAUSE_DAYS)) for s in queryset}
+        count = queryset.count()
+        if len(days) == 1:
+            self.message_user(request, f"Paused {count} subscriber(s) until {min(days):%Y-%m-%d}.")
+        else:
+            self.message_user(
+                request,
+                f"Paused {count} subscriber(s) for four weeks, until {min(days):%Y-%m-%d} to "
+                f"{max(days):%Y-%m-%d} in their own time zones.",
+            )
 
     @admin.action(description="Resume", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:

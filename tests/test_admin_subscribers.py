@@ -523,6 +523,9 @@ def test_a_test_digest_goes_to_the_staff_member_and_leaves_the_subscriber_alone(
     # Nothing in it acts on Ada's account, and no mail program offers to unsubscribe her.
     html = message.alternatives[0][0]
     assert "List-Unsubscribe" not in message.extra_headers
+    # No empty account lines in the plain text either: it says it is a copy.
+    assert "Unsubscribe:" not in message.body
+    assert "A copy of a Paperboy digest, without its reader's links." in message.body
     for link in ("/unsubscribe/", "/manage/", "/digest/"):
         assert link not in message.body and link not in html
     assert "Sent the test digest (2 paper(s)) to admin@example.com" in messages_of(response)[0]
