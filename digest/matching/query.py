@@ -4,13 +4,18 @@
     LLM / large language models      acronyms and long forms are one concept
     "in-context learning"            that phrase as written: no inflection, no synonyms
     graph neural networks -molecules the first, unless the paper also matches the second
+    diffusion models -video generation  an exclusion is the phrase after the minus, up to
+                                     the next AND, minus or the end of the line
     author:"Yann LeCun"              an author (initials match: "Y. LeCun")
     cat:cs.LG / cat:hep              an arXiv category, or every category of an archive
     transformers AND protein folding both
 
 Words next to each other form one phrase; a quoted phrase, a field or an
-exclusion ends it. A mistake raises InterestSyntaxError whose message says
-what is wrong and at which character.
+exclusion ends it. An exclusion takes the words after its minus up to the next
+AND or minus (or the end); a field or a quoted phrase after excluded words, or
+words after an excluded field or quote, would be unclear (excluded too, or
+looked for?) and are refused, saying to write AND or a minus. A mistake raises
+InterestSyntaxError whose message says what is wrong and at which character.
 """
 
 import re
@@ -206,6 +211,24 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
     )
 
 
+def _written(item: _Item) -> str:
+    """An item as the interest writes it, without its minus: cat:cs.CV, "a b", word."""
+    value = f'"{item.text}"' if item.kind == "quoted" or " " in item.text else item.text
+    return f"{item.field}:{value}" if item.kind == "field" else value
+
+
+def _ambiguous(text: str, item: _Item, exclusion: _Item) -> InterestSyntaxError:
+    """Something after an exclusion that cannot run on into it: a field or quoted
+    phrase after excluded words, or anything after an excluded field or quote."""
+    shown = _written(item)
+    return _error(
+        text,
+        item.position,
+        f"“{shown}” after the exclusion “-{_written(exclusion)}” is unclear: "
+        f"write “AND {shown}” to look for it too, or “-{shown}” to exclude it",
+    )
+
+
 def _clause(text: str, item: _Item, words: list[_Item], concepts: Concepts) -> Clause:
     if item.kind == "field":
         return _author(text, item) if item.field == "author" else _category(text, item, concepts)
@@ -230,10 +253,16 @@ def parse(text: str, concepts: Concepts) -> Query:
     words: list[_Item] = []
     expecting_operand = True  # at the start, and right after AND
 
+    # An exclusion runs to the next AND, minus or the end: "-video generation".
+    exclusion: list[_Item] = []
+
     def flush() -> None:
         if words:
             required.append(_clause(tidy, words[0], words, concepts))
             words.clear()
+        if exclusion:
+            excluded.append(_clause(tidy, exclusion[0], exclusion, concepts))
+            exclusion.clear()
 
     for item in items:
         if item.kind == "or":
@@ -241,17 +270,18 @@ def parse(text: str, concepts: Concepts) -> Query:
                 tidy, item.position, "OR is not supported: put each alternative on its own line"
             )
         if item.kind == "and":
-            if expecting_operand:
+            if expecting_operand and not (exclusion and required):
                 raise _error(tidy, item.position, "AND needs something to look for on both sides")
             flush()
             expecting_operand = True
             continue
-        if item.negated:
-            flush()
-            if item.kind == "word":
-                excluded.append(phrase(item.text, concepts))
-            else:
-                excluded.append(_clause(tidy, item, [item], concepts))
+        if item.negated or exclusion:
+            if item.negated:
+                flush()
+                exclusion.clear()
+            elif item.kind != "word" or exclusion[0].kind != "word":
+                raise _ambiguous(tidy, item, exclusion[0])
+            exclusion.append(item)
             continue
         expecting_operand = False
         if item.kind == "word":
@@ -261,7 +291,14 @@ def parse(text: str, concepts: Concepts) -> Query:
         required.append(_clause(tidy, item, [item], concepts))
     if expecting_operand and items and items[-1].kind == "and":
         raise _error(tidy, items[-1].position, "AND needs something to look for on both sides")
+    words_after = len(exclusion) > 1 and exclusion[0].kind == "word"
     flush()
+    if not required and words_after:
+        raise InterestSyntaxError(
+            f"An exclusion runs to the next AND or minus or the end of the line, so "
+            f"“{tidy}” only excludes: say what to look for first, "
+            "e.g. “graph neural networks -molecules”"
+        )
     if not required:
         raise InterestSyntaxError(
             f"“{tidy}” only excludes: say what to look for too, "
@@ -281,8 +318,10 @@ def searched_spans(text: str) -> list[tuple[int, int]]:
     (author:, cat:), exclusions and AND. What a spelling correction may change."""
     tidy = " ".join(text.split())
     spans = []
+    excluding = False  # in an exclusion, which runs to the next AND or minus
     for item in _scan(tidy):
-        if item.negated or item.kind not in ("word", "quoted"):
+        excluding = item.negated or (excluding and item.kind != "and")
+        if excluding or item.kind not in ("word", "quoted"):
             continue
         start = tidy.index(item.text, item.position - 1)
         inside = tokenize(item.text)

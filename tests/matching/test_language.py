@@ -3,7 +3,14 @@ what it must not find."""
 
 import pytest
 
-from digest.matching import Document, InterestSyntaxError, match_papers, validate_interest
+from digest.matching import (
+    Document,
+    InterestSyntaxError,
+    default_concepts,
+    match_papers,
+    validate_interest,
+)
+from digest.matching.query import parse, searched_spans
 
 
 def found(interest: str, *documents: Document) -> list[str]:
@@ -237,3 +244,54 @@ def test_fields_work_after_other_words_too():
     # Other words with a colon are words: only a line that starts so is refused.
     assert validate_interest("LLM safety: a survey") == "LLM safety: a survey"
     assert validate_interest("graphs title:trees") == "graphs title:trees"
+
+
+def test_an_exclusion_takes_the_phrase_after_its_minus_up_to_the_next_operator():
+    documents = [
+        Document("video", "Diffusion models for video generation"),
+        Document("image", "Diffusion models for image generation"),
+        Document("both-words", "Diffusion models: video quality and generation speed"),
+    ]
+
+    # Not "-video" and then "generation" required: the phrase "video generation".
+    assert found("diffusion models -video generation", *documents) == ["both-words", "image"]
+    assert found("diffusion models -video generation -image", *documents) == ["both-words"]
+    assert found("diffusion models -video AND generation", *documents) == ["image"]
+    query = parse("diffusion models -video generation AND speed", default_concepts())
+    assert [c.text for c in query.required] == ["diffusion models", "speed"]
+    assert [c.text for c in query.excluded] == ["video generation"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "graphs -molecules cat:cs.LG",
+            "“cat:cs.LG” after the exclusion “-molecules” is unclear: "
+            "write “AND cat:cs.LG” to look for it too, or “-cat:cs.LG” to exclude it "
+            "(at character 19",
+        ),
+        (
+            'graphs -"social networks" molecules',
+            "“molecules” after the exclusion “-\"social networks\"” is unclear: "
+            "write “AND molecules” to look for it too",
+        ),
+        ("graphs -cat:cs.LG trees", "“trees” after the exclusion “-cat:cs.LG” is unclear"),
+        ('graphs -social "networks"', "“\"networks\"” after the exclusion “-social” is unclear"),
+        (
+            "-molecules graph neural networks",
+            "An exclusion runs to the next AND or minus or the end of the line, so "
+            "“-molecules graph neural networks” only excludes: say what to look for first",
+        ),
+    ],
+)
+def test_a_line_whose_exclusion_is_unclear_is_refused_saying_how_to_write_it(text, message):
+    with pytest.raises(InterestSyntaxError) as raised:
+        validate_interest(text)
+    assert message in str(raised.value)
+
+
+def test_spelling_corrections_leave_every_word_of_an_exclusion_alone():
+    assert searched_spans("difusion models -vidoe generaton AND speed") == [
+        (0, 8), (9, 15), (37, 42)
+    ]  # fmt: skip
