@@ -1,12 +1,16 @@
 """Signup, confirmation, manage and unsubscribe pages. Thin: the rules are in services."""
 
+import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -74,28 +78,61 @@ def _preview_of(request: HttpRequest, form: PreferencesForm) -> dict:
     return {"preview_refused": True} if found is None else {"preview": found}
 
 
+# The signup page as every visitor first gets it, rendered once per process: in two
+# halves around the place of the CSRF token (a random mark the template cannot hold).
+_blank_signup_lock = threading.Lock()
+_blank_signup: tuple[bytes, bytes] | None = None
+
+
+def _render_blank_signup() -> tuple[bytes, bytes]:
+    """The empty signup form's page, rendered without a request: no context processor
+    runs, so nothing of any visitor's (session, user, messages) can be in it; the
+    CSRF token's place is cut out, to be filled for each visitor."""
+    mark = f"csrf{secrets.token_hex(16)}"
+    context = {"form": SignupForm(), "time_zones": SignupForm.time_zone_names()}
+    page = render_to_string("subscriptions/signup.html", {**context, "csrf_token": mark})
+    before, token_place, after = page.partition(mark)
+    if not token_place or mark in after:
+        raise RuntimeError("the signup page must hold exactly one {% csrf_token %}")
+    return before.encode(), after.encode()
+
+
+def _signup_page(request: HttpRequest) -> HttpResponse:
+    """The empty signup form, the same bytes for everyone but this visitor's CSRF token
+    (get_token: the cookie set or rotated as `{% csrf_token %}` would). Rendered again
+    each time with DEBUG on, so template edits show."""
+    global _blank_signup
+    if _blank_signup is None or settings.DEBUG:
+        with _blank_signup_lock:
+            if _blank_signup is None or settings.DEBUG:
+                _blank_signup = _render_blank_signup()
+    before, after = _blank_signup
+    return HttpResponse(b"".join((before, get_token(request).encode(), after)))
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _signup_page(request)
+    if _too_many(request, "signup", settings.SIGNUP_RATE_LIMIT_PER_HOUR):
+        return render(request, "subscriptions/rate_limited.html", status=429)
     form = SignupForm(request.POST or None)
+    valid = form.is_valid()
     preview = {}
-    if request.method == "POST":
-        if _too_many(request, "signup", settings.SIGNUP_RATE_LIMIT_PER_HOUR):
-            return render(request, "subscriptions/rate_limited.html", status=429)
-        valid = form.is_valid()
-        if "preview" in request.POST:
-            preview = _preview_of(request, form)
-        elif valid:
-            if not form.is_bot():
-                services.sign_up(
-                    services.SignupRequest(
-                        email=form.cleaned_data["email"],
-                        **_preferences(form),
-                        ip=client_ip(request),
-                        user_agent=request.headers.get("User-Agent", ""),
-                    )
+    if "preview" in request.POST:
+        preview = _preview_of(request, form)
+    elif valid:
+        if not form.is_bot():
+            services.sign_up(
+                services.SignupRequest(
+                    email=form.cleaned_data["email"],
+                    **_preferences(form),
+                    ip=client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
                 )
-            # The same answer for every address, known or not.
-            return _to_check_inbox(form.cleaned_data["email"])
+            )
+        # The same answer for every address, known or not.
+        return _to_check_inbox(form.cleaned_data["email"])
     context = {"form": form, "time_zones": SignupForm.time_zone_names(), **preview}
     return render(request, "subscriptions/signup.html", context)
 
