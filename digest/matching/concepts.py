@@ -1,8 +1,11 @@
-"""The engine's vocabulary: acronyms, a small thesaurus and arXiv category names.
+"""The engine's vocabulary: acronyms, a thesaurus, a concept graph and arXiv category names.
 
-The data lives in `concepts.toml`, next to this module, so it can be read and
-reviewed as data. Everything is turned into stems once, when first used, so
-the engine compares stems with stems.
+The data lives next to this module, so it can be read and reviewed as data:
+`concepts.toml` (reviewed by hand) and `concepts_derived.toml` (the concept
+graph written by `vocabulary/build.py` from public vocabularies and a curated
+part, every entry with its source). The derived file only adds: what
+concepts.toml says always wins. Everything is turned into stems once, when
+first used, so the engine compares stems with stems.
 """
 
 import difflib
@@ -13,6 +16,7 @@ from functools import cache, cached_property
 from pathlib import Path
 
 DATA = Path(__file__).with_name("concepts.toml")
+DERIVED = Path(__file__).with_name("concepts_derived.toml")
 # How many known categories an unknown `cat:` value is answered with.
 CLOSE_CATEGORIES = 3
 
@@ -142,7 +146,50 @@ def build(data: dict) -> Concepts:
     return replace(concepts, category_codes=tuple(codes.values()), words=frozenset(words))
 
 
+def with_derived(reviewed: dict, derived: dict) -> dict:
+    """The reviewed tables (concepts.toml) with the derived concept graph added
+    (concepts_derived.toml), in concepts.toml's format for `build`.
+
+    Derived acronyms are new ones only; a derived concept's synonyms join the
+    reviewed group it belongs to (or make a new group); its narrower topics come
+    after the reviewed ones. Phrases are matched by their stems, as `build` will."""
+    # Imported here: analysis imports this module for its type.
+    from digest.matching.analysis import stems_of
+
+    data = dict(reviewed)
+    acronyms = dict(reviewed.get("acronyms", {}))
+    for acronym, entry in derived.get("acronyms", {}).items():
+        acronyms.setdefault(acronym, list(entry["long_forms"]))
+    synonyms = {name: list(group) for name, group in reviewed.get("synonyms", {}).items()}
+    group_of = {stems_of(p): name for name, group in synonyms.items() for p in group}
+    narrower = {broad: list(topics) for broad, topics in reviewed.get("narrower", {}).items()}
+    broad_of = {stems_of(broad): broad for broad in narrower}
+    for label, concept in derived.get("concept", {}).items():
+        key = stems_of(label)
+        added = concept.get("synonyms", {})
+        if added:
+            name = group_of.get(key)
+            if name is None:
+                name = group_of[key] = f"derived: {label}"
+                synonyms[name] = [label]
+            for phrase in added:
+                if stems_of(phrase) not in group_of:
+                    group_of[stems_of(phrase)] = name
+                    synonyms[name].append(phrase)
+        topics = concept.get("narrower", {})
+        if topics:
+            broad = broad_of.setdefault(key, label)
+            listed = narrower.setdefault(broad, [])
+            listed += [topic for topic in topics if topic not in listed]
+    data.update(acronyms=acronyms, synonyms=synonyms, narrower=narrower)
+    return data
+
+
 @cache
 def default_concepts() -> Concepts:
     with DATA.open("rb") as data:
-        return build(tomllib.load(data))
+        reviewed = tomllib.load(data)
+    if DERIVED.exists():
+        with DERIVED.open("rb") as data:
+            reviewed = with_derived(reviewed, tomllib.load(data))
+    return build(reviewed)
