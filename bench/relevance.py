@@ -18,12 +18,14 @@ plural allowed, spaces or hyphens between them; `cat:` a category or archive and
 (to the next `-`, AND or the end), read the same way; AND needs both sides.
 
     python bench/relevance.py [--part tuning|held-out|all] [--dir tests/relevance/v2]
+    python bench/relevance.py --errors   (the engine's errors, on the tuning part only)
     python bench/relevance.py --v1 [--papers PATH] [--judgements PATH]
 
 Prints, per part (tuning, held-out, both together), precision, recall and F1 per
 interest for the engine and the baseline, then micro and macro averages; the last
-line is one JSON object. Tuning is done on the tuning part only: `--part tuning`
-computes nothing on the held-out papers.
+line is one JSON object. An interest with no relevant paper in a part that matches
+none there scores 1 and is left out of macro averages. Tuning is done on the tuning
+part only: `--part tuning` computes nothing on the held-out papers.
 
 Set v1 (`--v1`): tests/relevance/papers.json and judgements.json, interests with
 papers judged relevant, not relevant or tricky; unjudged papers are ignored.
@@ -82,18 +84,22 @@ def labels(judgement: Mapping) -> dict[str, bool]:
 
 
 def _counts(judged: Mapping[str, bool], predicted: set[str]) -> dict:
+    """Counts and P/R/F1 of one interest. One with nothing relevant that matches nothing
+    is right throughout: 1, 1, 1, marked "empty" (macro averages leave it out)."""
     tp = sum(1 for pid, rel in judged.items() if rel and pid in predicted)
     fp = sum(1 for pid, rel in judged.items() if not rel and pid in predicted)
     fn = sum(1 for pid, rel in judged.items() if rel and pid not in predicted)
     tn = len(judged) - tp - fp - fn
-    return {**_prf(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    empty = not (tp or fp or fn)
+    figures = {"precision": 1.0, "recall": 1.0, "f1": 1.0} if empty else _prf(tp, fp, fn)
+    return {**figures, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "empty": empty}
 
 
 def _summary(per_interest: Mapping[str, Mapping]) -> dict:
     tp = sum(row["tp"] for row in per_interest.values())
     fp = sum(row["fp"] for row in per_interest.values())
     fn = sum(row["fn"] for row in per_interest.values())
-    rows = list(per_interest.values())
+    rows = [row for row in per_interest.values() if not row["empty"]]
     macro = {
         key: _ratio(sum(row[key] for row in rows), len(rows))
         for key in ("precision", "recall", "f1")
@@ -155,7 +161,8 @@ def read_judgements(directory: Path, interests: Sequence[str]) -> dict[str, dict
         both = relevant & borderline
         if both:
             raise ValueError(f"{path.name}: relevant and borderline both: {sorted(both)}")
-        found[interest] = {"relevant": relevant, "borderline": borderline}
+        why = {trap["id"]: trap.get("why", "") for trap in data.get("traps", ())}
+        found[interest] = {"relevant": relevant, "borderline": borderline, "why": why}
     return found
 
 
@@ -267,9 +274,7 @@ def baseline_query(interest: str) -> Callable[[Mapping], bool]:
         if parts[0].strip():
             required.append(_baseline_clause(parts[0]))
         excluded += [_baseline_clause(part) for part in parts[1:] if part.strip()]
-    return lambda paper: all(c(paper) for c in required) and not any(
-        c(paper) for c in excluded
-    )
+    return lambda paper: all(c(paper) for c in required) and not any(c(paper) for c in excluded)
 
 
 def baseline_match() -> Match:
@@ -309,12 +314,34 @@ def _print_part(name: str, engine: dict, baseline: dict, papers: int) -> None:
         other = baseline["per_interest"][interest]
         print(
             f"{interest:<{width}}  {_cells(row)}  {row['tp']:3} {row['fp']:3} {row['fn']:3}"
-            f" |   {_cells(other)}"
+            f" |   {_cells(other)}{'  (nothing relevant)' if row['empty'] else ''}"
         )
     for label, key in (("micro", None), ("macro", "macro")):
         mine = engine if key is None else engine[key]
         theirs = baseline if key is None else baseline[key]
         print(f"{label + '-average':<{width}}  {_cells(mine)}  {'':11} |   {_cells(theirs)}")
+
+
+def print_errors(
+    judgements: Mapping[str, Mapping], papers: Sequence[Mapping], match: Match
+) -> None:
+    """The engine's wrong matches and misses per interest, on the tuning part only (the
+    held-out part's papers and labels are for the final figures, never looked at)."""
+    tuning = [paper for paper in papers if paper["part"] == "tuning"]
+    by_id = {paper["id"]: paper for paper in tuning}
+    for interest, judged in judgements.items():
+        predicted = set(match(interest, tuning))
+        wrong = sorted(pid for pid in predicted - judged["relevant"] - judged["borderline"])
+        missed = sorted(pid for pid in judged["relevant"] - predicted if pid in by_id)
+        if not (wrong or missed):
+            continue
+        print(f"\n## {interest}")
+        for label, ids in (("wrong", wrong), ("missed", missed)):
+            for pid in ids:
+                why = judged["why"].get(pid, "")
+                print(f"  {label:6} {pid} {by_id[pid]['title'][:110]}")
+                if why:
+                    print(f"         judge: {why[:220]}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -329,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="all",
         help="which part to score (all: each part, then both together)",
     )
+    parser.add_argument(
+        "--errors", action="store_true", help="list wrong matches and misses (tuning part only)"
+    )
     args = parser.parse_args(argv)
 
     if args.v1:
@@ -340,6 +370,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
 
     _, papers, judgements = load_v2(args.dir)
+    if args.errors:
+        print_errors(judgements, papers, engine_match())
+        return
     parts = [*PARTS, None] if args.part == "all" else [args.part]
     engine, baseline = engine_match(), baseline_match()
     out: dict[str, dict] = {}

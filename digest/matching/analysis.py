@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from digest.matching.concepts import Concepts, concept_term
+from digest.matching.forms import family
 
 _TOKEN = re.compile(r"[^\W_]+")
 # Separators that keep words in one phrase: spaces, and hyphens or slashes
@@ -93,13 +94,49 @@ class Token(NamedTuple):
     end: int
 
 
-def tokenize(text: str) -> list[Token]:
-    """The words of `text` with positions; punctuation leaves a gap of one position."""
+# What a paper writes that is no mention of a topic, whatever words it spells: web
+# addresses ("github.com/NJU-RL/…"), e-mail addresses, file paths and identifiers of
+# code ("train_rl.py", "RL_agent").
+_OPAQUE = re.compile(
+    r"(?:https?://|ftp://|www\.)\S+"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|edu|gov|dev|co|cn|de|uk|me)/\S*"
+    r"|[^\s()\[\]{},;:]*[^\W_]_[^\W_][^\s()\[\]{},;:]*"
+    r"|\b\w+\.(?:py|ipynb|json|yaml|cpp|rs|js|ts|sh)\b",
+    re.IGNORECASE,
+)
+
+
+def _words(text: str, opaque: bool) -> list[re.Match[str] | None]:
+    """The word matches of `text`; with `opaque`, None in place of each address or
+    identifier, which breaks a phrase as punctuation does."""
+    if not opaque or not any(mark in text for mark in ("/", "@", "_", "www.", ".py")):
+        return list(_TOKEN.finditer(text))
+    found: list[re.Match[str] | None] = []
+    last = 0
+    for hidden in _OPAQUE.finditer(text):
+        found.extend(_TOKEN.finditer(text, last, hidden.start()))
+        found.append(None)
+        last = hidden.end()
+    found.extend(_TOKEN.finditer(text, last))
+    return found
+
+
+def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
+    """The words of `text` with positions; punctuation leaves a gap of one position.
+
+    `opaque` (a paper's text): web and e-mail addresses, paths and code identifiers
+    are no words of it (see _OPAQUE)."""
     tokens: list[Token] = []
-    position, previous_end = 0, None
-    for found in _TOKEN.finditer(text):
+    position, previous_end, hidden = 0, None, False
+    for found in _words(text, opaque):
+        if found is None:
+            hidden = True
+            continue
         if previous_end is not None:
-            position += 1 if _JOINING.match(text[previous_end : found.start()]) else 2
+            joined = not hidden and _JOINING.match(text[previous_end : found.start()])
+            position += 1 if joined else 2
+        hidden = False
         folded = fold(found.group())
         tokens.append(Token(folded, stem(folded), position, found.start(), found.end()))
         previous_end = found.end()
@@ -123,6 +160,8 @@ class Field:
     tokens: list[Token]
     # term -> {start position: [end positions]}; ends are exclusive
     spans: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    # its sentences and the words around each position (about.Layout), when first asked
+    layout: object = field(default=None, repr=False, compare=False)
 
     def add(self, term: str, start: int, end: int) -> None:
         self.spans.setdefault(term, {}).setdefault(start, []).append(end)
@@ -179,10 +218,33 @@ def definitions(field_: Field) -> Definitions:
     return found
 
 
+_ELEMENTS = (  # noqa: SIM905 (the periodic table, as it reads)
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
+    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm "
+    "Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th "
+    "Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr"
+).split()
+# A chemical formula, as written: element symbols (two-letter ones first), counts.
+_FORMULA = re.compile("(?:(?:" + "|".join(sorted(_ELEMENTS, key=len, reverse=True)) + r")\d*){2,}")
+
+
+def is_formula(written: str) -> bool:
+    """ "GaN", "MoS2", "GaAs", "Ag2Pd3S": element symbols, one with a small letter.
+    ("GAN", "CNN" are acronyms: all capitals; "MoE", "ViT", "LoRA" are not formulas.)"""
+    return (
+        any(c.islower() for c in written)
+        and written[:1].isupper()
+        and _FORMULA.fullmatch(written) is not None
+    )
+
+
 def _written_as_acronym(text: str, token: Token) -> bool:
     # "MoE", "LLMs", "RL" are acronyms; "Moe" (a name) and "gan" are not. Longer
-    # ones ("lidar", "mcmc") are unambiguous in any case.
+    # ones ("lidar", "mcmc") are unambiguous in any case. "GaN" is gallium nitride:
+    # what a formula spells is not an acronym.
     written = text[token.start : token.end]
+    if is_formula(written):
+        return False
     return sum(c.isupper() for c in written) >= 2 or len(token.stem) >= 4
 
 
@@ -191,16 +253,81 @@ def analyze_field(text: str, concepts: Concepts, local: Definitions | None = Non
 
     `local`: the acronyms the whole paper defines (default: those of this text).
     """
-    tokens = tokenize(text)
+    tokens = tokenize(text, opaque=True)
     result = Field(text, tokens)
     return enrich(result, concepts, definitions(result) if local is None else local)
 
 
-def enrich(result: Field, concepts: Concepts, local: Definitions) -> Field:
-    """Add the terms of a tokenized field: words, compounds, concepts, local acronyms."""
+_DERIVED: dict[int, tuple[Concepts, dict[str, list[tuple[tuple[str, ...], str]]]]] = {}
+
+
+def derived_long_forms(concepts: Concepts) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """The long forms whose words have other forms, by their families' keys: first key
+    -> [(keys, acronym)], so "quantum error-correcting codes" is quantum error correction."""
+    cached = _DERIVED.get(id(concepts))
+    if cached is None or cached[0] is not concepts:
+        table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for long_form, acronym in concepts.acronym_of.items():
+            keys = tuple(family(word) for word in long_form)
+            if keys != long_form:
+                table.setdefault(keys[0], []).append((keys, acronym))
+        cached = _DERIVED[id(concepts)] = (concepts, table)
+    return cached[1]
+
+
+def other_senses(fields: Iterable[Field], concepts: Concepts) -> frozenset[str]:
+    """Known acronyms of three letters or more a paper uses in another sense without
+    defining it: it writes words whose initials spell them ("attack success rate" and
+    "ASR") and never the known long form. Those acronyms are not the known concept."""
+    fields = list(fields)
+    written = {
+        token.stem
+        for field_ in fields
+        for token in field_.tokens
+        if len(token.stem) >= 3
+        and token.stem in concepts.acronyms
+        and token.folded.isalpha()
+        and _written_as_acronym(field_.text, token)
+    }
+    found = set()
+    for acronym in written:
+        size, known, other = len(acronym), False, False
+        for field_ in fields:
+            tokens = field_.tokens
+            for i in range(len(tokens) - size + 1):
+                run = tokens[i : i + size]
+                if run[-1].position - run[0].position != size - 1:
+                    continue
+                if "".join(t.folded[0] for t in run) != acronym:
+                    continue
+                stems = tuple(t.stem for t in run)
+                if concepts.canonical(stems) == (concept_term(acronym),):
+                    known = True
+                elif not any(t.folded in _STOPWORDS or t.stem == acronym for t in run):
+                    other = True
+        if other and not known:
+            found.add(acronym)
+    return frozenset(found)
+
+
+def enrich(
+    result: Field, concepts: Concepts, local: Definitions, senses: frozenset[str] = frozenset()
+) -> Field:
+    """Add the terms of a tokenized field: words, their families' keys (forms.family),
+    compounds, concepts, local acronyms. `senses`: acronyms used in another sense."""
     text, tokens = result.text, result.tokens
+    keys = []
     for token in tokens:
         result.add(token.stem, token.position, token.position + 1)
+        key = family(token.stem)
+        keys.append(key)
+        if key != token.stem:
+            result.add(key, token.position, token.position + 1)
+        rest = token.folded[5:]
+        if token.folded.startswith("multi") and len(rest) >= 4 and rest.isalpha():
+            # "multiagent" is multi-agent: its "agent" is a word of it.
+            for term in {stem(rest), family(stem(rest))}:
+                result.add(term, token.position, token.position + 1)
     for start, stop in _hyphen_runs(text, tokens):
         for first in range(start, stop - 1):
             for last in range(first + 2, min(stop, first + _MAX_COMPOUND) + 1):
@@ -214,12 +341,18 @@ def enrich(result: Field, concepts: Concepts, local: Definitions) -> Field:
         for acronym, (long_form, _) in local.items()
         if acronym in concepts.acronyms
         and concepts.canonical(long_form) != (concept_term(acronym),)
-    }
+    } | senses
+    derived = derived_long_forms(concepts)
     for i, token in enumerate(tokens):
         for long_form, acronym in concepts.long_forms_at(stems, i):
             end_token = tokens[i + len(long_form) - 1]
             if end_token.position - token.position == len(long_form) - 1:
                 result.add(concept_term(acronym), token.position, end_token.position + 1)
+        for long_form, acronym in derived.get(keys[i], ()):
+            if tuple(keys[i : i + len(long_form)]) == long_form:
+                end_token = tokens[i + len(long_form) - 1]
+                if end_token.position - token.position == len(long_form) - 1:
+                    result.add(concept_term(acronym), token.position, end_token.position + 1)
         if (
             token.stem in concepts.acronyms
             and token.stem not in redefined

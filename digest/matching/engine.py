@@ -35,9 +35,10 @@ from digest.matching.evaluate import (
     Hit,
     Reason,
     clause_hit,
-    interest_reason,
+    interest_match,
     is_prominent,
     reason,
+    score,
 )
 from digest.matching.query import (
     Author,
@@ -135,9 +136,10 @@ def match_papers(
     """The documents that match any interest, best first: the plain per-subscriber loop."""
     concepts = concepts or default_concepts()
     papers = [AnalyzedDocument(d, concepts) for d in _unique(documents)]
-    found = [
-        (q, [interest_reason(q, paper) for paper in papers]) for q in queries(interests, concepts)
+    matched = [
+        (q, [interest_match(q, paper) for paper in papers]) for q in queries(interests, concepts)
     ]
+    found = [(q, [m and m[0] for m in column]) for q, column in matched]
     weights = [_weight(sum(r is not None for r in column), len(papers)) for _, column in found]
     # For each interest, the earlier ones that look for its concept.
     earlier = [
@@ -154,7 +156,7 @@ def match_papers(
                 if any(found[j][1][p] is not None for j in earlier[i]):
                     continue  # its concept is counted already
                 concepts_matched += 1
-                total += weight * (2 if is_prominent(column[p]) else 1)
+                total += score(weight, is_prominent(column[p]), matched[i][1][p][1])
         if reasons:
             key = (
                 not prominent,
@@ -181,6 +183,7 @@ class _Interest:
 
     __slots__ = (
         "alone",
+        "classes",
         "concept",
         "hits",
         "ids",
@@ -193,7 +196,13 @@ class _Interest:
     )
 
     def __init__(
-        self, query: Query, mask: int, prominent: int, hits: list[dict], ids: list[str]
+        self,
+        query: Query,
+        mask: int,
+        prominent: int,
+        loose: int,
+        hits: list[dict],
+        ids: list[str],
     ) -> None:
         self.query, self.mask, self.prominent, self.hits, self.ids = (
             query,
@@ -204,8 +213,16 @@ class _Interest:
         )
         self.weight = _weight(mask.bit_count(), len(ids))
         self.concept = _concept(query)
+        # The papers of each score (prominent or not, loose or not), highest first.
+        self.classes = [
+            (part, score(self.weight, is_prominent, is_loose))
+            for prominence, is_prominent in ((prominent, True), (~prominent, False))
+            for looseness, is_loose in ((~loose, False), (loose, True))
+            if (part := mask & prominence & looseness)
+        ]
+        self.classes.sort(key=lambda pair: -pair[1])
         # paper -> this interest's score there; a dict, as most papers are not in it
-        self.scores = {p: self.weight * (1 + (prominent >> p & 1)) for p in _bits(mask)}
+        self.scores = {p: points for part, points in self.classes for p in _bits(part)}
         self.reasons: dict[int, Reason] = {}
         # paper -> the Result of a paper that matched this interest alone, shared by
         # every subscriber it is the only match of: most results are such.
@@ -258,7 +275,7 @@ class PaperIndex:
         if isinstance(clause, Category):
             return self.categories.get(clause.key, 0)
         found = 0
-        for terms in clause.alternatives:
+        for terms in (*clause.alternatives, *clause.heads):
             mask = -1
             for term in terms:
                 mask &= self.terms.get(term, 0)
@@ -290,11 +307,15 @@ class PaperIndex:
             for clause in query.excluded:
                 mask &= ~self._clause(clause)[0]
             mask = max(mask, 0)
-            prominent = 0
+            prominent = loose = 0
             for i in _bits(mask):
                 if any(not PROMINENT.isdisjoint(hits[i].fields) for _, hits in required):
                     prominent |= 1 << i
-            found = _Interest(query, mask, prominent, [hits for _, hits in required], self.ids)
+                if any(hits[i].loose for _, hits in required):
+                    loose |= 1 << i
+            found = _Interest(
+                query, mask, prominent, loose, [hits for _, hits in required], self.ids
+            )
             self._interests[query.text] = found
         return found
 
@@ -387,13 +408,12 @@ class PaperIndex:
             for interest, mask in zip(chosen, counted, strict=True):
                 shadowed |= interest.mask & ~mask
                 part = bucket & mask
-                for share in (part & interest.prominent, part & ~interest.prominent):
-                    if share:
-                        score = interest.scores[(share & -share).bit_length() - 1]
-                        groups.setdefault(score, []).append((interest, share))
+                for members, points in interest.classes:
+                    if share := part & members:
+                        groups.setdefault(points, []).append((interest, share))
             best: list[Result] = []
-            for score in sorted(groups, reverse=True):
-                members = groups[score]
+            for points in sorted(groups, reverse=True):
+                members = groups[points]
                 mask = 0
                 for _, part in members:
                     mask |= part
@@ -406,7 +426,7 @@ class PaperIndex:
                     else:
                         owner = next(i for i, part in members if part & low)
                     if low & shadowed:
-                        best.append(self._result(paper, chosen, score))
+                        best.append(self._result(paper, chosen, points))
                     else:
                         best.append(owner.result_alone(paper))
                     if len(best) == need:

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from digest.matching.analysis import Field, definitions, enrich, tokenize
+from digest.matching import about
+from digest.matching.analysis import Field, definitions, enrich, other_senses, tokenize
 from digest.matching.concepts import Concepts, category_keys
 from digest.matching.query import Author, Category, Clause, Phrase, Query, normalize_name
 
@@ -62,6 +63,8 @@ class Reason(NamedTuple):
 class Hit(NamedTuple):
     fields: frozenset[str]
     words: tuple[str, ...]
+    # only with words inside the phrase or a title's head alone: ranked below the phrase
+    loose: bool = False
 
 
 class AnalyzedDocument:
@@ -72,11 +75,14 @@ class AnalyzedDocument:
     def __init__(self, document: Document, concepts: Concepts) -> None:
         self.document = document
         texts = {"title": document.title, "abstract": document.abstract}
-        self.fields: dict[str, Field] = {n: Field(t, tokenize(t)) for n, t in texts.items()}
+        self.fields: dict[str, Field] = {
+            n: Field(t, tokenize(t, opaque=True)) for n, t in texts.items()
+        }
         # Definitions hold for the whole paper: "(MoE)" in the abstract explains the title.
         local = {k: v for f in self.fields.values() for k, v in definitions(f).items()}
+        senses = other_senses(self.fields.values(), concepts)
         for field in self.fields.values():
-            enrich(field, concepts, local)
+            enrich(field, concepts, local, senses)
         self.authors = [(name, normalize_name(name)) for name in document.authors]
         self.categories = [category.lower() for category in document.categories]
         self.category_keys = {key for c in self.categories for key in category_keys(c)}
@@ -104,8 +110,36 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     return found
 
 
+def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans where `terms` follow one another with up to MAX_INSIDE modifier words
+    inside ("diffusion language models", "LLM-based multi-agent"), at least one;
+    the spans without any are _chains'."""
+    first = field.spans.get(terms[0])
+    rest = [field.spans.get(term) for term in terms[1:]]
+    if not first or not all(rest):
+        return []
+    shape = about.layout(field)
+    found = []
+    for start, ends in first.items():
+        frontier = [(end, False) for end in ends]  # (position, words inside so far)
+        for following in rest:
+            reached = []
+            for position, inside in frontier:
+                for gap in range(about.MAX_INSIDE + 1):
+                    if gap and not about.fills(shape, position + gap - 1):
+                        break
+                    reached += [
+                        (end, inside or gap > 0) for end in following.get(position + gap, ())
+                    ]
+            frontier = reached
+            if not frontier:
+                break
+        found.extend((start, end) for end, inside in frontier if inside)
+    return list(dict.fromkeys(found))
+
+
 def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
-    fields, words = set(), []
+    mentions: list[about.Mention] = []
     for name, field in paper.fields.items():
         for terms in clause.alternatives:
             for start, end in _chains(field, terms):
@@ -113,13 +147,27 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
                     folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
                     if folded != clause.exact:
                         continue
-                fields.add(name)
-                words.append(field.surface(start, end))
+                mentions.append(about.Mention(name, start, end, 0))
+        if clause.exact:
+            continue
+        for terms in clause.alternatives:
+            if len(terms) > 1:
+                mentions += [about.Mention(name, *span, 1) for span in _loose_chains(field, terms)]
+        if name == "title":
+            for terms in clause.heads:
+                mentions += [about.Mention(name, *span, 1) for span in _chains(field, terms)]
+    fields, words = set(), []
+    kept = about.counted(mentions, paper.fields) if mentions else []
+    for mention in kept:
+        fields.add(mention.field)
+        words.append(paper.fields[mention.field].surface(mention.start, mention.end))
+    loose = not any(mention.strength == 0 for mention in kept)
     matched_categories = [c for c in paper.categories if paper_has(c, clause.categories)]
     if matched_categories:
         fields.add("categories")
         words.extend(matched_categories)
-    return Hit(frozenset(fields), tuple(words)) if fields else None
+        loose = False
+    return Hit(frozenset(fields), tuple(words), loose) if fields else None
 
 
 def paper_has(category: str, keys: tuple[str, ...]) -> bool:
@@ -163,8 +211,10 @@ def reason(query: Query, hits: list[Hit]) -> Reason:
     return Reason(query.text, tuple(seen.values()), ordered)
 
 
-def interest_reason(query: Query, paper: AnalyzedDocument) -> Reason | None:
-    """Why `paper` matches `query`, or None: every required clause, no excluded one."""
+def interest_match(query: Query, paper: AnalyzedDocument) -> tuple[Reason, bool] | None:
+    """Why `paper` matches `query`, and whether only loosely (a required phrase with
+    words inside or a title's head alone), or None: every required clause, no
+    excluded one."""
     hits = []
     for clause in query.required:
         hit = clause_hit(clause, paper)
@@ -173,7 +223,19 @@ def interest_reason(query: Query, paper: AnalyzedDocument) -> Reason | None:
         hits.append(hit)
     if any(clause_hit(clause, paper) for clause in query.excluded):
         return None
-    return reason(query, hits)
+    return reason(query, hits), any(hit.loose for hit in hits)
+
+
+def interest_reason(query: Query, paper: AnalyzedDocument) -> Reason | None:
+    """Why `paper` matches `query`, or None: every required clause, no excluded one."""
+    found = interest_match(query, paper)
+    return found[0] if found else None
+
+
+def score(weight: int, prominent: bool, loose: bool) -> int:
+    """An interest's score for one paper in thousandths: its weight, doubled where the
+    match is prominent, halved where it is loose (ranked below the phrase itself)."""
+    return weight * (2 if prominent else 1) // (2 if loose else 1)
 
 
 def is_prominent(found: Reason) -> bool:

@@ -24,6 +24,7 @@ from itertools import product
 
 from digest.matching.analysis import fold, glued, tokenize
 from digest.matching.concepts import Concepts
+from digest.matching.forms import family
 
 MAX_INTEREST_LENGTH = 200
 MAX_ALTERNATIVES = 16
@@ -52,6 +53,7 @@ class Phrase:
     categories: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
     concept: tuple[str, ...] = ()
+    heads: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,15 +202,39 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
     if exact:
         return Phrase(f'"{text}"', (stems,), exact=tuple(token.folded for token in tokens))
     canonical = concepts.canonical(stems)
-    alternatives = _substitutions(canonical, concepts)
+    alternatives = [_families(terms) for terms in _substitutions(canonical, concepts)]
+    if len(canonical) < len(stems):
+        # Its words too, for words inside it ("quantum-enhanced machine learning").
+        alternatives.append(_families(stems))
     if 2 <= len(tokens) <= 4:
         alternatives.append((glued(token.folded for token in tokens),))
     return Phrase(
         text,
         tuple(dict.fromkeys(alternatives)),
         categories=concepts.categories.get(canonical, ()),
-        concept=canonical,
+        concept=_families(canonical),
+        heads=_heads(_families(canonical)),
     )
+
+
+def _families(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Terms with each word as its family's key (forms.family): "privacy" -> "privat"."""
+    return tuple(term if term.startswith("#") else family(term) for term in terms)
+
+
+# Words that end a phrase without saying what it is about: "attention mechanisms" is
+# about attention, "neutrino physics" about neutrinos, "topological phases of matter"
+# about topological phases. ("kernel methods" is not about every kernel, so "method"
+# is not one of them; nor is "model": "diffusion" alone is also heat's.)
+LIGHT_ENDINGS = (("mechanism",), ("physics",), ("of", "matter"))
+
+
+def _heads(terms: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """What a phrase is about when its ending says nothing: what a title may say alone."""
+    for ending in LIGHT_ENDINGS:
+        if len(terms) > len(ending) and terms[-len(ending) :] == ending:
+            return (terms[: -len(ending)],)
+    return ()
 
 
 def _written(item: _Item) -> str:

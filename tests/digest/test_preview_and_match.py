@@ -15,7 +15,8 @@ def test_match_prints_the_matching_papers_of_a_feed_best_first(capsys):
     call_command("match", "--feed", feed, "--interest", "anomaly detection", "--interest", "LLM")
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "3 of 3 papers match, best first:"
+    # The third mentions LLMs once, in passing ("an LLM-aided design approach"): not about them.
+    assert lines[0] == "2 of 3 papers match, best first:"
     assert lines[1].startswith("  1. 2604.21953  ")
     assert lines[2].strip() == "anomaly detection (title): Anomaly Detection"
 

@@ -273,11 +273,11 @@ def test_an_exclusion_takes_the_phrase_after_its_minus_up_to_the_next_operator()
         ),
         (
             'graphs -"social networks" molecules',
-            "“molecules” after the exclusion “-\"social networks\"” is unclear: "
+            '“molecules” after the exclusion “-"social networks"” is unclear: '
             "write “AND molecules” to look for it too",
         ),
         ("graphs -cat:cs.LG trees", "“trees” after the exclusion “-cat:cs.LG” is unclear"),
-        ('graphs -social "networks"', "“\"networks\"” after the exclusion “-social” is unclear"),
+        ('graphs -social "networks"', '“"networks"” after the exclusion “-social” is unclear'),
         (
             "-molecules graph neural networks",
             "An exclusion runs to the next AND or minus or the end of the line, so "

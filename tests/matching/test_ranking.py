@@ -30,7 +30,9 @@ def test_title_matches_rank_above_abstract_matches_and_more_interests_above_fewe
 
 def test_a_title_match_beats_two_abstract_matches():
     documents = [
-        Document("two-in-abstract", "Other", "graph neural networks and protein folding"),
+        Document(
+            "two-in-abstract", "Other", "We train graph neural networks. We study protein folding."
+        ),
         Document("one-in-title", "Protein folding, revisited"),
     ]
     assert ids(["graph neural networks", "protein folding"], documents) == [

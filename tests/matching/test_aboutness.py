@@ -1,0 +1,119 @@
+"""What a paper is about, and what it only mentions: phrases with words inside (ranked
+below the phrase itself), a title's head alone, background and negated mentions,
+and the senses an acronym has (an address, code, a chemical formula, another long form)."""
+
+from digest.matching import Document, PaperIndex, match_papers
+
+
+def found(interest: str, *documents: Document) -> list[str]:
+    return sorted(result.document_id for result in match_papers([interest], documents))
+
+
+def test_a_phrase_matches_with_modifier_words_inside_it():
+    documents = [
+        Document("inside", "Diffusion recommendation models for retail"),
+        Document("compound", "A diffusion-based translation model"),
+        Document("agents", "LLM-based multi-agent systems for planning"),
+        Document("federated", "Federated graph learning with personalization"),
+        Document("function-word", "Models of diffusion in porous media"),
+        Document("verb", "Diffusion improves models of heat"),
+        Document("too-far", "Diffusion of heat and light in large language models"),
+    ]
+    assert found("diffusion models", *documents) == ["compound", "inside"]
+    assert found("LLM agents", *documents) == ["agents"]
+    assert found("federated learning", *documents) == ["federated"]
+
+
+def test_a_phrase_with_words_inside_ranks_below_the_phrase_itself():
+    documents = [
+        Document("a-inside", "Diffusion recommendation models"),
+        Document("b-exact", "Diffusion models for text"),
+    ]
+    results = match_papers(["diffusion models"], documents)
+
+    assert [r.document_id for r in results] == ["b-exact", "a-inside"]
+    assert results[0].score > results[1].score
+    # The reason shows the words that matched, those inside included.
+    assert results[1].reasons[0].matched == ("Diffusion recommendation models",)
+    index = PaperIndex(documents)
+    assert index.match(["diffusion models"]).results == results
+
+
+def test_a_titles_head_alone_counts_where_the_ending_says_nothing():
+    documents = [
+        Document("title", "Gated Attention for Long Contexts", "We study gating."),
+        Document("abstract-only", "Long contexts", "We look at attention once."),
+        Document("neutrinos", "Light sterile neutrinos", "A review of anomalies."),
+    ]
+    assert found("attention mechanisms", *documents) == ["title"]
+    assert found("neutrino physics", *documents) == ["neutrinos"]
+    # "method" is not such an ending: "kernel methods" is not every kernel.
+    assert found("kernel methods", Document("gpu", "A fused GPU kernel for attention")) == []
+
+
+def test_one_background_sentence_does_not_make_a_paper_about_it():
+    background = Document(
+        "background",
+        "A catalogue of faint dwarf galaxies",
+        "Faint galaxies are fundamental to our understanding of dark matter and galaxy "
+        "formation. We present a catalogue of 43,000 dwarf galaxies. It is public.",
+    )
+    example = Document(
+        "example",
+        "Software for time-domain follow-up",
+        "We present new follow-up software. Many discoveries need fast response, for "
+        "example, kilonovae accompanying gravitational waves. It runs at two observatories.",
+    )
+    about = Document(
+        "about",
+        "Dwarf galaxy dynamics",
+        "We simulate stars and dark matter. The dark matter halo contracts.",
+    )
+    opening = Document(
+        "opening",
+        "Galactic binaries for LISA",
+        "LISA will open the gravitational-wave sky. Sources are many. Others follow.",
+    )
+    assert found("dark matter", background, about) == ["about"]
+    assert found("gravitational waves", example, opening) == ["opening"]
+
+
+def test_negated_mentions_do_not_count():
+    documents = [
+        Document("without", "Alignment", "We align models without reinforcement learning."),
+        Document("no", "Alignment", "Our method requires no RL. It is simple."),
+        Document("not", "Alignment", "This approach does not require RL at all."),
+        Document("free", "RL-free alignment", "A method."),
+        Document("uses", "Alignment", "We train the policy with reinforcement learning."),
+        Document("not-only", "Alignment", "We use not only RL but also search."),
+    ]
+    assert found("reinforcement learning", *documents) == ["not-only", "uses"]
+
+
+def test_an_acronym_in_an_address_or_identifier_is_no_mention():
+    documents = [
+        Document("url", "Agents", "We train agents. Code: https://github.com/NJU-RL/agents."),
+        Document("mail", "Agents", "We train agents. Contact rl@lab.example.org today."),
+        Document("code", "Agents", "We train agents. Call train_RL_agent to start."),
+        Document("text", "Agents", "We train agents with RL."),
+    ]
+    assert found("RL", *documents) == ["text"]
+
+
+def test_capitals_decide_the_sense_gan_is_not_gallium_nitride():
+    documents = [
+        Document("gan", "A GAN for faces", "We train GANs."),
+        Document("gallium", "A GaN Doherty power amplifier", "GaN transistors at 3.5 GHz."),
+    ]
+    assert found("GAN", *documents) == ["gan"]
+    assert found("generative adversarial networks", *documents) == ["gan"]
+
+
+def test_an_acronym_the_paper_uses_in_another_sense_is_not_the_known_concept():
+    attack = Document(
+        "attack",
+        "Jailbreaking speech models",
+        "We attack audio models. The attack success rate reaches 90%. ASR drops with defences.",
+    )
+    speech = Document("speech", "Streaming ASR", "We improve ASR on long audio.")
+    assert found("speech recognition", attack, speech) == ["speech"]
