@@ -3,15 +3,19 @@ of the signup and manage pages, and each interest's own feedback there and in
 the admin (`interest_feedback`).
 
 The papers of the last days are indexed once per process (with the words a
-spelling correction may use) and reused until a new paper arrives, so each
-preview is a `PaperIndex.match` and a look at each interest's bit set.
+spelling correction may use, and their links) and reused until a new paper arrives,
+so each preview is a `PaperIndex.match` and a look at each interest's bit set. A
+process asks the database whether they changed at most every RECHECK_SECONDS, so
+under load most previews send no query at all.
 """
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -22,8 +26,19 @@ PREVIEW_DAYS = 7
 # The index holds at most this many of the newest papers, so building it stays quick.
 MAX_PAPERS = 3000
 
+# A new paper shows in the preview within this long of its commit. Inside a transaction
+# the check is made every time (a caller sees the papers it wrote itself), and an index
+# built there is checked again outside it.
+RECHECK_SECONDS = 1.0
+
 _lock = threading.Lock()
-_cached: dict[str, object] = {"key": None, "index": None, "spelling": None}
+_cached: dict[str, object] = {
+    "key": None,
+    "index": None,
+    "spelling": None,
+    "urls": {},  # canonical id -> abs_url of the indexed papers
+    "checked": None,  # time.monotonic() of the last check outside a transaction
+}
 
 
 @dataclass(frozen=True)
@@ -68,16 +83,22 @@ def _recent_papers():
 
 
 def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
+    with _lock:
+        checked = None if connection.in_atomic_block else _cached["checked"]
+        if checked is not None and time.monotonic() - checked < RECHECK_SECONDS:
+            return _cached["index"], _cached["spelling"]
     papers = _recent_papers()
     key = tuple(papers.aggregate(count=Count("id"), newest=Max("updated_at")).values())
     with _lock:
         if _cached["key"] != key:
-            newest = papers.order_by("-first_seen")[:MAX_PAPERS]
+            newest = list(papers.order_by("-first_seen")[:MAX_PAPERS])
             index = matching.PaperIndex(map(matching.Document.of, newest))
             texts = ([p.document.title, p.document.abstract] for p in index.papers)
             _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
+            _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
             _cached["index"] = index
             _cached["key"] = key
+        _cached["checked"] = None if connection.in_atomic_block else time.monotonic()
         return _cached["index"], _cached["spelling"]
 
 
@@ -88,8 +109,14 @@ def recent_index() -> matching.PaperIndex:
 
 
 def _urls(ids: Sequence[str]) -> dict[str, str]:
-    rows = Paper.objects.filter(canonical_id__in=ids).values_list("canonical_id", "abs_url")
-    return dict(rows)
+    """The papers' links: the indexed papers' from the index's build (kept as fresh as
+    the index), any other from the database."""
+    known = _cached["urls"]
+    found = {paper_id: known[paper_id] for paper_id in ids if paper_id in known}
+    if missing := [paper_id for paper_id in ids if paper_id not in found]:
+        rows = Paper.objects.filter(canonical_id__in=missing)
+        found.update(rows.values_list("canonical_id", "abs_url"))
+    return found
 
 
 def _paper(

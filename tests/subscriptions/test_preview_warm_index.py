@@ -1,0 +1,81 @@
+"""The live preview on a warm index (digest/recent.py): no query while the index was
+checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new paper
+once that time has passed, and at once for a caller inside a transaction."""
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from digest import recent
+from digest.models import Paper
+
+# Committed for real: outside a transaction is where the index may skip its check.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+URL = reverse("subscriptions:preview_matches")
+NEW = "quasicrystal lattices"
+
+
+@pytest.fixture(autouse=True)
+def _cold_index():
+    recent._cached.update(key=None, checked=None)
+    yield
+    recent._cached.update(key=None, checked=None)
+
+
+def _add_paper() -> None:
+    Paper.objects.create(
+        canonical_id="2612.00001",
+        title="Sparse quasicrystal lattices for graph learning",
+        abstract="We grow quasicrystal lattices.",
+        categories=["cs.LG"],
+        abs_url="https://arxiv.org/abs/2612.00001",
+    )
+
+
+def _total(interest: str) -> int:
+    return recent.recent_matches([interest]).total
+
+
+def test_a_warm_preview_asks_the_database_nothing_and_answers_the_same(
+    ingested_papers, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    visitor = Client()
+    text = {"interests": "anomaly detection\nreinforcment learning"}
+    cold = visitor.get(URL, text)
+
+    with django_assert_num_queries(0):
+        warm_get = visitor.get(URL, text)
+        warm_post = visitor.post(URL, text)
+
+    assert cold.status_code == warm_get.status_code == warm_post.status_code == 200
+    assert cold.json() == warm_get.json() == warm_post.json()
+    assert cold.json()["papers"][0]["url"].startswith("https://arxiv.org/abs/")
+
+
+def test_a_new_paper_shows_once_the_recheck_time_has_passed(ingested_papers, monkeypatch):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    assert _total(NEW) == 0
+    _add_paper()
+
+    assert _total(NEW) == 0  # checked less than RECHECK_SECONDS ago: the index as it was
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 0)
+    found = recent.recent_matches([NEW])
+    assert found.total == 1
+    assert found.papers[0].url == "https://arxiv.org/abs/2612.00001"
+
+
+def test_inside_a_transaction_a_new_paper_shows_at_once(ingested_papers, monkeypatch):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    assert _total(NEW) == 0
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _add_paper()
+        assert _total(NEW) == 1
+        raise RuntimeError("rolled back")
+
+    # The index built inside the transaction is checked again outside it: the paper
+    # was never committed.
+    assert _total(NEW) == 0
