@@ -7,11 +7,12 @@ loosely because whitespace may be folded. Authors come as one comma-separated
 `dc:creator` string.
 """
 
+import functools
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from digest.sources import arxiv_rss_legacy
+from digest.sources import arxiv_rss_legacy, arxiv_xml
 from digest.sources.feedreader import guarded, read_feed
 from digest.sources.ids import find_arxiv_id
 from digest.sources.records import PaperRecord, ServiceError
@@ -36,14 +37,23 @@ def _authors(entry: dict) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def _published(entry: dict) -> datetime | None:
+@functools.lru_cache(maxsize=256)
+def _rfc822(value: str) -> datetime | None:
+    # The items of a feed share a handful of dates; datetimes are immutable.
     try:
-        published = parsedate_to_datetime(entry.get("published", ""))
+        published = parsedate_to_datetime(value)
     except (TypeError, ValueError):
-        parsed = entry.get("published_parsed")  # feedparser reads more date styles, as UTC
-        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+        return None
     # "-0000" means "UTC, offset unknown"; the stdlib gives a naive datetime for it.
     return published if published.tzinfo else published.replace(tzinfo=UTC)
+
+
+def _published(entry: dict) -> datetime | None:
+    published = _rfc822(entry.get("published", ""))
+    if published is None:
+        parsed = entry.get("published_parsed")  # feedparser reads more date styles, as UTC
+        return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    return published
 
 
 def _record(entry: dict) -> PaperRecord | None:
@@ -80,7 +90,7 @@ def parse(data: bytes) -> list[PaperRecord]:
     Raises FeedError when `data` is not a feed: an HTML error page, a truncated
     download, arXiv's "Feed error for query" answer.
     """
-    feed = read_feed(data)
+    feed = read_feed(data, read_items=arxiv_xml.read_items)
     title = feed.feed.get("title", "")
     if title.startswith("Feed error for query"):
         reason = clean_text(feed.feed.get("description", "") or feed.feed.get("subtitle", ""))
