@@ -41,6 +41,31 @@ _COORDINATING = frozenset({"and", "or", "nor"})
 # Where a sentence ends: . ! or ? (and any closing quote or bracket), then space.
 _END = re.compile(r"[.!?][\"')\]]*\s")
 _ABBREVIATIONS = frozenset({"e", "g", "i", "al", "fig", "figs", "eq", "eqs", "vs", "etc", "cf"})
+# Words that make what follows them in a sentence a baseline or a point of comparison:
+# "we outperform … recent diffusion models", "compared with RL", "better than GANs".
+_COMPARING = frozenset(
+    {"outperform", "outperforms", "outperforming", "outperformed", "exceed", "exceeds"}
+    | {"exceeding", "exceeded", "surpass", "surpasses", "surpassing", "surpassed"}
+    | {"compared", "versus", "vs", "than", "beat", "beats", "beating", "rival", "rivals"}
+    | {"rivaling", "baseline", "baselines"}
+)
+# What only a physical system has: "the topological phase of X", "ground states of X".
+_STATES_OF_MATTER = frozenset(
+    {("topological", "phase"), ("topological", "phases"), ("quantum", "phase")}
+    | {("quantum", "phases"), ("ground", "state"), ("ground", "states")}
+)
+# How far into the abstract's first sentence a mention still sets its topic.
+OPENING_WORDS = 20
+# What reports others' work: "it has been shown that", "recent work", "prior studies".
+_REPORTING = frozenset(
+    {("shown", "that"), ("reported", "that"), ("demonstrated", "that"), ("found", "that")}
+)
+_EARLIER = frozenset({"recent", "prior", "previous", "earlier", "existing", "past"})
+_WORKS = frozenset({"work", "works", "studies", "literature", "research"})
+# What numbers the items of a list inside a sentence: (1), (ii), (c).
+_ENUMERATOR = re.compile(r"[0-9]|[ivx]{1,4}|[a-h]")
+# Prepositions after which a list goes on: "on medical models and on code generation".
+_LIST_PREPOSITIONS = frozenset({"on", "in", "for", "to", "with", "from", "of", "at", "by"})
 
 
 class Mention(NamedTuple):
@@ -53,13 +78,17 @@ class Mention(NamedTuple):
 class Layout:
     """A field's sentences and the words around each position."""
 
-    __slots__ = ("commas", "folded", "own", "sentence")
+    __slots__ = ("commas", "enumerators", "folded", "order", "own", "sentence")
 
     def __init__(self, field: Field) -> None:
         tokens, text = field.tokens, field.text
         self.folded: dict[int, str] = {t.position: t.folded for t in tokens}
+        # the positions of the first sentence's words, in order
+        self.order: list[int] = []
         self.sentence: dict[int, int] = {}
         self.commas: set[int] = set()  # positions of words a comma follows
+        # sentence -> positions of its list markers: "(1)", "(ii)", "(c)"
+        self.enumerators: dict[int, list[int]] = {}
         own: list[bool] = [False]
         number = 0
         for i, token in enumerate(tokens):
@@ -72,6 +101,14 @@ class Layout:
                     number += 1
                     own.append(False)
             self.sentence[token.position] = number
+            if (
+                _ENUMERATOR.fullmatch(token.folded)
+                and text[token.start - 1 : token.start] == "("
+                and text[token.end : token.end + 1] == ")"
+            ):
+                self.enumerators.setdefault(number, []).append(token.position)
+            if not number and len(self.order) < OPENING_WORDS:
+                self.order.append(token.position)
             word = token.folded
             following = tokens[i + 1].folded if i + 1 < len(tokens) else ""
             if (word in _OWN_WORDS and following not in _NOT_OWN_AFTER) or (
@@ -79,6 +116,29 @@ class Layout:
             ):
                 own[number] = True
         self.own = own
+
+    def opening(self, start: int) -> bool:
+        """Whether a mention sets the topic of the abstract's first sentence: among its
+        first words, not in what others have shown ("In recent work it has been shown
+        that colluding AI agents …"); deep in that sentence it is background ("ABM has
+        emerged …, evolving from rule-based agents to agents enhanced by RL")."""
+        before = [self.folded[p] for p in self.order if p < start]
+        if len(before) >= OPENING_WORDS:
+            return False
+        return not any(
+            pair in _REPORTING or (pair[0] in _EARLIER and pair[1] in _WORKS)
+            for pair in pairwise(before)
+        )
+
+    def as_matter(self, start: int) -> bool:
+        """ "the topological phase of the surface code", "ground states of the surface
+        code", "the Hamiltonian of …": what is named there is a physical system whose
+        states are studied, not the code, method or model the words also name."""
+        before = [w for w in self._before(start, 5) if w not in ("the", "a", "an")]
+        if len(before) < 3 or before[-1] != "of":
+            return False
+        pair = (before[-3], before[-2])
+        return pair[1] in ("hamiltonian", "hamiltonians") or pair in _STATES_OF_MATTER
 
     def word(self, position: int) -> str | None:
         return self.folded.get(position)
@@ -107,13 +167,37 @@ class Layout:
         return self.folded.get(end) == "free"
 
     def listed(self, start: int, end: int) -> bool:
-        """ "dark matter, galaxy formation and …", "both dense and MoE models": one of
-        several things a sentence names."""
+        """ "dark matter, galaxy formation and …", "both dense and MoE models", "on A and
+        on B": one of several things a sentence names."""
+        before = self.folded.get(start - 1)
         return (
             self.folded.get(end) in _COORDINATING
-            or self.folded.get(start - 1) in _COORDINATING
+            or before in _COORDINATING
+            or (before in _LIST_PREPOSITIONS and self.folded.get(start - 2) in _COORDINATING)
             or end - 1 in self.commas
         )
+
+    def enumerated(self, start: int) -> bool:
+        """ "we find: (1) …; (5) safety-aligned RL increases cost": one item of a
+        numbered list in one sentence, one finding among several."""
+        markers = self.enumerators.get(self.sentence.get(start), ())
+        return len(markers) >= 2 and any(p < start for p in markers)
+
+    def compared(self, start: int) -> bool:
+        """ "we exceed … as well as recent diffusion models", "better than RL": what the
+        sentence compares the paper's work with, earlier in it, is not that work. Not
+        past the paper's own words: "Compared with GANs, our diffusion model …"."""
+        sentence = self.sentence.get(start)
+        position = start - 1
+        while position >= 0:
+            word = self.folded.get(position)
+            if word is not None:
+                if self.sentence.get(position) != sentence or word in _OWN_WORDS:
+                    return False
+                if word in _COMPARING:
+                    return True
+            position -= 1
+        return False
 
     def example(self, start: int) -> bool:
         """ "for example, X", "such as X", "e.g. X", "including X": X is an example."""
@@ -148,6 +232,81 @@ def fills(shape: "Layout", position: int) -> bool:
     return not (word.endswith("s") and not word.endswith(("ss", "us", "is")))
 
 
+# Nouns of a task done on something ("speech recognition" recognises speech): a noun
+# put inside such a phrase says on what instead, and makes it another task ("speech
+# emotion recognition" recognises emotions, "code comment generation" writes comments).
+_TASKS = frozenset(
+    {"recognition", "detection", "generation", "classification", "segmentation"}
+    | {"prediction", "forecasting", "estimation", "translation", "retrieval", "synthesis"}
+    | {"reconstruction", "recommendation", "identification", "localization", "tracking"}
+    | {"captioning", "summarization", "extraction", "verification", "completion"}
+    | {"correction", "transcription", "parsing", "tagging", "labeling", "labelling"}
+)
+# Endings of words that qualify a task rather than name what it is done on.
+_QUALIFYING = ("al", "ive", "ic", "ous", "ed", "ing", "ary", "ory", "ful", "less", "ble")
+
+
+def another_task(shape: "Layout", before: int, inside: int) -> bool:
+    """Whether the word at `inside`, between the phrase's word at `before` and its task
+    noun just after it, makes it another task: "speech emotion recognition" is not speech
+    recognition. Not where the phrase's word qualifies the task ("retrieval-augmented
+    code generation" is still augmented generation) or the word inside does
+    ("time series probabilistic forecasting")."""
+    word, task = shape.folded.get(inside), shape.folded.get(inside + 1)
+    if word is None or task is None or task.removesuffix("s") not in _TASKS:
+        return False
+    first = shape.folded.get(before) or ""
+    return not first.endswith(("ed", "ing")) and not word.endswith(_QUALIFYING)
+
+
+# Words after which a title's word names the means, not the topic: "distillation
+# through attention".
+_MEANS = frozenset({"through", "via", "with", "using", "by"})
+# Parts of a model a word names when it comes before them: "Graph Attention Network".
+_PARTS = frozenset(
+    {"network", "networks", "net", "nets", "layer", "layers", "module", "modules"}
+    | {"block", "blocks", "unit", "units"}
+)
+
+
+def head_stands(title: "Layout", start: int, end: int) -> bool:
+    """Whether a title's head alone ("attention" of attention mechanisms) says what
+    the title is about: not the means ("distillation through attention"), nor a word
+    of a model's name ("Graph Attention Network")."""
+    return title.folded.get(start - 1) not in _MEANS and title.folded.get(end) not in _PARTS
+
+
+# Things built or run: a phenomenon's adjective before one of them names a kind of
+# device ("superconducting quantum processors"), not a study of the phenomenon.
+_DEVICES = frozenset(
+    {"qubit", "qubits", "processor", "processors", "hardware", "device", "devices"}
+    | {"circuit", "circuits", "chip", "chips", "resonator", "resonators", "magnet"}
+    | {"magnets", "cavity", "cavities", "computer", "computers", "detector", "detectors"}
+    | {"sensor", "sensors", "coil", "coils", "cable", "cables", "nanowire", "nanowires"}
+    | {"unit", "units", "qpu", "qpus"}  # "superconducting quantum processing units"
+)
+
+
+# Endings of nouns that name a phenomenon or property: superconductivity, magnetism.
+_PHENOMENA = ("ity", "ism", "ance", "ence", "ness")
+
+
+def names_a_device(shape: "Layout", end: int, written: str) -> bool:
+    """Whether a mention ending at `end` is the adjective of a phenomenon the interest
+    names (`written`, its last word) before a device: "superconducting quantum
+    hardware" for superconductivity is the qubits' material, not the paper's topic.
+    ("Quantum computing hardware" stays quantum computation: no phenomenon.)"""
+    word = shape.folded.get(end - 1)
+    if not word or not word.endswith("ing") or not written.endswith(_PHENOMENA):
+        return False
+    for gap in range(MAX_INSIDE + 1):
+        if shape.folded.get(end + gap) in _DEVICES:
+            return True
+        if not fills(shape, end + gap):
+            return False
+    return False
+
+
 def layout(field: Field) -> Layout:
     found = field.layout
     if found is None:
@@ -158,12 +317,16 @@ def layout(field: Field) -> Layout:
 def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     """The mentions that make the paper about the phrase; none if it only mentions it.
 
-    Negated mentions never count. A title mention counts, and with it every other;
-    else the abstract's count if they are in two sentences or more, or in one that
-    says what the paper does (or its first), not as an example or one of a list."""
+    Negated mentions never count, nor those of a system's states of matter ("ground
+    states of the surface code": a model of matter, not a code). A title mention
+    counts, and with it every other; else the abstract's count if they are in two
+    sentences or more, or in one that says what the paper does (or at the start of
+    its first, not reporting others' work), not as an example, one of a list or what
+    the work is compared with."""
     kept = []
     for mention in mentions:
-        if not layout(fields[mention.field]).negated(mention.start, mention.end):
+        shape = layout(fields[mention.field])
+        if not (shape.negated(mention.start, mention.end) or shape.as_matter(mention.start)):
             kept.append(mention)
     if any(m.field == "title" for m in kept):
         return kept
@@ -175,8 +338,14 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     if len(sentences) >= 2:
         return abstract
     (sentence,) = sentences
-    if (sentence == 0 or shape.own[sentence]) and not all(
-        shape.example(m.start) or shape.listed(m.start, m.end) for m in abstract
-    ):
-        return abstract
+    if not (shape.own[sentence] or sentence == 0):
+        return []
+    several = len(abstract) > 1  # one item of a list that names it more than once says it
+    for m in abstract:
+        if shape.example(m.start) or shape.listed(m.start, m.end) or shape.compared(m.start):
+            continue
+        if not several and shape.enumerated(m.start):
+            continue
+        if shape.own[sentence] or shape.opening(m.start):
+            return abstract
     return []

@@ -238,6 +238,10 @@ def is_formula(written: str) -> bool:
     )
 
 
+# What ends a LaTeX formula glued to the word after it.
+_MATH_END = frozenset("$}")
+
+
 def _written_as_acronym(text: str, token: Token) -> bool:
     # "MoE", "LLMs", "RL" are acronyms; "Moe" (a name) and "gan" are not. Longer
     # ones ("lidar", "mcmc") are unambiguous in any case. "GaN" is gallium nitride:
@@ -245,6 +249,8 @@ def _written_as_acronym(text: str, token: Token) -> bool:
     written = text[token.start : token.end]
     if is_formula(written):
         return False
+    if token.start and text[token.start - 1] in _MATH_END:
+        return False  # "$\Lambda$CDM", "$w$CDM": the end of a name a formula begins
     return sum(c.isupper() for c in written) >= 2 or len(token.stem) >= 4
 
 

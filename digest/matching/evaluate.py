@@ -122,12 +122,16 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     found = []
     for start, ends in first.items():
         frontier = [(end, False) for end in ends]  # (position, words inside so far)
-        for following in rest:
+        for number, following in enumerate(rest, 2):
+            last = number == len(terms)
             reached = []
             for position, inside in frontier:
                 for gap in range(about.MAX_INSIDE + 1):
                     if gap and not about.fills(shape, position + gap - 1):
                         break
+                    inside_word = position + gap - 1
+                    if gap and last and about.another_task(shape, position - 1, inside_word):
+                        continue
                     reached += [
                         (end, inside or gap > 0) for end in following.get(position + gap, ())
                     ]
@@ -136,6 +140,16 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
                 break
         found.extend((start, end) for end, inside in frontier if inside)
     return list(dict.fromkeys(found))
+
+
+def _head_counts(paper: AnalyzedDocument, terms: tuple[str, ...], start: int, end: int) -> bool:
+    """Whether a title's head alone counts there: it stands for the topic there
+    (about.head_stands), and the abstract, if any, uses it too: one word alone is
+    ambiguous ("visual attention" of psychophysics, whose abstract speaks of saliency)."""
+    if not about.head_stands(about.layout(paper.fields["title"]), start, end):
+        return False
+    abstract = paper.fields["abstract"]
+    return not abstract.tokens or bool(_chains(abstract, terms))
 
 
 def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
@@ -155,7 +169,18 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
                 mentions += [about.Mention(name, *span, 1) for span in _loose_chains(field, terms)]
         if name == "title":
             for terms in clause.heads:
-                mentions += [about.Mention(name, *span, 1) for span in _chains(field, terms)]
+                mentions += [
+                    about.Mention(name, *span, 1)
+                    for span in _chains(field, terms)
+                    if _head_counts(paper, terms, *span)
+                ]
+    if mentions and not clause.exact:
+        written = clause.text.rsplit(None, 1)[-1].casefold()
+        mentions = [
+            m
+            for m in mentions
+            if not about.names_a_device(about.layout(paper.fields[m.field]), m.end, written)
+        ]
     fields, words = set(), []
     kept = about.counted(mentions, paper.fields) if mentions else []
     for mention in kept:

@@ -41,14 +41,27 @@ def test_a_phrase_with_words_inside_ranks_below_the_phrase_itself():
 
 def test_a_titles_head_alone_counts_where_the_ending_says_nothing():
     documents = [
-        Document("title", "Gated Attention for Long Contexts", "We study gating."),
+        Document("title", "Gated Attention for Long Contexts", "We gate attention."),
         Document("abstract-only", "Long contexts", "We look at attention once."),
-        Document("neutrinos", "Light sterile neutrinos", "A review of anomalies."),
+        Document("neutrinos", "Light sterile neutrinos", "A review of neutrino anomalies."),
     ]
     assert found("attention mechanisms", *documents) == ["title"]
     assert found("neutrino physics", *documents) == ["neutrinos"]
     # "method" is not such an ending: "kernel methods" is not every kernel.
     assert found("kernel methods", Document("gpu", "A fused GPU kernel for attention")) == []
+
+
+def test_a_titles_head_alone_does_not_count_as_a_means_a_name_or_unconfirmed():
+    documents = [
+        # The abstract never says it: human visual attention, eye movements.
+        Document("unconfirmed", "Feature influences on visual attention", "We track eyes."),
+        Document("means", "Data-efficient transformers & distillation through attention",
+                 "A student learns from the teacher through attention."),
+        Document("name", "A Graph Attention Network for traffic risk",
+                 "Dedicated attention pathways fuse lanes."),
+        Document("topic", "Hybrid Attention Models", "We replace attention layers."),
+    ]  # fmt: skip
+    assert found("attention mechanisms", *documents) == ["topic"]
 
 
 def test_one_background_sentence_does_not_make_a_paper_about_it():
@@ -117,3 +130,100 @@ def test_an_acronym_the_paper_uses_in_another_sense_is_not_the_known_concept():
     )
     speech = Document("speech", "Streaming ASR", "We improve ASR on long audio.")
     assert found("speech recognition", attack, speech) == ["speech"]
+
+
+def test_a_noun_inside_a_task_makes_it_another_task():
+    documents = [
+        Document("emotion", "Curricula for speech emotion recognition", "We label emotions."),
+        Document("speech", "Robust speech recognition", "We transcribe speech."),
+    ]
+    assert found("speech recognition", *documents) == ["speech"]
+    augmented = Document("code", "Retrieval-augmented code generation", "We write code.")
+    assert found("retrieval-augmented generation", augmented) == ["code"]
+
+
+def test_a_phenomenons_adjective_before_a_device_names_the_device():
+    documents = [
+        Document(
+            "hardware",
+            "Quantum phase recognition",
+            "We train a classifier with superconducting quantum hardware in the loop.",
+        ),
+        Document(
+            "processors",
+            "Noise benchmarking",
+            "We run the protocol on superconducting quantum processing units.",
+        ),
+        Document("gap", "Pairing in a semimetal", "We find a superconducting gap of 1 meV."),
+    ]
+    assert found("superconductivity", *documents) == ["gap"]
+    computing = Document("qc", "Qubits", "We build quantum computing hardware.")
+    assert found("quantum computing", computing) == ["qc"]
+    assert found("quantum computation", computing) == ["qc"]
+
+
+def test_what_the_work_is_compared_with_is_not_what_it_does():
+    compared = Document(
+        "compared",
+        "Sparse autoencoders, again",
+        "We propose a hybrid autoencoder. We exceed the performance of VAEs, as well as "
+        "recent diffusion models where applicable.",
+    )
+    uses = Document("uses", "Editing images", "We propose an editor built on diffusion models.")
+    ours = Document(
+        "ours", "Editing images", "Compared with GANs, our editor uses diffusion models."
+    )
+    assert found("diffusion models", compared, uses, ours) == ["ours", "uses"]
+    defence = Document(
+        "defence", "Guarding models", "We propose a defence against jailbreak attacks."
+    )
+    assert found("jailbreak attacks", defence) == ["defence"]
+
+
+def test_an_opening_sentence_counts_at_its_start_not_deep_in_it_or_reporting_others():
+    documents = [
+        Document(
+            "deep",
+            "Economic simulation with LLM agents",
+            "Within the domain of online game economy research, agent-based modeling has "
+            "emerged as a robust tool for analyzing game economics, evolving from rule-based "
+            "agents to decision-making agents enhanced by reinforcement learning. It is old.",
+        ),
+        Document(
+            "reported",
+            "Cryptographic limits of transformers",
+            "In recent work it has been shown that agents trained by reinforcement learning "
+            "collude. Transformers can implement ciphers.",
+        ),
+        Document(
+            "start",
+            "Robot control",
+            "Reinforcement learning for robots is sample hungry. A new buffer helps.",
+        ),
+    ]
+    assert found("reinforcement learning", *documents) == ["start"]
+
+
+def test_a_code_whose_states_of_matter_are_studied_is_not_error_correction():
+    documents = [
+        Document(
+            "phase",
+            "Recognizing topological phases",
+            "We show that the network distinguishes the topological phase of the surface "
+            "code from product states.",
+        ),
+        Document(
+            "code",
+            "Decoding",
+            "We propose a fast decoder for the surface code at circuit-level noise.",
+        ),
+    ]
+    assert found("quantum error correction", *documents) == ["code"]
+
+
+def test_a_formula_glued_to_an_acronym_makes_another_name():
+    documents = [
+        Document("lcdm", "Inference", "We implement the $\\Lambda$CDM and $w$CDM models."),
+        Document("cdm", "Halos", "We simulate CDM halos. The CDM halos are cuspy."),
+    ]
+    assert found("cold dark matter", *documents) == ["cdm"]

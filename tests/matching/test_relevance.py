@@ -1,5 +1,7 @@
 """The engine on real papers judged by hand (tests/relevance/): precision and recall
-must not fall below what it reaches today, so a regression fails here."""
+must not fall below what it reaches today, so a regression fails here. Set v2's
+floors are on its tuning part only: its held-out part is reported by
+bench/relevance.py, never floored or tuned on."""
 
 import importlib.util
 import json
@@ -11,9 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 RELEVANCE = ROOT / "tests" / "relevance"
 
 # Reached on 2026-11-29 with 97 papers and 19 interests (python bench/relevance.py:
-# precision 0.912, recall 0.933); raise them when the engine improves.
+# precision 0.912, recall 0.933); raise them when the engine improves. Recall 0.92
+# since 2026-12-02: two pairs set v2's reading undoes (DeiT's "distillation through
+# attention" is not about attention; "better than … sparse attention" is a baseline).
 PRECISION_FLOOR = 0.91
-RECALL_FLOOR = 0.93
+RECALL_FLOOR = 0.92
 INTEREST_F1_FLOOR = 0.66
 
 
@@ -51,3 +55,41 @@ def test_the_set_is_big_enough_to_mean_something():
         labels = bench.labels(judgement)
         assert sum(labels.values()) >= 3, judgement["interest"]
         assert sum(not relevant for relevant in labels.values()) >= 3, judgement["interest"]
+
+
+# Set v2's tuning part (417 papers, 35 interests), reached on 2026-12-02
+# (python bench/relevance.py --part tuning: precision 0.959, recall 0.801).
+V2_PRECISION_FLOOR = 0.95
+V2_RECALL_FLOOR = 0.79
+
+
+def _index_match():
+    """bench/relevance.py's engine match through one PaperIndex (the same answers as
+    match_papers, the batch test says), so the whole part runs in a second."""
+    from digest.matching import Document, PaperIndex
+
+    indexes = {}
+
+    def match(interest, papers):
+        key = tuple(paper["id"] for paper in papers)
+        if key not in indexes:
+            indexes[key] = PaperIndex(
+                Document(p["id"], p["title"], p.get("abstract", ""), tuple(p.get("authors", ())),
+                         tuple(p.get("categories", ())))
+                for p in papers
+            )  # fmt: skip
+        return [result.document_id for result in indexes[key].match([interest]).results]
+
+    return match
+
+
+@pytest.fixture(scope="module")
+def tuning() -> dict:
+    bench = _bench()
+    _, papers, judgements = bench.load_v2()
+    return bench.score_v2(judgements, papers, _index_match(), part="tuning")
+
+
+def test_set_v2s_tuning_part_stays_above_its_floors(tuning):
+    assert tuning["precision"] >= V2_PRECISION_FLOOR
+    assert tuning["recall"] >= V2_RECALL_FLOOR

@@ -16,6 +16,8 @@ from subscriptions import tokens
 
 pytestmark = pytest.mark.django_db
 
+# The warning for a line that finds nearly every paper of the sample.
+BROAD = re.compile(r"Matches 9\d% of papers; add words to narrow it")
 SIGNED_UP = {"frequency": "daily", "send_hour": "8", "time_zone": "UTC"}
 
 
@@ -41,7 +43,8 @@ def test_each_interest_says_what_it_finds_and_what_is_wrong_with_it(sample_paper
     assert quantum.example.url == "https://arxiv.org/abs/2606.30805"
     assert (typo.matches, typo.example) == (0, None)
     assert typo.message == ("No paper of the last 7 days; did you mean “reinforcement learning”?")
-    assert the.warning == "Matches 99% of papers; add words to narrow it"
+    # "the" is about nothing: a paper's every "the" may be in one passing sentence.
+    assert BROAD.fullmatch(the.warning)
     assert (unknown.warning, unknown.suggestion) == ("No paper of the last 7 days", "")
 
 
@@ -88,7 +91,7 @@ def test_the_manage_page_previews_behind_its_signed_link(sample_papers, make_sub
 
     assert f'data-preview-url="{path}"' in page.content.decode()
     assert answered.status_code == 200
-    assert answered.json()["interests"][0]["warning"].startswith("Matches 99% of papers")
+    assert BROAD.fullmatch(answered.json()["interests"][0]["warning"])
     assert "no-store" in answered["Cache-Control"]
     assert answered["Referrer-Policy"] == "no-referrer"
     assert forged.status_code == 400
@@ -154,4 +157,4 @@ def test_the_preview_button_without_javascript_gives_the_same_feedback(sample_pa
         "No paper of the last 7 days; did you mean "
         '<span class="nowrap"><em>reinforcement learning</em>?</span>'
     ) in page
-    assert "Matches 99% of papers; add words to narrow it" in page
+    assert BROAD.search(page)

@@ -192,7 +192,9 @@ def test_the_live_preview_counts_recent_matches_and_shows_the_first_titles(clien
     )
 
     data = response.json()
-    assert (response.status_code, data["days"], data["total"]) == (200, 7, 3)
+    # The two anomaly detection papers; the third paper (accelerating multimodal
+    # foundation models) names LLMs only in passing ("an LLM-aided design approach").
+    assert (response.status_code, data["days"], data["total"]) == (200, 7, 2)
     assert data["papers"][0]["title"].startswith("Performance Anomaly Detection in Athletics")
     assert data["papers"][0]["url"] == "https://arxiv.org/abs/2604.21953"
 
