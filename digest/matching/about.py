@@ -6,7 +6,14 @@ in a sentence that says what the paper itself does ("we propose …", "this pape
 names the topic ("… are fundamental to our understanding of dark matter"), an
 example ("for example, kilonovae accompanying gravitational waves") or a negated
 mention ("without reinforcement learning", "no RL", "does not require …",
-"RL-free") does not make it so.
+"RL-free") does not make it so; nor does what the work is compared with ("we
+outperform … recent diffusion models"), one finding of a numbered list, a mention
+deep in the first sentence or in others' work ("it has been shown that …"), a
+phenomenon's adjective naming a device ("superconducting quantum processors"), or a
+code as a system of matter ("the topological phase of the surface code"). A title's
+word alone must stand for the topic ("distillation through attention" does not) and
+be used by the abstract too; a noun inside a task phrase makes another task ("speech
+emotion recognition").
 
 Pure functions over an analyzed field (analysis.Field): its sentences and what
 each mention's neighbours say, computed once per field when first asked.
@@ -55,7 +62,7 @@ _STATES_OF_MATTER = frozenset(
     | {("quantum", "phases"), ("ground", "state"), ("ground", "states")}
 )
 # How far into the abstract's first sentence a mention still sets its topic.
-OPENING_WORDS = 20
+OPENING_WORDS = 25
 # What reports others' work: "it has been shown that", "recent work", "prior studies".
 _REPORTING = frozenset(
     {("shown", "that"), ("reported", "that"), ("demonstrated", "that"), ("found", "that")}
@@ -244,6 +251,9 @@ _TASKS = frozenset(
 )
 # Endings of words that qualify a task rather than name what it is done on.
 _QUALIFYING = ("al", "ive", "ic", "ous", "ed", "ing", "ary", "ory", "ful", "less", "ble")
+# Words that say only that the task makes or takes data: "image data generation" is
+# image generation still.
+_STUFF = frozenset({"data", "content", "contents", "sample", "samples"})
 
 
 def another_task(shape: "Layout", before: int, inside: int) -> bool:
@@ -256,7 +266,9 @@ def another_task(shape: "Layout", before: int, inside: int) -> bool:
     if word is None or task is None or task.removesuffix("s") not in _TASKS:
         return False
     first = shape.folded.get(before) or ""
-    return not first.endswith(("ed", "ing")) and not word.endswith(_QUALIFYING)
+    if word in _STUFF or first.endswith(("ed", "ing")):
+        return False
+    return not word.endswith(_QUALIFYING)
 
 
 # Words after which a title's word names the means, not the topic: "distillation

@@ -140,6 +140,8 @@ def test_a_noun_inside_a_task_makes_it_another_task():
     assert found("speech recognition", *documents) == ["speech"]
     augmented = Document("code", "Retrieval-augmented code generation", "We write code.")
     assert found("retrieval-augmented generation", augmented) == ["code"]
+    data = Document("data", "Agentic image data generation", "We generate image data.")
+    assert found("image generation", data) == ["data"]
 
 
 def test_a_phenomenons_adjective_before_a_device_names_the_device():
