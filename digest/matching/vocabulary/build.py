@@ -59,10 +59,11 @@ OUTPUT = MATCHING / "concepts_derived.toml"
 REVIEW = HERE / "review.toml"
 CURATED = HERE / "curated.toml"
 
-# The engine expands an interest to at most 16 phrases (query.MAX_ALTERNATIVES,
-# plus the glued spelling): a concept's synonyms and narrower topics together
-# stay within this, or the last ones would never be looked for.
-MAX_EXPANSION = 15
+# The engine expands an interest to at most 16 phrases (query.MAX_ALTERNATIVES; the
+# glued spelling and the interest's own words come on top): a concept's synonyms
+# and narrower topics together stay within this, or the last ones would never be
+# looked for.
+MAX_EXPANSION = 16
 MAX_WORDS = 6
 # A phrase starting so also matches ordinary text ("a star", "be star", "do star").
 ORDINARY_FIRST = frozenset({
