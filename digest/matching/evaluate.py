@@ -100,21 +100,22 @@ CONNECTORS = frozenset({"based", "driven", "powered", "empowered", "enabled"})
 
 
 def _connect(field: Field) -> None:
-    """Let every term that ends just before a hyphened connector ("LLM-based") also
-    end after it, so a phrase finds "LLM-based agents" as it finds "LLM agents"."""
+    """Let every term that ends just before a hyphened connector ("LLM-based",
+    "large language model (LLM)-based") also end after it, so a phrase finds
+    "LLM-based agents" as it finds "LLM agents"."""
     tokens = field.tokens
-    joined = [
-        token.position
+    # where a term must end to be joined to a connector -> where it then also ends
+    joined = {
+        before.position + 1: token.position + 1
         for before, token in pairwise(tokens)
         if token.folded in CONNECTORS
-        and field.text[before.end : token.start] == "-"
-        and token.position == before.position + 1
-    ]
+        and field.text[before.end : token.start] in ("-", ")-")  # "(LLM)-based"
+    }
     if not joined:
         return
     for ends_at in field.spans.values():
         for ends in ends_at.values():
-            ends.extend([end + 1 for end in ends if end in joined and end + 1 not in ends])
+            ends.extend([joined[end] for end in ends if end in joined and joined[end] not in ends])
 
 
 def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:

@@ -91,7 +91,11 @@ def test_a_phrase_finds_its_first_word_hyphened_to_based_or_driven():
     )
     apart = Document("apart", "Market games", "We design LLM tools; driven agents trade goods.")
 
-    assert found("LLM agents", driven, based, apart) == ["driven"]
+    defined = Document(
+        "defined", "Cooperation", "We align large language model (LLM)-based agents."
+    )
+
+    assert found("LLM agents", driven, based, apart, defined) == ["defined", "driven"]
     assert found("diffusion generative models", driven, based, apart) == ["based"]
     reason = match_papers(["LLM agents"], [driven])[0].reasons[0]
     assert reason.matched == ("LLM-driven agents",)
