@@ -7,6 +7,7 @@ two can differ only in which papers they ask about, never in the answer.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from digest.matching import about
@@ -83,12 +84,38 @@ class AnalyzedDocument:
         senses = other_senses(self.fields.values(), concepts)
         for field in self.fields.values():
             enrich(field, concepts, local, senses)
+            _connect(field)
         self.authors = [(name, normalize_name(name)) for name in document.authors]
         self.categories = [category.lower() for category in document.categories]
         self.category_keys = {key for c in self.categories for key in category_keys(c)}
 
     def terms(self) -> set[str]:
         return {term for field in self.fields.values() for term in field.spans}
+
+
+# Words that, hyphened to the word before, make it a modifier without changing what
+# it names: "LLM-based agents" and "LLM-driven agents" are LLM agents, "a
+# diffusion-based generative model" is a diffusion generative model.
+CONNECTORS = frozenset({"based", "driven", "powered", "empowered", "enabled"})
+
+
+def _connect(field: Field) -> None:
+    """Let every term that ends just before a hyphened connector ("LLM-based",
+    "large language model (LLM)-based") also end after it, so a phrase finds
+    "LLM-based agents" as it finds "LLM agents"."""
+    tokens = field.tokens
+    # where a term must end to be joined to a connector -> where it then also ends
+    joined = {
+        before.position + 1: token.position + 1
+        for before, token in pairwise(tokens)
+        if token.folded in CONNECTORS
+        and field.text[before.end : token.start] in ("-", ")-")  # "(LLM)-based"
+    }
+    if not joined:
+        return
+    for ends_at in field.spans.values():
+        for ends in ends_at.values():
+            ends.extend([joined[end] for end in ends if end in joined and joined[end] not in ends])
 
 
 def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:

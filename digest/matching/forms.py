@@ -25,7 +25,8 @@ test_forms.py keeps the list of families it makes). Rules, in order:
 - -ation, -ator and -ate to one base: transportation -> transport, generation,
   generator, generated -> gener-, estimation -> estimate;
 - a few irregular families: nucleus, nuclei, nuclear; planetary -> planet;
-  robotic, robotics -> robot; agentic -> agent; coding -> code.
+  robotic, robotics -> robot; coding -> code. ("agentic" is not "agent": in
+  papers it names LLM agents, "agent" alone any agent, a molecule or a company.)
 
 A rule never makes a base shorter than five letters ("station" is not "state",
 "relation" and "relate" stay "relat"), and words whose derived base is another
@@ -88,7 +89,6 @@ _FAMILIES = {
     "classifi": "classif",  # "classified"
     "robotic": "robot",
     "robotics": "robot",
-    "agentic": "agent",
     "cod": "code",  # "coding", "coded"
 }
 

@@ -27,7 +27,9 @@ from digest.matching.concepts import Concepts
 from digest.matching.forms import family
 
 MAX_INTEREST_LENGTH = 200
-MAX_ALTERNATIVES = 16
+# What one interest expands to at most (a concept's group and narrower topics):
+# vocabulary/build.py keeps every concept within it.
+MAX_ALTERNATIVES = 20
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z\-]+)?$", re.IGNORECASE)
 _FIELD = re.compile(r"([A-Za-z]+):")  # used with .match(text, i): anchored at i
 _FIELDS = ("author", "cat")

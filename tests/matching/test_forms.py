@@ -30,7 +30,6 @@ def found(interest: str, *documents: Document) -> list[str]:
         ("nucleus", "nuclei", "nuclear"),
         ("exoplanet", "exoplanetary"),
         ("robot", "robotic", "robotics"),
-        ("agent", "agentic"),
         ("code", "coding"),
     ],
 )

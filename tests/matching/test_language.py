@@ -83,6 +83,35 @@ def test_a_papers_own_acronym_definition_counts_for_that_paper():
     assert found("STR", defines, only_acronym) == ["defines", "other"]
 
 
+def test_a_phrase_finds_its_first_word_hyphened_to_based_or_driven():
+    # "LLM-based agents" are LLM agents; the words "based" and "driven" say nothing more.
+    driven = Document("driven", "Market games", "We design LLM-driven agents that trade goods.")
+    based = Document(
+        "based", "Spectrograms", "We propose a diffusion-based generative model for audio."
+    )
+    apart = Document("apart", "Market games", "We design LLM tools; driven agents trade goods.")
+
+    defined = Document(
+        "defined", "Cooperation", "We align large language model (LLM)-based agents."
+    )
+
+    assert found("LLM agents", driven, based, apart, defined) == ["defined", "driven"]
+    assert found("diffusion generative models", driven, based, apart) == ["based"]
+    reason = match_papers(["LLM agents"], [driven])[0].reasons[0]
+    assert reason.matched == ("LLM-driven agents",)
+
+
+def test_a_known_acronym_defined_without_its_head_noun_is_that_concept():
+    vla = Document(
+        "vla",
+        "Residual RL for VLA enhancement",
+        "Vision-Language-Action (VLA) models generalize; we refine VLA actions.",
+    )
+
+    assert found("VLA", vla) == ["vla"]
+    assert found("vision language action models", vla) == ["vla"]
+
+
 def test_a_paper_that_defines_a_known_acronym_otherwise_is_not_that_concept():
     other_sense = Document(
         "graph", "Graph Attention Networks (GAN) for traffic", "Our GAN attends to neighbours."

@@ -30,7 +30,8 @@ What it does, for each vocabulary:
    is the concept itself, and a narrower topic that already contains the
    concept's words ("cold dark matter" under "dark matter") is left out as
    redundant; the concept's group and narrower topics together are at most
-   MAX_EXPANSION phrases (the engine expands an interest to at most 16);
+   VOCABULARY_EXPANSION (16) phrases from the vocabularies, MAX_EXPANSION (20, what
+   the engine expands an interest to) with the curated part;
 7. writes concepts_derived.toml with the source of every entry (vocabulary and
    concept id, whose licence and snapshot are in its [sources] table).
 
@@ -59,10 +60,13 @@ OUTPUT = MATCHING / "concepts_derived.toml"
 REVIEW = HERE / "review.toml"
 CURATED = HERE / "curated.toml"
 
-# The engine expands an interest to at most 16 phrases (query.MAX_ALTERNATIVES,
-# plus the glued spelling): a concept's synonyms and narrower topics together
-# stay within this, or the last ones would never be looked for.
-MAX_EXPANSION = 15
+# The engine expands an interest to at most 20 phrases (query.MAX_ALTERNATIVES; the
+# glued spelling and the interest's own words come on top): a concept's synonyms
+# and narrower topics together stay within this, or the last ones would never be
+# looked for. A vocabulary fills a concept up to 16 only: the last places are for
+# the hand-reviewed curated entries (named methods, the field's own terms).
+MAX_EXPANSION = 20
+VOCABULARY_EXPANSION = 16
 MAX_WORDS = 6
 # A phrase starting so also matches ordinary text ("a star", "be star", "do star").
 ORDINARY_FIRST = frozenset({
@@ -477,8 +481,9 @@ class Builder:
             why = "another concept's label"
         if why is None and other in self._expansion(key):
             return ""
-        if why is None and len(self._expansion(key)) >= MAX_EXPANSION:
-            why = f"over the {MAX_EXPANSION} phrases one interest expands to"
+        limit = MAX_EXPANSION if source_id == CURATED_SOURCE else VOCABULARY_EXPANSION
+        if why is None and len(self._expansion(key)) >= limit:
+            why = f"over the {limit} phrases a vocabulary or the curated part fills"
         if why:
             self.note(source_id, synonym, f"synonym of {label!r}: {why}")
             return why
@@ -509,8 +514,9 @@ class Builder:
             why = "a reviewed synonym"
         if why is None and key in self._expansion(other)[1:]:
             why = "a cycle (the topic is broader)"
-        if why is None and len(expansion) >= MAX_EXPANSION:
-            why = f"over the {MAX_EXPANSION} phrases one interest expands to"
+        limit = MAX_EXPANSION if source_id == CURATED_SOURCE else VOCABULARY_EXPANSION
+        if why is None and len(expansion) >= limit:
+            why = f"over the {limit} phrases a vocabulary or the curated part fills"
         if why:
             self.note(source_id, topic, f"narrower of {label!r}: {why}")
             return why
