@@ -136,6 +136,19 @@ def match_papers(
     """The documents that match any interest, best first: the plain per-subscriber loop."""
     concepts = concepts or default_concepts()
     papers = [AnalyzedDocument(d, concepts) for d in _unique(documents)]
+    return match_analyzed(interests, papers, limit=limit, concepts=concepts)
+
+
+def match_analyzed(
+    interests: Sequence[str],
+    papers: Sequence[AnalyzedDocument],
+    *,
+    limit: int | None = None,
+    concepts: Concepts | None = None,
+) -> list[Result]:
+    """`match_papers` over papers analyzed already (distinct ids, each once): the loop
+    a sender without the index would run per subscriber, the papers analyzed once."""
+    concepts = concepts or default_concepts()
     matched = [
         (q, [interest_match(q, paper) for paper in papers]) for q in queries(interests, concepts)
     ]
@@ -190,6 +203,7 @@ class _Interest:
         "mask",
         "prominent",
         "query",
+        "ranked",
         "reasons",
         "scores",
         "weight",
@@ -227,6 +241,35 @@ class _Interest:
         # paper -> the Result of a paper that matched this interest alone, shared by
         # every subscriber it is the only match of: most results are such.
         self.alone: dict[int, Result] = {}
+        # Its papers in its own ranking order, as (key, Result) of the first ones so far
+        # (see `head`), and the keys of all of them.
+        self.ranked: tuple[list[int], list[tuple[int, Result]], list[Result]] | None = None
+
+    def head(self, count: int) -> list[tuple[int, Result]]:
+        """Its first `count` papers in the order they rank in when each matched this
+        interest alone, with a sort key that orders papers of several such interests
+        the same way: prominent first, then more points, then bit (tie-break) order."""
+        return self._ranked(count)[1][:count]
+
+    def best(self, count: int) -> list[Result]:
+        """The Results of `head(count)`."""
+        return self._ranked(count)[2][:count]
+
+    def _ranked(self, count: int) -> tuple[list[int], list[tuple[int, Result]], list[Result]]:
+        if self.ranked is None:
+            # One int a key: prominence, points (below 2**31), bit (below 2**32).
+            keys = sorted(
+                (0 if self.prominent >> p & 1 else 1 << 64) | (2**31 - points) << 32 | p
+                for p, points in self.scores.items()
+            )
+            self.ranked = (keys, [], [])
+        keys, pairs, results = self.ranked
+        while len(results) < count and len(results) < len(keys):
+            key = keys[len(results)]
+            result = self.result_alone(key & 0xFFFFFFFF)
+            pairs.append((key, result))
+            results.append(result)
+        return self.ranked
 
     def reason(self, paper: int) -> Reason:
         found = self.reasons.get(paper)
@@ -335,24 +378,38 @@ class PaperIndex:
     def match(self, interests: Sequence[str], limit: int | None = None) -> Matches:
         """What `match_papers(interests, papers, limit=limit)` gives, and the total."""
         chosen: list[_Interest] = []
+        union = overlap = 0
+        by_text = self._by_text
         for text in interests:
-            interest = self._lookup(text)
+            interest = by_text.get(text, _UNKNOWN)
+            if interest is _UNKNOWN:
+                interest = self._lookup(text)
             # Two spellings of one interest ("a  b", "a b") are one _Interest: counted once.
             if interest is not None and interest.mask and interest not in chosen:
                 chosen.append(interest)
-        union = 0
-        for interest in chosen:
-            union |= interest.mask
+                overlap |= union & interest.mask
+                union |= interest.mask
         if not union:
             return Matches([], 0)
+        total = union.bit_count()
+        wanted = total if limit is None else min(limit, total)
+        if not overlap:
+            # No paper matches two of them (most digests): each paper's score is its one
+            # interest's, so the best are among each interest's own best `wanted`.
+            if len(chosen) == 1:
+                return Matches(chosen[0].best(wanted), total)
+            merged: list[tuple[int, Result]] = []
+            for interest in chosen:
+                merged += interest.head(wanted)
+            merged.sort()  # keys differ: papers differ
+            return Matches([result for _, result in merged[:wanted]], total)
         counted = self._counted(chosen)
-        wanted = union.bit_count() if limit is None else min(limit, union.bit_count())
         results: list[Result] = []
         for bucket, count in self._buckets(chosen, counted, union):
             results.extend(self._order(bucket, count, chosen, counted, wanted - len(results)))
             if len(results) >= wanted:
                 break
-        return Matches(results, union.bit_count())
+        return Matches(results, total)
 
     @staticmethod
     def _counted(chosen: list[_Interest]) -> list[int]:
