@@ -15,9 +15,11 @@ distinct interests (distinct / interests drawn) is printed.
 Measures, on one core, in CPU seconds of this process (time.process_time: the
 figures hold on a machine that other work shares too):
 
-- the engine's whole job: index the papers once, evaluate every distinct
-  interest, then every subscriber's best 25 (the digest's cap) and total;
-  each phase's seconds;
+- the engine's whole job: index the papers once and evaluate every distinct
+  interest (while indexing, as a sender that knows its subscribers' interests
+  does; `--lazy`: after it, one by one, the preview's way), then every
+  subscriber's best 25 (the digest's cap) and total; each phase's seconds; at
+  most --keep paper analyses are kept (the rest are made again if asked);
 - the plain loop: each paper analysed once (what a sender without the index
   would do), then per subscriber every interest against every paper and the
   ranking (`engine.match_analyzed`), on a sample of subscribers, extrapolated
@@ -53,6 +55,8 @@ from digest.matching.evaluate import AnalyzedDocument
 ROOT = Path(__file__).resolve().parent.parent
 
 SAMPLE = ROOT / "digest" / "sample"
+# Analyses the engine keeps after indexing (~100 KB each): a bound on its memory.
+KEEP = 2048
 # Words a title phrase may not start or end with: "of the", "for robust".
 STOP = {
     "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "of", "on",
@@ -159,13 +163,21 @@ def make_subscribers(
 
 
 def job(
-    papers: list[Document], subscribers: list[list[str]], limit: int
+    papers: list[Document],
+    subscribers: list[list[str]],
+    limit: int,
+    *,
+    keep: int | None = KEEP,
+    lazy: bool = False,
 ) -> tuple[PaperIndex, dict]:
-    """The engine's whole job, timed by phase."""
+    """The engine's whole job, timed by phase: the distinct interests evaluated while
+    the papers are indexed (a sender knows its subscribers' interests), or, `lazy`,
+    after it, one by one as subscribers ask (the preview's way)."""
+    texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
     started = time.process_time()
-    index = PaperIndex(papers)
+    index = PaperIndex(papers, interests=() if lazy else texts, keep=keep)
     indexed = time.process_time()
-    for text in dict.fromkeys(text for interests in subscribers for text in interests):
+    for text in texts:
         index.papers_of(text)
     evaluated = time.process_time()
     matched_papers = digests = 0
@@ -176,6 +188,7 @@ def job(
     done = time.process_time()
     return index, {
         "seconds": done - started,
+        "index_and_interests_seconds": evaluated - started,
         "index_seconds": indexed - started,
         "interests_seconds": evaluated - indexed,
         "subscribers_seconds": done - evaluated,
@@ -192,6 +205,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20, help="subscribers for the plain loop")
     parser.add_argument("--limit", type=int, default=25)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", type=int, default=KEEP, help="analyses kept; 0: all")
+    parser.add_argument(
+        "--lazy", action="store_true", help="interests evaluated after indexing, one by one"
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -200,7 +217,8 @@ def main() -> None:
     drawn = args.subscribers * args.interests
     distinct = len({text for interests in subscribers for text in interests})
 
-    index, engine = job(papers, subscribers, args.limit)
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    index, engine = job(papers, subscribers, args.limit, keep=args.keep or None, lazy=args.lazy)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     concepts = default_concepts()
@@ -223,13 +241,16 @@ def main() -> None:
         f"interests: {distinct} distinct of {drawn} drawn ({distinct / drawn:.2%}), "
         f"from a pool of {len(pool)}"
     )
+    mode = "lazy: after indexing, one by one" if args.lazy else "while indexing"
     print(
-        f"engine: {engine['seconds']:.2f} s in all: index {engine['index_seconds']:.2f} s, "
-        f"interests {engine['interests_seconds']:.2f} s, "
+        f"engine: {engine['seconds']:.2f} s in all: index and interests "
+        f"{engine['index_and_interests_seconds']:.2f} s ({mode}: index "
+        f"{engine['index_seconds']:.2f} s, then interests {engine['interests_seconds']:.2f} s), "
         f"subscribers {engine['subscribers_seconds']:.2f} s "
         f"({args.subscribers / engine['subscribers_seconds']:,.0f}/s); "
         f"{engine['digests']} subscribers with a digest, "
-        f"{engine['papers_per_digest']:.1f} papers each; peak memory {peak_mb:.0f} MB"
+        f"{engine['papers_per_digest']:.1f} papers each; {args.keep or 'all'} analyses kept; "
+        f"peak memory {peak_mb:.0f} MB ({before_mb:.0f} MB before the job: the bench's data)"
     )
     print(
         f"plain loop: analysis {analyse_seconds:.2f} s, then {loop_per_subscriber * 1000:.1f} ms "
@@ -245,6 +266,7 @@ def main() -> None:
                 "distinct_interests": distinct,
                 "distinct_share": round(distinct / drawn, 4),
                 "engine_seconds": round(engine["seconds"], 2),
+                "index_and_interests_seconds": round(engine["index_and_interests_seconds"], 2),
                 "index_seconds": round(engine["index_seconds"], 2),
                 "interests_seconds": round(engine["interests_seconds"], 2),
                 "subscribers_seconds": round(engine["subscribers_seconds"], 2),
@@ -253,6 +275,9 @@ def main() -> None:
                 "plain_loop_sample": len(sample),
                 "speedup": round(loop_total / engine["seconds"], 1),
                 "peak_memory_mb": round(peak_mb),
+                "memory_before_job_mb": round(before_mb),
+                "mode": "lazy" if args.lazy else "interests known",
+                "analyses_kept": args.keep or "all",
             }
         )
     )

@@ -285,32 +285,134 @@ class _Interest:
         return found
 
 
-class PaperIndex:
-    """A window of papers analyzed and indexed once, to match many subscribers against."""
+class _Analyses(Sequence[AnalyzedDocument]):
+    """The papers' analyses by bit: every one, or the last `keep` made or asked for (about
+    100 KB each), any other made again when asked (the evaluation is the same)."""
 
-    def __init__(self, documents: Iterable[Document], concepts: Concepts | None = None) -> None:
+    def __init__(self, documents: list[Document], concepts: Concepts, keep: int | None) -> None:
+        self.documents, self.concepts, self.keep = documents, concepts, keep
+        self._kept: dict[int, AnalyzedDocument] = {}
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __getitem__(self, i: int | slice) -> "AnalyzedDocument | list[AnalyzedDocument]":
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self.documents)
+        found = self._kept.get(i)
+        if found is None:
+            if not 0 <= i < len(self.documents):
+                raise IndexError(i)
+            found = AnalyzedDocument(self.documents[i], self.concepts)
+        self.put(i, found)
+        return found
+
+    def put(self, i: int, analysis: AnalyzedDocument) -> None:
+        kept = self._kept
+        if self.keep is None:
+            kept[i] = analysis
+            return
+        kept.pop(i, None)  # the most recent last: the first one is the one to drop
+        kept[i] = analysis
+        while len(kept) > self.keep:
+            del kept[next(iter(kept))]
+
+
+class PaperIndex:
+    """A window of papers analyzed and indexed once, to match many subscribers against.
+
+    `keep` bounds the papers' analyses kept (None: all; ~100 KB each, so a weekly
+    window's would take GBs): `interests` known beforehand are evaluated block by
+    block of `keep` papers as they are analyzed, and a paper's analysis is made again
+    when an interest asked for later needs it, so pass those to `prepare` in bulk
+    (each paper analyzed again at most once a call) rather than one by one.
+    """
+
+    def __init__(
+        self,
+        documents: Iterable[Document],
+        concepts: Concepts | None = None,
+        *,
+        interests: Iterable[str] = (),
+        keep: int | None = None,
+    ) -> None:
         self.concepts = concepts or default_concepts()
         # Bit i is the i-th paper in tie-break order: most upvoted first, then by id.
         ordered = sorted(_unique(documents), key=lambda d: (-d.upvotes, d.id))
-        self.papers = [AnalyzedDocument(d, self.concepts) for d in ordered]
-        self.ids = [paper.document.id for paper in self.papers]
+        self.papers = _Analyses(ordered, self.concepts, keep)
+        self.ids = [document.id for document in ordered]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
         self.categories: dict[str, int] = {}
-        for i, paper in enumerate(self.papers):
-            bit = 1 << i
-            for term in paper.terms():
-                self.terms[term] = self.terms.get(term, 0) | bit
-            for _, parts in paper.authors:
-                if parts:
-                    self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
-            for key in paper.category_keys:
-                self.categories[key] = self.categories.get(key, 0) | bit
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         self._interests: dict[str, _Interest] = {}
         self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
         self._shared: dict[tuple[int, ...], Result] = {}
+        parsed = {text: _parse_or_none(text, self.concepts) for text in interests}
+        pending = {c for q in parsed.values() if q for c in (*q.required, *q.excluded)}
+        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
+        # Papers go in blocks of `keep`: each block is indexed, then the known interests'
+        # candidates in it (the index so far has every term of the block) are evaluated
+        # while its analyses are still kept.
+        block = keep or len(ordered) or 1
+        for start in range(0, len(ordered), block):
+            end = min(start + block, len(ordered))
+            for i in range(start, end):
+                paper = AnalyzedDocument(ordered[i], self.concepts)
+                bit = 1 << i
+                for term in paper.terms():
+                    self.terms[term] = self.terms.get(term, 0) | bit
+                for _, parts in paper.authors:
+                    if parts:
+                        self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
+                for key in paper.category_keys:
+                    self.categories[key] = self.categories.get(key, 0) | bit
+                self.papers.put(i, paper)
+            window = (1 << end) - (1 << start)
+            for clause in pending:
+                for i in _bits(self._candidates(clause) & window):
+                    hit = clause_hit(clause, self.papers[i])
+                    if hit is not None:
+                        found[clause][i] = hit
+        self._found(found)
+        for text in parsed:
+            self._lookup(text)
+
+    def prepare(self, interests: Iterable[str]) -> None:
+        """Evaluate interests not seen yet all at once, paper by paper: what asking for
+        each would do, with each paper's analysis made at most once (see `keep`)."""
+        interests = list(interests)
+        parsed = [
+            _parse_or_none(text, self.concepts)
+            for text in dict.fromkeys(interests)
+            if text not in self._by_text
+        ]
+        pending = {
+            c for q in parsed if q for c in (*q.required, *q.excluded) if c not in self._clauses
+        }
+        by_paper: dict[int, list[Clause]] = {}
+        for clause in pending:
+            for i in _bits(self._candidates(clause)):
+                by_paper.setdefault(i, []).append(clause)
+        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
+        for i in sorted(by_paper):
+            paper = self.papers[i]
+            for clause in by_paper[i]:
+                hit = clause_hit(clause, paper)
+                if hit is not None:
+                    found[clause][i] = hit
+        self._found(found)
+        for text in interests:
+            self._lookup(text)
+
+    def _found(self, found: dict[Clause, dict[int, Hit]]) -> None:
+        for clause, hits in found.items():
+            # hits in bit order, as _clause makes them
+            hits = dict(sorted(hits.items()))
+            self._clauses[clause] = (sum(1 << i for i in hits), hits)
 
     def _candidates(self, clause: Clause) -> int:
         if isinstance(clause, Author):

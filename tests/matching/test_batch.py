@@ -97,18 +97,40 @@ many_documents = st.lists(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     documents=many_documents,
     subscribers=st.lists(st.lists(st.sampled_from(INTERESTS), max_size=8), max_size=6),
     limit=st.none() | st.integers(1, 40),
+    mode=st.sampled_from(["lazy", "known", "prepared"]),
+    keep=st.none() | st.integers(0, 5),
 )
-def test_one_index_serves_many_subscribers_as_the_plain_loop(documents, subscribers, limit):
+def test_one_index_serves_many_subscribers_as_the_plain_loop(
+    documents, subscribers, limit, mode, keep
+):
     # One index for every subscriber, as a sender uses it: what one subscriber's match
-    # leaves behind (ranked heads, shared Results) must not change another's.
-    index = PaperIndex(documents)
+    # leaves behind (ranked heads, shared Results) must not change another's; nor must
+    # evaluating the interests while indexing ("known"), in bulk afterwards ("prepared")
+    # or with few analyses kept (made again when asked).
+    everyone = [text for interests in subscribers for text in interests]
+    index = PaperIndex(documents, interests=everyone if mode == "known" else (), keep=keep)
+    if mode == "prepared":
+        index.prepare(everyone[: len(everyone) // 2])
 
     for interests in [*subscribers, *reversed(subscribers)]:
         matches = index.match(interests, limit)
         assert matches.results == match_papers(interests, documents, limit=limit)
         assert matches.total == len(match_papers(interests, documents))
+        for text in interests:
+            assert index.papers_of(text) == PaperIndex(documents).papers_of(text)
+
+
+def test_the_analyses_kept_are_bounded_and_the_others_made_again():
+    documents = [Document(f"p{i}", f"graph neural networks {i}") for i in range(10)]
+
+    index = PaperIndex(documents, keep=3)
+
+    assert len(index.papers._kept) == 3
+    assert [p.document.id for p in index.papers] == index.ids
+    assert len(index.papers._kept) == 3
+    assert index.match(["graph neural networks"]).total == 10
