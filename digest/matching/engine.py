@@ -17,10 +17,13 @@ would rank above every paper that matches one other interest.
 batch path, `PaperIndex`, analyzes the papers once, finds each distinct
 clause's candidates in an inverted index (term -> papers as a bit set, bit i
 is the i-th paper in ranking order), and evaluates each distinct interest
-once. Per subscriber it then only combines bit sets: counts of matched
-interests come from a bit-sliced adder, and the best `limit` papers are
-taken bucket by bucket without looking at the rest. The two paths give
-identical results (a property test checks it).
+once. Per subscriber it then only combines bit sets: when no paper matches
+two of the subscriber's interests (most digests), the best `limit` are the
+merge of each interest's own best, ranked once per interest; otherwise counts
+of matched interests come from a bit-sliced adder, and the best `limit`
+papers are taken bucket by bucket without looking at the rest. The two paths
+give identical results (a property test checks it). docs/ARCHITECTURE.md
+says why so, and how `keep` bounds the memory of a big window.
 """
 
 import math
@@ -628,6 +631,7 @@ def match_many(
     concepts: Concepts | None = None,
 ) -> Iterator[tuple[K, Matches]]:
     """Each subscriber's matches among the same documents, indexed once."""
-    index = PaperIndex(documents, concepts)
+    everyone = [text for interests in subscribers.values() for text in interests]
+    index = PaperIndex(documents, concepts, interests=everyone)
     for key, interests in subscribers.items():
         yield key, index.match(interests, limit)
