@@ -17,10 +17,13 @@ would rank above every paper that matches one other interest.
 batch path, `PaperIndex`, analyzes the papers once, finds each distinct
 clause's candidates in an inverted index (term -> papers as a bit set, bit i
 is the i-th paper in ranking order), and evaluates each distinct interest
-once. Per subscriber it then only combines bit sets: counts of matched
-interests come from a bit-sliced adder, and the best `limit` papers are
-taken bucket by bucket without looking at the rest. The two paths give
-identical results (a property test checks it).
+once. Per subscriber it then only combines bit sets: when no paper matches
+two of the subscriber's interests (most digests), the best `limit` are the
+merge of each interest's own best, ranked once per interest; otherwise counts
+of matched interests come from a bit-sliced adder, and the best `limit`
+papers are taken bucket by bucket without looking at the rest. The two paths
+give identical results (a property test checks it). docs/ARCHITECTURE.md
+says why so, and how `keep` bounds the memory of a big window.
 """
 
 import math
@@ -136,6 +139,19 @@ def match_papers(
     """The documents that match any interest, best first: the plain per-subscriber loop."""
     concepts = concepts or default_concepts()
     papers = [AnalyzedDocument(d, concepts) for d in _unique(documents)]
+    return match_analyzed(interests, papers, limit=limit, concepts=concepts)
+
+
+def match_analyzed(
+    interests: Sequence[str],
+    papers: Sequence[AnalyzedDocument],
+    *,
+    limit: int | None = None,
+    concepts: Concepts | None = None,
+) -> list[Result]:
+    """`match_papers` over papers analyzed already (distinct ids, each once): the loop
+    a sender without the index would run per subscriber, the papers analyzed once."""
+    concepts = concepts or default_concepts()
     matched = [
         (q, [interest_match(q, paper) for paper in papers]) for q in queries(interests, concepts)
     ]
@@ -190,6 +206,7 @@ class _Interest:
         "mask",
         "prominent",
         "query",
+        "ranked",
         "reasons",
         "scores",
         "weight",
@@ -227,6 +244,35 @@ class _Interest:
         # paper -> the Result of a paper that matched this interest alone, shared by
         # every subscriber it is the only match of: most results are such.
         self.alone: dict[int, Result] = {}
+        # Its papers in its own ranking order, as (key, Result) of the first ones so far
+        # (see `head`), and the keys of all of them.
+        self.ranked: tuple[list[int], list[tuple[int, Result]], list[Result]] | None = None
+
+    def head(self, count: int) -> list[tuple[int, Result]]:
+        """Its first `count` papers in the order they rank in when each matched this
+        interest alone, with a sort key that orders papers of several such interests
+        the same way: prominent first, then more points, then bit (tie-break) order."""
+        return self._ranked(count)[1][:count]
+
+    def best(self, count: int) -> list[Result]:
+        """The Results of `head(count)`."""
+        return self._ranked(count)[2][:count]
+
+    def _ranked(self, count: int) -> tuple[list[int], list[tuple[int, Result]], list[Result]]:
+        if self.ranked is None:
+            # One int a key: prominence, points (below 2**31), bit (below 2**32).
+            keys = sorted(
+                (0 if self.prominent >> p & 1 else 1 << 64) | (2**31 - points) << 32 | p
+                for p, points in self.scores.items()
+            )
+            self.ranked = (keys, [], [])
+        keys, pairs, results = self.ranked
+        while len(results) < count and len(results) < len(keys):
+            key = keys[len(results)]
+            result = self.result_alone(key & 0xFFFFFFFF)
+            pairs.append((key, result))
+            results.append(result)
+        return self.ranked
 
     def reason(self, paper: int) -> Reason:
         found = self.reasons.get(paper)
@@ -242,32 +288,134 @@ class _Interest:
         return found
 
 
-class PaperIndex:
-    """A window of papers analyzed and indexed once, to match many subscribers against."""
+class _Analyses(Sequence[AnalyzedDocument]):
+    """The papers' analyses by bit: every one, or the last `keep` made or asked for (about
+    100 KB each), any other made again when asked (the evaluation is the same)."""
 
-    def __init__(self, documents: Iterable[Document], concepts: Concepts | None = None) -> None:
+    def __init__(self, documents: list[Document], concepts: Concepts, keep: int | None) -> None:
+        self.documents, self.concepts, self.keep = documents, concepts, keep
+        self._kept: dict[int, AnalyzedDocument] = {}
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __getitem__(self, i: int | slice) -> "AnalyzedDocument | list[AnalyzedDocument]":
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self.documents)
+        found = self._kept.get(i)
+        if found is None:
+            if not 0 <= i < len(self.documents):
+                raise IndexError(i)
+            found = AnalyzedDocument(self.documents[i], self.concepts)
+        self.put(i, found)
+        return found
+
+    def put(self, i: int, analysis: AnalyzedDocument) -> None:
+        kept = self._kept
+        if self.keep is None:
+            kept[i] = analysis
+            return
+        kept.pop(i, None)  # the most recent last: the first one is the one to drop
+        kept[i] = analysis
+        while len(kept) > self.keep:
+            del kept[next(iter(kept))]
+
+
+class PaperIndex:
+    """A window of papers analyzed and indexed once, to match many subscribers against.
+
+    `keep` bounds the papers' analyses kept (None: all; ~100 KB each, so a weekly
+    window's would take GBs): `interests` known beforehand are evaluated block by
+    block of `keep` papers as they are analyzed, and a paper's analysis is made again
+    when an interest asked for later needs it, so pass those to `prepare` in bulk
+    (each paper analyzed again at most once a call) rather than one by one.
+    """
+
+    def __init__(
+        self,
+        documents: Iterable[Document],
+        concepts: Concepts | None = None,
+        *,
+        interests: Iterable[str] = (),
+        keep: int | None = None,
+    ) -> None:
         self.concepts = concepts or default_concepts()
         # Bit i is the i-th paper in tie-break order: most upvoted first, then by id.
         ordered = sorted(_unique(documents), key=lambda d: (-d.upvotes, d.id))
-        self.papers = [AnalyzedDocument(d, self.concepts) for d in ordered]
-        self.ids = [paper.document.id for paper in self.papers]
+        self.papers = _Analyses(ordered, self.concepts, keep)
+        self.ids = [document.id for document in ordered]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
         self.categories: dict[str, int] = {}
-        for i, paper in enumerate(self.papers):
-            bit = 1 << i
-            for term in paper.terms():
-                self.terms[term] = self.terms.get(term, 0) | bit
-            for _, parts in paper.authors:
-                if parts:
-                    self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
-            for key in paper.category_keys:
-                self.categories[key] = self.categories.get(key, 0) | bit
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         self._interests: dict[str, _Interest] = {}
         self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
         self._shared: dict[tuple[int, ...], Result] = {}
+        parsed = {text: _parse_or_none(text, self.concepts) for text in interests}
+        pending = {c for q in parsed.values() if q for c in (*q.required, *q.excluded)}
+        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
+        # Papers go in blocks of `keep`: each block is indexed, then the known interests'
+        # candidates in it (the index so far has every term of the block) are evaluated
+        # while its analyses are still kept.
+        block = keep or len(ordered) or 1
+        for start in range(0, len(ordered), block):
+            end = min(start + block, len(ordered))
+            for i in range(start, end):
+                paper = AnalyzedDocument(ordered[i], self.concepts)
+                bit = 1 << i
+                for term in paper.terms():
+                    self.terms[term] = self.terms.get(term, 0) | bit
+                for _, parts in paper.authors:
+                    if parts:
+                        self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
+                for key in paper.category_keys:
+                    self.categories[key] = self.categories.get(key, 0) | bit
+                self.papers.put(i, paper)
+            window = (1 << end) - (1 << start)
+            for clause in pending:
+                for i in _bits(self._candidates(clause) & window):
+                    hit = clause_hit(clause, self.papers[i])
+                    if hit is not None:
+                        found[clause][i] = hit
+        self._found(found)
+        for text in parsed:
+            self._lookup(text)
+
+    def prepare(self, interests: Iterable[str]) -> None:
+        """Evaluate interests not seen yet all at once, paper by paper: what asking for
+        each would do, with each paper's analysis made at most once (see `keep`)."""
+        interests = list(interests)
+        parsed = [
+            _parse_or_none(text, self.concepts)
+            for text in dict.fromkeys(interests)
+            if text not in self._by_text
+        ]
+        pending = {
+            c for q in parsed if q for c in (*q.required, *q.excluded) if c not in self._clauses
+        }
+        by_paper: dict[int, list[Clause]] = {}
+        for clause in pending:
+            for i in _bits(self._candidates(clause)):
+                by_paper.setdefault(i, []).append(clause)
+        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
+        for i in sorted(by_paper):
+            paper = self.papers[i]
+            for clause in by_paper[i]:
+                hit = clause_hit(clause, paper)
+                if hit is not None:
+                    found[clause][i] = hit
+        self._found(found)
+        for text in interests:
+            self._lookup(text)
+
+    def _found(self, found: dict[Clause, dict[int, Hit]]) -> None:
+        for clause, hits in found.items():
+            # hits in bit order, as _clause makes them
+            hits = dict(sorted(hits.items()))
+            self._clauses[clause] = (sum(1 << i for i in hits), hits)
 
     def _candidates(self, clause: Clause) -> int:
         if isinstance(clause, Author):
@@ -335,24 +483,38 @@ class PaperIndex:
     def match(self, interests: Sequence[str], limit: int | None = None) -> Matches:
         """What `match_papers(interests, papers, limit=limit)` gives, and the total."""
         chosen: list[_Interest] = []
+        union = overlap = 0
+        by_text = self._by_text
         for text in interests:
-            interest = self._lookup(text)
+            interest = by_text.get(text, _UNKNOWN)
+            if interest is _UNKNOWN:
+                interest = self._lookup(text)
             # Two spellings of one interest ("a  b", "a b") are one _Interest: counted once.
             if interest is not None and interest.mask and interest not in chosen:
                 chosen.append(interest)
-        union = 0
-        for interest in chosen:
-            union |= interest.mask
+                overlap |= union & interest.mask
+                union |= interest.mask
         if not union:
             return Matches([], 0)
+        total = union.bit_count()
+        wanted = total if limit is None else min(limit, total)
+        if not overlap:
+            # No paper matches two of them (most digests): each paper's score is its one
+            # interest's, so the best are among each interest's own best `wanted`.
+            if len(chosen) == 1:
+                return Matches(chosen[0].best(wanted), total)
+            merged: list[tuple[int, Result]] = []
+            for interest in chosen:
+                merged += interest.head(wanted)
+            merged.sort()  # keys differ: papers differ
+            return Matches([result for _, result in merged[:wanted]], total)
         counted = self._counted(chosen)
-        wanted = union.bit_count() if limit is None else min(limit, union.bit_count())
         results: list[Result] = []
         for bucket, count in self._buckets(chosen, counted, union):
             results.extend(self._order(bucket, count, chosen, counted, wanted - len(results)))
             if len(results) >= wanted:
                 break
-        return Matches(results, union.bit_count())
+        return Matches(results, total)
 
     @staticmethod
     def _counted(chosen: list[_Interest]) -> list[int]:
@@ -469,6 +631,7 @@ def match_many(
     concepts: Concepts | None = None,
 ) -> Iterator[tuple[K, Matches]]:
     """Each subscriber's matches among the same documents, indexed once."""
-    index = PaperIndex(documents, concepts)
+    everyone = [text for interests in subscribers.values() for text in interests]
+    index = PaperIndex(documents, concepts, interests=everyone)
     for key, interests in subscribers.items():
         yield key, index.match(interests, limit)
