@@ -142,7 +142,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",  # Django's, its clients reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "paperboy",
         }
