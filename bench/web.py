@@ -5,8 +5,9 @@ Runs the Procfile's release and web commands themselves, in production settings
 X-Forwarded-Proto: https), on a database of its own: DATABASE_URL's with "_web"
 after its name (created, migrated, the bundled sample loaded by `load_sample`),
 or a SQLite file without one; REDIS_URL's server on a Redis database of its own
-(--redis-db). Then wrk (Debian's `wrk`, installed with apt-get when missing: a
-bench tool, not a dependency of the service) runs against, one after the other:
+(--redis-db). Then wrk (Debian's `wrk`: `apt-get install -y wrk`, which the bench
+runs itself when it is missing; a bench tool, not a dependency of the service) runs
+against, one after the other:
 
     signup        GET /                      the signup page
     preview_get   GET /preview.json?interests=diffusion+models (a warm index)
@@ -19,10 +20,14 @@ budget it cannot reach (PREVIEW_RATE_LIMIT_PER_HOUR, PREVIEW_CPU_SECONDS_PER_HOU
 in its environment); the production defaults are untouched.
 
     python bench/web.py [--duration 20] [--connections 8] [--threads 2]
-                        [--workers N (WEB_CONCURRENCY)] [--root TREE]
+                        [--workers N (WEB_CONCURRENCY)] [--web-threads N (WEB_THREADS)]
+                        [--root TREE]
 
 --root runs another checkout's Procfile and code with this venv (before/after).
-Prints req/s and p99 of each; the last line is one JSON object.
+Prints req/s and p99 of each, and the workers' CPU time per request (what a busy
+machine, where req/s and p99 also measure the other programs, changes least); the
+last line is one JSON object, with the Procfile's web command and the load average
+before and after the run.
 """
 
 import argparse
@@ -154,6 +159,8 @@ def server_env(port: int, workdir: Path, args: argparse.Namespace) -> dict[str, 
         env.pop("REDIS_URL", None)
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.web_threads:
+        env["WEB_THREADS"] = str(args.web_threads)
     return env
 
 
@@ -309,6 +316,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (the Procfile's default)")
+    parser.add_argument("--web-threads", type=int, help="WEB_THREADS (the Procfile's default)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument(
         "--redis-db",
@@ -320,6 +328,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     tree = args.root.resolve()
+    load_before = os.getloadavg()[0]
     wrk = ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="paperboy-web-bench-"))
     port = free_port()
@@ -372,7 +381,10 @@ def main() -> None:
         json.dumps(
             {
                 "tree": str(tree),
+                "web": procfile(tree)["web"],
                 "workers": int(env.get("WEB_CONCURRENCY", 0)) or "Procfile default",
+                "web_threads": int(env.get("WEB_THREADS", 0)) or "Procfile default",
+                "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "connections": args.connections,
                 "threads": args.threads,
                 "duration_s": args.duration,

@@ -37,6 +37,7 @@ _cached: dict[str, object] = {
     "index": None,
     "spelling": None,
     "urls": {},  # canonical id -> abs_url of the indexed papers
+    "documents": (None, {}),  # the index, and its documents by canonical id
     "checked": None,  # time.monotonic() of the last check outside a transaction
 }
 
@@ -96,6 +97,7 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
             texts = ([p.document.title, p.document.abstract] for p in index.papers)
             _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
             _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
+            _cached["documents"] = (index, {p.document.id: p.document for p in index.papers})
             _cached["index"] = index
             _cached["key"] = key
         _cached["checked"] = None if connection.in_atomic_block else time.monotonic()
@@ -148,6 +150,15 @@ def _feedback(
     return found
 
 
+def _documents(index: matching.PaperIndex) -> dict[str, matching.Document]:
+    """The index's documents by id: kept with the index, unless another thread has just
+    replaced it."""
+    owner, documents = _cached["documents"]
+    if owner is not index:
+        documents = {paper.document.id: paper.document for paper in index.papers}
+    return documents
+
+
 def _advice(
     interests: Sequence[str], categories: Sequence[str]
 ) -> tuple[matching.PaperIndex, list[matching.Advice]]:
@@ -171,7 +182,7 @@ def interest_feedback(
     have meant) or most papers. `interests` must be valid (validate_interest);
     the signup and manage pages' preview and the admin show it."""
     index, advice = _advice(interests, categories)
-    documents = {paper.document.id: paper.document for paper in index.papers}
+    documents = _documents(index)
     urls = _urls([line.example for line in advice if line.example])
     return _feedback(advice, documents, urls)
 
@@ -182,7 +193,7 @@ def recent_matches(
     """How many recent papers `interests` match (in `categories`, if any), the best
     few, and each interest's feedback (`interest_feedback`)."""
     index, advice = _advice(interests, categories)
-    documents = {paper.document.id: paper.document for paper in index.papers}
+    documents = _documents(index)
     results = [
         r
         for r in index.match(interests).results

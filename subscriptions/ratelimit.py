@@ -2,8 +2,8 @@
 
 `cache.add` creates the counter with its expiry only if it is absent and
 `cache.incr` is atomic on Redis, so concurrent web processes count together. On
-Redis both go in one transaction, one round trip (the live preview counts twice
-per request).
+Redis both go in one transaction, one round trip; the live preview's hit and its
+budget's reading share one (`allow_within_budget`), its CPU charge is a second.
 """
 
 import time
@@ -40,6 +40,24 @@ def allow_account_email(address: str) -> bool:
 def within_budget(key: str, budget_seconds: float) -> bool:
     """True while the CPU time charged to `key` in its window is under `budget_seconds`."""
     return (cache.get(f"cpu:{key}") or 0) < budget_seconds * 1000
+
+
+def allow_within_budget(
+    key: str, limit: int, window_seconds: int, budget_seconds: float
+) -> tuple[bool, bool]:
+    """`allow(key, limit, window_seconds)` and `within_budget(key, budget_seconds)`,
+    in one round trip on Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return allow(key, limit, window_seconds), within_budget(key, budget_seconds)
+    counter = backend.make_and_validate_key(f"ratelimit:{key}")
+    charged = backend.make_and_validate_key(f"cpu:{key}")
+    with backend._cache.get_client(counter, write=True).pipeline() as transaction:
+        transaction.set(counter, 0, ex=window_seconds, nx=True)
+        transaction.incrby(counter, 1)
+        transaction.get(charged)
+        _, hits, spent_ms = transaction.execute()
+    return hits <= limit, int(spent_ms or 0) < budget_seconds * 1000
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from digest import recent
-from subscriptions import mailed_to, ratelimit, services, tokens
+from subscriptions import csrf, mailed_to, ratelimit, services, tokens
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
@@ -63,6 +62,12 @@ def _budgeted_matches(
     key = f"preview-ip:{client_ip(request)}"
     if not ratelimit.within_budget(key, settings.PREVIEW_CPU_SECONDS_PER_HOUR):
         return None
+    return _charged_matches(key, interests, categories)
+
+
+def _charged_matches(
+    key: str, interests: Sequence[str], categories: Sequence[str]
+) -> recent.RecentMatches:
     recent.recent_index()  # built once for everyone: not charged to whoever comes first
     with ratelimit.charged_cpu(key, 3600):
         return recent.recent_matches(interests, categories)
@@ -99,7 +104,7 @@ def _render_blank_signup() -> tuple[bytes, bytes]:
 
 def _signup_page(request: HttpRequest) -> HttpResponse:
     """The empty signup form, the same bytes for everyone but this visitor's CSRF token
-    (get_token: the cookie set or rotated as `{% csrf_token %}` would). Rendered again
+    (csrf.get_token: the cookie set or renewed as `{% csrf_token %}` would). Rendered again
     each time with DEBUG on, so template edits show."""
     global _blank_signup
     if _blank_signup is None or settings.DEBUG:
@@ -107,7 +112,7 @@ def _signup_page(request: HttpRequest) -> HttpResponse:
             if _blank_signup is None or settings.DEBUG:
                 _blank_signup = _render_blank_signup()
     before, after = _blank_signup
-    return HttpResponse(b"".join((before, get_token(request).encode(), after)))
+    return HttpResponse(b"".join((before, csrf.get_token(request).encode(), after)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -148,7 +153,12 @@ def _paper_json(paper: recent.PreviewPaper | None) -> dict | None:
 def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
     """The live preview of the interests in `data`: how many recent papers they match,
     the first few, and each interest's own feedback; or what is wrong with them."""
-    if _too_many(request, "preview", settings.PREVIEW_RATE_LIMIT_PER_HOUR):
+    # The hit counted and the CPU budget read together: one round trip (_budgeted_matches).
+    key = f"preview-ip:{client_ip(request)}"
+    allowed, within_budget = ratelimit.allow_within_budget(
+        key, settings.PREVIEW_RATE_LIMIT_PER_HOUR, 3600, settings.PREVIEW_CPU_SECONDS_PER_HOUR
+    )
+    if not allowed:
         return _too_many_previews()
     text = data.get("interests", "")
     limit = PreferencesForm.base_fields["interests"].max_length
@@ -159,9 +169,9 @@ def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
         interests = parse_interest_lines(text)
     except ValidationError as error:
         return JsonResponse({"errors": error.messages}, status=400)
-    found = _budgeted_matches(request, interests, data.getlist("categories")[:20])
-    if found is None:
+    if not within_budget:
         return _too_many_previews()
+    found = _charged_matches(key, interests, data.getlist("categories")[:20])
     return JsonResponse(
         {
             "days": found.days,

@@ -2,8 +2,10 @@
 checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new paper
 once that time has passed, and at once for a caller inside a transaction."""
 
+import threading
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -79,3 +81,15 @@ def test_inside_a_transaction_a_new_paper_shows_at_once(ingested_papers, monkeyp
     # The index built inside the transaction is checked again outside it: the paper
     # was never committed.
     assert _total(NEW) == 0
+
+
+def test_a_paper_another_process_commits_shows_within_the_recheck_interval(ingested_papers):
+    assert _total(NEW) == 0  # warm, checked just now
+    # Another process's ingest: its own connection (a thread has one), committed.
+    writer = threading.Thread(target=lambda: (_add_paper(), connection.close()))
+    writer.start()
+    writer.join()
+
+    assert _total(NEW) == 0  # checked less than RECHECK_SECONDS ago: not asked again
+    recent._cached["checked"] -= recent.RECHECK_SECONDS  # that long later
+    assert _total(NEW) == 1
