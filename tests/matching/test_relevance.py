@@ -57,10 +57,12 @@ def test_the_set_is_big_enough_to_mean_something():
         assert sum(not relevant for relevant in labels.values()) >= 3, judgement["interest"]
 
 
-# Set v2's tuning part (417 papers, 35 interests), reached on 2026-12-02
-# (python bench/relevance.py --part tuning: precision 0.959, recall 0.801).
-V2_PRECISION_FLOOR = 0.95
-V2_RECALL_FLOOR = 0.79
+# Set v2's tuning part only (417 papers, 35 interests; the held-out part has no
+# floor). Not today's score (precision 0.955, recall 0.876 on 2026-12-02, python
+# bench/relevance.py --part tuning) but what issue 13 asks of precision, and a recall
+# a regression would have to cross (0.80 before the concept work of 2026-12-02).
+V2_PRECISION_FLOOR = 0.90
+V2_RECALL_FLOOR = 0.84
 
 
 def _index_match():
