@@ -104,6 +104,13 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
         return _cached["index"], _cached["spelling"]
 
 
+def check_again() -> None:
+    """Make the next preview ask the database whether the papers changed (a test that
+    has just emptied the tables must not be answered from the index of the last one)."""
+    with _lock:
+        _cached["checked"] = None
+
+
 def recent_index() -> matching.PaperIndex:
     """The papers of the last PREVIEW_DAYS (the newest MAX_PAPERS), indexed; cached
     with the words of their titles and abstracts, for spelling corrections."""

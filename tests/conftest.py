@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from digest import ingest, tasks
+from digest import ingest, recent, tasks
 from digest.models import Delivery
 from subscriptions.models import Interest, Subscriber
 from tests.workers import worker_factory
@@ -30,6 +30,7 @@ def _celery_runs_tasks_inline():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()  # rate-limit counters must not leak between tests
+    recent.check_again()  # nor the preview's papers, within its recheck second
     yield
     cache.clear()
 
