@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "axes",
     "subscriptions",
     "digest",
+    "groups",
 ]
 
 MIDDLEWARE = [
@@ -322,6 +323,10 @@ PREVIEW_RATE_LIMIT_PER_HOUR = env_int("PREVIEW_RATE_LIMIT_PER_HOUR", 600)
 # what it really took: usual previews cost milliseconds, the worst most of a second.
 PREVIEW_CPU_SECONDS_PER_HOUR = env_int("PREVIEW_CPU_SECONDS_PER_HOUR", 30)
 SIGNUP_RATE_LIMIT_PER_HOUR = env_int("SIGNUP_RATE_LIMIT_PER_HOUR", 20)
+# Groups (groups/): how long an invitation's link works, and how many addresses one
+# group may invite in a day (each address also counts against its own hourly limit).
+GROUP_INVITE_LINK_MAX_AGE_DAYS = env_int("GROUP_INVITE_LINK_MAX_AGE_DAYS", 14)
+GROUP_INVITATIONS_PER_DAY = env_int("GROUP_INVITATIONS_PER_DAY", 50)
 # How many reverse proxies in front of the site append to X-Forwarded-For
 # (the visitor's address, for rate limits and the consent record).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -18,6 +18,7 @@ urlpatterns = [
     # (digest/feedback.py guards them and receives the events).
     path("anymail/", include(feedback.webhook_urlpatterns())),
     path("digest/<str:token>/", digest_views.web_copy, name="web_copy"),
+    path("groups/", include("groups.urls")),
     path("", include("subscriptions.urls")),
 ]
 

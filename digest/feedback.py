@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from digest.models import Delivery
+from groups import services as group_services
 from subscriptions import services
 from subscriptions.addresses import same_address
 from subscriptions.models import Subscriber
@@ -189,7 +190,10 @@ def record_event(event: AnymailTrackingEvent, esp_name: str = "") -> Delivery | 
             if first_soft_bounce:
                 count_soft_bounce(subscriber, reason)
         elif kind == EventType.UNSUBSCRIBED:
-            services.unsubscribe(subscriber.pk)
+            if delivery.group_id is not None:  # a group's digest: leave that group only
+                group_services.leave_by_delivery(delivery.group_id, subscriber.pk)
+            else:
+                services.unsubscribe(subscriber.pk)
         elif delivery.status not in {*FINAL, Delivery.Status.DELIVERED}:  # rejected, failed
             delivery.status = Delivery.Status.FAILED
         delivery.save(update_fields=["status", "feedback"])

@@ -111,6 +111,15 @@ class Delivery(models.Model):
     subscriber = models.ForeignKey(
         "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="deliveries"
     )
+    # A group's digest to one of its members (groups/); empty for the subscriber's own.
+    # The two are separate digests with separate periods: each is sent once.
+    group = models.ForeignKey(
+        "groups.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
     period = models.CharField(max_length=16, help_text='"2026-11-28" or "2026-W48".')
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CLAIMED)
     # Papers first seen in (window_start, window_end] belong to this digest.
@@ -152,7 +161,14 @@ class Delivery(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["subscriber", "period"], name="delivery_once_per_period"
+                fields=["subscriber", "period"],
+                condition=models.Q(group__isnull=True),
+                name="delivery_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["subscriber", "group", "period"],
+                condition=models.Q(group__isnull=False),
+                name="group_delivery_once_per_member_period",
             ),
         ]
         indexes = [
@@ -167,7 +183,8 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
-        return f"{self.subscriber} {self.period} ({self.status})"
+        group = f" (group {self.group_id})" if self.group_id else ""
+        return f"{self.subscriber}{group} {self.period} ({self.status})"
 
     @property
     def paper_ids(self) -> list[str]:

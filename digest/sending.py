@@ -26,6 +26,7 @@ from django.utils import timezone
 from digest import compose, journal, matching, schedule, window
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
+from groups import digests as group_digests
 from subscriptions.models import Interest, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,11 @@ DONE = [
 
 
 def _last_window_ends(subscriber_ids: list[int]) -> dict[int, datetime]:
-    """Where each subscriber's last delivered digest ended, in one query."""
+    """Where each subscriber's last delivered digest of their own ended, in one query."""
     rows = (
-        Delivery.objects.filter(subscriber_id__in=subscriber_ids, status__in=DONE)
+        Delivery.objects.filter(
+            subscriber_id__in=subscriber_ids, group__isnull=True, status__in=DONE
+        )
         .values("subscriber_id")
         .annotate(end=Max("window_end"))
     )
@@ -153,7 +156,7 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
         }
         waiting = [Delivery.Status.CLAIMED, Delivery.Status.RETRY]
         existing = list(
-            Delivery.objects.filter(subscriber__in=due)
+            Delivery.objects.filter(subscriber__in=due, group__isnull=True)
             .filter(Q(period__in=set(periods.values())) | Q(status__in=waiting))
             .values_list("pk", "subscriber_id", "period", "status")
         )
@@ -249,12 +252,14 @@ def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.
 class _Papers:
     """What each delivery of a batch holds: its stored items when an earlier attempt
     recorded them (a resend shows the same papers), else its matches in the window;
-    and each subscriber's interests (a digest names those that found nothing)."""
+    and the interests it is for (a digest names those that found nothing): the
+    subscriber's own, or its group's."""
 
-    def __init__(self, deliveries: list[Delivery]) -> None:
+    def __init__(self, deliveries: list[Delivery], groups: group_digests.GroupDigests) -> None:
         self.stored = compose.stored_papers(d for d in deliveries if d.items)
+        self.groups = groups
         self.interests: dict[int, list[str]] = {}
-        ids = [d.subscriber_id for d in deliveries]
+        ids = [d.subscriber_id for d in deliveries if d.group_id is None]
         for subscriber_id, text in Interest.objects.filter(subscriber_id__in=ids).values_list(
             "subscriber_id", "text"
         ):
@@ -264,6 +269,11 @@ class _Papers:
             return
         self.extent = (min(d.window_start for d in fresh), max(d.window_end for d in fresh))
         self.by_id, self.index = _window(*self.extent)
+
+    def interests_of(self, delivery: Delivery) -> list[str]:
+        if delivery.group_id is not None:
+            return self.groups.interests_of(delivery)
+        return self.interests.get(delivery.subscriber_id, [])
 
     def of(
         self, delivery: Delivery, subscriber: Subscriber
@@ -275,8 +285,9 @@ class _Papers:
         return compose.digest_items(
             self.index,
             self.by_id,
-            self.interests.get(subscriber.pk, []),
-            subscriber.categories,
+            self.interests_of(delivery),
+            # A group's digest has the group's interests, and no categories of anyone's.
+            subscriber.categories if delivery.group_id is None else (),
             window=window,
             whole_index=window == self.extent,
         )
@@ -297,16 +308,13 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
     # The last check: an address unsubscribed, paused or suppressed since the claim
     # (or since a failed attempt) gets nothing.
     subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
-    papers = _Papers(deliveries)
+    groups = group_digests.GroupDigests(deliveries)
+    papers = _Papers(deliveries, groups)
     connection = get_connection()
     unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
     for delivery in deliveries:
         subscriber = subscribers.get(delivery.subscriber_id)
-        if (
-            subscriber is None
-            or subscriber.status != Subscriber.Status.ACTIVE
-            or subscriber.is_paused(delivery.window_end)
-        ):
+        if not _still_wanted(delivery, subscriber, groups):
             unsent[Delivery.Status.SKIPPED].append(delivery.pk)
             outcome.add("skipped")
             continue
@@ -315,12 +323,29 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
             unsent[Delivery.Status.EMPTY].append(delivery.pk)
             outcome.add("empty")
             continue
-        interests = papers.interests.get(subscriber.pk, [])
-        sent = _send_one(delivery, token, subscriber, items, total, interests, connection)
+        interests = papers.interests_of(delivery)
+        build = groups.build_message if delivery.group_id else compose.build_digest_message
+        sent = _send_one(delivery, token, subscriber, items, total, interests, connection, build)
         outcome.add(sent, delivery)
     for status, ids in unsent.items():
         journal.close_unsent(ids, status, token)
     return outcome
+
+
+def _still_wanted(
+    delivery: Delivery, subscriber: Subscriber | None, groups: group_digests.GroupDigests
+) -> bool:
+    """Whether the digest is still to go: its own subscription active and not paused,
+    or, for a group's digest, the member still in an active group (their own
+    subscription, pause and schedule are theirs alone), and the address never
+    suppressed."""
+    if subscriber is None:
+        return False
+    if delivery.group_id is not None:
+        return groups.still_wanted(delivery, subscriber)
+    return subscriber.status == Subscriber.Status.ACTIVE and not subscriber.is_paused(
+        delivery.window_end
+    )
 
 
 def _send_one(
@@ -331,12 +356,12 @@ def _send_one(
     total: int,
     interests: list[str],
     connection,
+    build=compose.build_digest_message,
 ) -> str:
-    """Hand one digest to the provider, recorded before and after; what became of it."""
+    """Hand one digest to the provider, recorded before and after; what became of it.
+    `build` makes its message: a subscriber's own digest, or a group's."""
     try:
-        message = compose.build_digest_message(
-            subscriber, items, delivery, total=total, interests=interests
-        )
+        message = build(subscriber, items, delivery, total=total, interests=interests)
     except Exception as error:  # one digest that cannot be built never holds up the chunk
         logger.exception("digest %s could not be built", delivery.pk)
         return _failed(delivery, token, subscriber, classify(error))
@@ -385,8 +410,12 @@ def retry_now(deliveries: QuerySet[Delivery]) -> int:
     later = Delivery.objects.filter(
         subscriber=OuterRef("subscriber"), claimed_at__gt=OuterRef("claimed_at")
     )
+    # A subscriber's own digests and each group's to them follow one another apart.
+    own_later = Exists(later.filter(group__isnull=True))
+    group_later = Exists(later.filter(group=OuterRef("group")))
     return (
         deliveries.filter(status=Delivery.Status.FAILED)
-        .exclude(Exists(later))
+        .exclude(Q(group__isnull=True) & own_later)
+        .exclude(Q(group__isnull=False) & group_later)
         .update(status=Delivery.Status.RETRY, attempts=0, lease_until=timezone.now())
     )

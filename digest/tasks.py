@@ -10,6 +10,8 @@ from django.db import InterfaceError, OperationalError
 
 from digest import ingest, sending, window
 from digest.models import Source
+from groups import sending as group_sending
+from groups import tasks as group_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,12 @@ def dispatch_digests() -> int:
     for chunk in sending.chunked(ids, settings.DIGEST_CHUNK_SIZE):
         send_digests.delay(chunk, now.isoformat())
     logger.info("dispatched %d due subscribers", len(ids))
+    # Groups' digests (groups/): the same window end, one task per chunk of groups.
+    group_ids = group_sending.due_group_ids(now)
+    for chunk in sending.chunked(group_ids, settings.DIGEST_CHUNK_SIZE):
+        group_tasks.send_group_digests.delay(chunk, now.isoformat())
+    if group_ids:
+        logger.info("dispatched %d due groups", len(group_ids))
     return len(ids)
 
 

@@ -265,7 +265,10 @@ def _reschedule(subscriber: Subscriber, now: datetime) -> None:
     if subscriber.status != Subscriber.Status.ACTIVE:
         return
     # A week back covers the current period of either frequency.
-    recent = subscriber.deliveries.filter(claimed_at__gte=now - timedelta(days=8))
+    # Their own digests only: a group's digest has periods of its own (groups/).
+    recent = subscriber.deliveries.filter(
+        group__isnull=True, claimed_at__gte=now - timedelta(days=8)
+    )
     taken = set(recent.values_list("period", flat=True))
     if subscriber.frequency == Subscriber.Frequency.WEEKLY:
         # This week's daily digests were this week's digest: whoever switches to weekly
