@@ -1,0 +1,246 @@
+"""A group's digest: invite, confirm, and one digest to each member per period, by the
+one sender and its exactly-once rules; a member who leaves gets no more; the owner's
+new interests make the next digest."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from digest import sending, tasks
+from digest.models import Delivery, Paper
+from groups import links, services
+from groups import sending as group_sending
+from groups import tasks as group_tasks
+from groups.models import Group, Membership
+from subscriptions.models import Subscriber
+from tests.groups.conftest import OWNER, emails_to, links_in, make_due
+
+# Real commits: invitations and links are mailed by tasks enqueued on commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ANOMALY_TITLE = "Performance Anomaly Detection in Athletics"
+FOUNDATION_TITLE = "Accelerating Multimodal Foundation Models"
+
+
+def _group_digests() -> list:
+    return [m for m in mail.outbox if "for your Paperboy group" in m.subject]
+
+
+def test_invite_then_confirm_then_one_digest_to_each_member_even_when_the_task_runs_twice(
+    client: Client, ingested_papers
+):
+    chosen = services.GroupSettings(
+        name="Reading club",
+        interests=["anomaly detection"],
+        frequency="weekly",
+        send_hour=8,
+        time_zone="Europe/Paris",
+    )
+    group = services.create_group(OWNER, chosen)
+    # The owner's link starts the group (a POST: a GET changes nothing).
+    [owner_email] = emails_to(OWNER, "manage link")
+    [manage_path] = links_in(owner_email, "manage")
+    assert client.get(manage_path).status_code == 200
+    assert Group.objects.get().status == Group.Status.PENDING
+    client.post(manage_path, {"action": "start"})
+    assert Group.objects.get().status == Group.Status.ACTIVE
+
+    response = client.post(
+        manage_path, {"action": "invite", "addresses": "bea@lab.example\nCy@Lab.Example"}
+    )
+    assert "Invited: bea@lab.example, Cy@lab.example" in response.content.decode()
+    invitations = emails_to("bea@lab.example") + emails_to("Cy@lab.example")
+    assert [m.subject for m in invitations] == ["You are invited to a Paperboy group"] * 2
+    # Nothing the owner typed is in an invitation: the page behind its link shows it.
+    assert all("Reading club" not in m.body for m in invitations)
+
+    # Invited is not a member: the digest goes to the owner alone.
+    make_due(group)
+    tasks.dispatch_digests()
+    assert [m.to for m in _group_digests()] == [[OWNER]]
+
+    for invitation in invitations:
+        [join_path] = links_in(invitation, "join")
+        page = client.get(join_path)
+        assert "Join Reading club?" in page.content.decode()
+        assert "anomaly detection" in page.content.decode()
+        assert Membership.objects.get(email=invitation.to[0]).status == "invited"
+        joined = client.post(join_path)
+        assert "You joined Reading club" in joined.content.decode()
+    assert Membership.objects.filter(status="active").count() == 3
+
+    mail.outbox.clear()
+    next_week = group_sending.Group.objects.get().next_digest_at + timedelta(minutes=1)
+    Paper.objects.update(first_seen=next_week - timedelta(days=1))
+    group_tasks.send_group_digests([group.pk], next_week.isoformat())
+    group_tasks.send_group_digests([group.pk], next_week.isoformat())  # a duplicated task
+    make_due(group)  # and beat's dispatch, twice, on top
+    tasks.dispatch_digests()
+    tasks.dispatch_digests()
+
+    digests = _group_digests()
+    assert sorted(m.to[0] for m in digests) == sorted([OWNER, "bea@lab.example", "Cy@lab.example"])
+    assert all(ANOMALY_TITLE in m.body for m in digests)
+    this_week = Delivery.objects.filter(group=group, window_end=next_week)
+    assert this_week.count() == 3
+    assert set(this_week.values_list("status", flat=True)) == {Delivery.Status.SENT}
+
+
+def test_a_member_subscribed_on_their_own_gets_both_digests_apart(make_group, make_subscriber):
+    reader = make_subscriber(email="bea@lab.example", interests=("foundation models",))
+    group = make_group(members=("bea@lab.example",))
+
+    tasks.dispatch_digests()
+    tasks.dispatch_digests()
+
+    to_bea = emails_to("bea@lab.example")
+    assert len(to_bea) == 2
+    own = next(m for m in to_bea if "on your topics" in m.subject)
+    grouped = next(m for m in to_bea if "for your Paperboy group" in m.subject)
+    assert FOUNDATION_TITLE in own.body and ANOMALY_TITLE not in own.body
+    assert ANOMALY_TITLE in grouped.body and FOUNDATION_TITLE not in grouped.body
+    # Each in its own period's row, one of each; the group's leaves her schedule alone.
+    assert reader.deliveries.filter(group=None).count() == 1
+    assert reader.deliveries.filter(group=group).count() == 1
+    assert own.extra_headers["List-Unsubscribe"] != grouped.extra_headers["List-Unsubscribe"]
+    assert "/groups/leave/" in grouped.extra_headers["List-Unsubscribe"]
+
+
+def test_the_group_digest_says_whose_it_is_and_how_to_leave(make_group):
+    make_group(members=("bea@lab.example",))
+    tasks.dispatch_digests()
+
+    [digest] = emails_to("bea@lab.example")
+    html = digest.alternatives[0][0]
+    assert "Vision lab" in digest.body and "Vision lab" in html
+    assert links_in(digest, "leave") and "/groups/leave/" in html
+    # The owner's manage link goes to the owner only.
+    assert not links_in(digest, "manage")
+    [to_owner] = emails_to(OWNER)
+    assert links_in(to_owner, "manage")
+    assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Vision lab" not in digest.subject  # the owner's text stays out of headers
+
+
+def test_a_member_who_leaves_gets_no_more_digests(make_group, client: Client):
+    group = make_group()
+    tasks.dispatch_digests()
+    [to_cy] = emails_to("cy@lab.example")
+    [leave_path] = links_in(to_cy, "leave")
+
+    page = client.get(leave_path)  # a mail scanner opening the link changes nothing
+    assert "Leave Vision lab?" in page.content.decode()
+    assert Membership.objects.get(email="cy@lab.example").status == "active"
+    left = client.post(leave_path)
+    assert "You left Vision lab" in left.content.decode()
+    assert Membership.objects.get(email="cy@lab.example").status == "left"
+
+    mail.outbox.clear()
+    tomorrow = Group.objects.get().next_digest_at + timedelta(minutes=1)
+    Paper.objects.update(first_seen=tomorrow - timedelta(hours=1))
+    group_sending.send_groups([group.pk], tomorrow)
+
+    assert sorted(m.to[0] for m in _group_digests()) == ["bea@lab.example", OWNER]
+    # Her own invitation link cannot bring her back.
+    membership = Membership.objects.get(email="cy@lab.example")
+    assert client.post(links.invite_url(membership.pk, "old-key")).status_code == 400
+
+
+def test_a_digest_claimed_before_the_member_left_is_not_sent(make_group):
+    group = make_group(members=("bea@lab.example",))
+    held = group_sending.claim_groups([group.pk], timezone.now())
+    services.leave(Membership.objects.get(email="bea@lab.example").pk)
+
+    outcome = sending.deliver_many(held.deliveries, held.token)
+
+    assert outcome.counts == {"sent": 1, "skipped": 1}
+    assert [m.to for m in _group_digests()] == [[OWNER]]
+    skipped = Delivery.objects.get(subscriber__email="bea@lab.example")
+    assert skipped.status == Delivery.Status.SKIPPED
+
+
+def test_the_one_click_post_of_a_mail_program_leaves_the_group(make_group):
+    make_group(members=("bea@lab.example",))
+    tasks.dispatch_digests()
+    [digest] = emails_to("bea@lab.example")
+    path = (
+        digest.extra_headers["List-Unsubscribe"]
+        .strip("<>")
+        .removeprefix("https://paperboy.example")
+    )
+
+    response = Client(enforce_csrf_checks=True).post(
+        path,
+        urlencode({"List-Unsubscribe": "One-Click"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert Membership.objects.get(email="bea@lab.example").status == "left"
+    # Leaving a group is not leaving Paperboy: her address is not unsubscribed.
+    assert Subscriber.objects.get(email="bea@lab.example").status == Subscriber.Status.PENDING
+
+
+def test_the_owner_changing_the_interests_changes_the_next_digest(make_group, client: Client):
+    group = make_group(members=("bea@lab.example",))
+    tasks.dispatch_digests()
+    assert all(ANOMALY_TITLE in m.body for m in _group_digests())
+    manage_path = links.manage_url(group.pk).removeprefix("https://paperboy.example")
+
+    bad = client.post(manage_path, {**_form(group), "interests": 'foundation models\n"open'})
+    assert bad.status_code == 400
+    assert "Line 2: This quote is never closed" in bad.content.decode()
+    saved = client.post(manage_path, {**_form(group), "interests": "foundation models"})
+    assert "Saved." in saved.content.decode()
+
+    mail.outbox.clear()
+    tomorrow = Group.objects.get().next_digest_at + timedelta(minutes=1)
+    Paper.objects.update(first_seen=tomorrow - timedelta(hours=1))
+    group_sending.send_groups([group.pk], tomorrow)
+
+    digests = _group_digests()
+    assert sorted(m.to[0] for m in digests) == ["bea@lab.example", OWNER]
+    assert all(FOUNDATION_TITLE in m.body and ANOMALY_TITLE not in m.body for m in digests)
+
+
+def _form(group: Group) -> dict:
+    return {
+        "action": "save",
+        "name": group.name,
+        "interests": "anomaly detection",
+        "frequency": group.frequency,
+        "send_hour": group.send_hour,
+        "time_zone": group.time_zone,
+    }
+
+
+def test_a_schedule_change_follows_the_group_and_never_repeats_a_period(make_group, client):
+    group = make_group(members=("bea@lab.example",))
+    tasks.dispatch_digests()
+    manage_path = links.manage_url(group.pk).removeprefix("https://paperboy.example")
+
+    # Today's digest went out: a new hour today does not bring a second one.
+    client.post(manage_path, {**_form(group), "send_hour": 23})
+    group.refresh_from_db()
+    assert group.next_digest_at.date() > timezone.now().date()
+    assert group.send_hour == 23
+
+
+def test_a_failed_group_digest_is_retried_by_the_reconciler_and_sent_once(
+    make_group, settings, time_passes
+):
+    group = make_group(members=("bea@lab.example",))
+    settings.EMAIL_BACKEND = "tests.support.FailingEmailBackend"
+    tasks.dispatch_digests()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.RETRY}
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    time_passes()
+    time_passes()
+
+    assert sorted(m.to[0] for m in _group_digests()) == ["bea@lab.example", OWNER]
+    assert Delivery.objects.filter(group=group, status=Delivery.Status.SENT).count() == 2
