@@ -2,6 +2,7 @@
 one sender and its exactly-once rules; a member who leaves gets no more; the owner's
 new interests make the next digest."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from groups import links, services
 from groups import sending as group_sending
 from groups import tasks as group_tasks
 from groups.models import Group, Membership
+from subscriptions import services as subscription_services
 from subscriptions.models import Subscriber
 from tests.groups.conftest import OWNER, emails_to, links_in, make_due
 
@@ -94,6 +96,8 @@ def test_a_member_subscribed_on_their_own_gets_both_digests_apart(make_group, ma
     reader = make_subscriber(email="bea@lab.example", interests=("foundation models",))
     group = make_group(members=("bea@lab.example",))
 
+    # The group's digest first: today's period of it does not take her own today's.
+    group_tasks.send_group_digests([group.pk])
     tasks.dispatch_digests()
     tasks.dispatch_digests()
 
@@ -244,3 +248,19 @@ def test_a_failed_group_digest_is_retried_by_the_reconciler_and_sent_once(
 
     assert sorted(m.to[0] for m in _group_digests()) == ["bea@lab.example", OWNER]
     assert Delivery.objects.filter(group=group, status=Delivery.Status.SENT).count() == 2
+
+
+def test_a_group_digest_today_leaves_a_members_own_digest_of_today_due(make_group, make_subscriber):
+    reader = make_subscriber(email="bea@lab.example", due=False)
+    group = make_group(members=("bea@lab.example",))
+    group_tasks.send_group_digests([group.pk])
+
+    # She changes her own schedule to an hour already past today: her own digest of
+    # today is due at once, whatever the group sent her.
+    earlier = subscription_services.preferences_of(reader)
+    past_hour = (timezone.now() - timedelta(hours=1)).hour
+    changed = replace(earlier, send_hour=past_hour, time_zone="UTC")
+    subscription_services.update_preferences(reader, changed)
+    reader.refresh_from_db()
+
+    assert reader.next_digest_at <= timezone.now()
