@@ -247,6 +247,7 @@ class PaperAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "subscriber",
+        "group",
         "period",
         "status",
         "paper_count",
@@ -257,8 +258,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "maybe_sent", ("claimed_at", admin.DateFieldListFilter)]
     search_fields = ["subscriber__email", "period", "esp_message_id"]
-    list_select_related = ["subscriber"]
-    raw_id_fields = ["subscriber"]
+    list_select_related = ["subscriber", "group"]
+    raw_id_fields = ["subscriber", "group"]
     readonly_fields = [
         "claimed_at",
         "sent_at",

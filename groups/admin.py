@@ -75,6 +75,11 @@ class GroupAdmin(admin.ModelAdmin):
     def invitation_count(self, group: Group) -> int:
         return group.invitations
 
+    def save_model(self, request: HttpRequest, group: Group, form, change: bool) -> None:
+        # A schedule or status staff changed is followed at once, as the owner's change.
+        services.follow_new_schedule(group)
+        super().save_model(request, group, form, change)
+
     @admin.action(description="Mail the owner a new manage link")
     def mail_owner_link(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:

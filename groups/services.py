@@ -143,6 +143,18 @@ def update_group(group: Group, chosen: GroupSettings, now: datetime | None = Non
         _set_interests(group, chosen.interests, now)
 
 
+def follow_new_schedule(group: Group, now: datetime | None = None) -> None:
+    """After staff change a group's schedule or status in the admin: the next digest
+    follows it (none while the group is not active). The caller saves."""
+    now = now or timezone.now()
+    if group.status != Group.Status.ACTIVE:
+        group.next_digest_at = None
+        return
+    if group.started_at is None:
+        group.started_at = now
+    group.reschedule(now, _taken_periods(group, now) if group.pk else set())
+
+
 @dataclass
 class Invited:
     """What an invitation form did, as the owner's page says it."""

@@ -192,3 +192,41 @@ def test_staff_see_a_groups_members_pending_invitations_and_interests(make_group
     assert "bea@lab.example" in page and "pending@lab.example" in page
     assert "invited (not a member until they confirm)" in page
     assert "anomaly detection" in page
+
+
+def test_staff_closing_a_group_stop_its_digests_and_reopening_follows_its_schedule(
+    make_group, admin_client
+):
+    group = make_group(members=("bea@lab.example",))
+    form = {
+        "name": group.name,
+        "owner_email": group.owner_email,
+        "status": "closed",
+        "frequency": "daily",
+        "send_hour": 8,
+        "time_zone": "UTC",
+        "interests-TOTAL_FORMS": 0,
+        "interests-INITIAL_FORMS": 0,
+        "memberships-TOTAL_FORMS": 0,
+        "memberships-INITIAL_FORMS": 0,
+    }
+    interests = group.interests.all()
+    form["interests-TOTAL_FORMS"] = form["interests-INITIAL_FORMS"] = len(interests)
+    for n, interest in enumerate(interests):
+        form[f"interests-{n}-id"] = interest.pk
+        form[f"interests-{n}-group"] = group.pk
+        form[f"interests-{n}-text"] = interest.text
+    members = group.memberships.all()
+    form["memberships-TOTAL_FORMS"] = form["memberships-INITIAL_FORMS"] = len(members)
+    for n, membership in enumerate(members):
+        form[f"memberships-{n}-id"] = membership.pk
+        form[f"memberships-{n}-group"] = group.pk
+
+    response = admin_client.post(f"/admin/groups/group/{group.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    group.refresh_from_db()
+    assert (group.status, group.next_digest_at) == ("closed", None)
+
+    admin_client.post(f"/admin/groups/group/{group.pk}/change/", {**form, "status": "active"})
+    group.refresh_from_db()
+    assert group.status == "active" and group.next_digest_at is not None
