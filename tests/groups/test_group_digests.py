@@ -18,6 +18,7 @@ from groups import sending as group_sending
 from groups import tasks as group_tasks
 from groups.models import Group, Membership
 from subscriptions import services as subscription_services
+from subscriptions import tokens as subscription_tokens
 from subscriptions.models import Subscriber
 from tests.groups.conftest import OWNER, emails_to, links_in, make_due
 
@@ -264,3 +265,23 @@ def test_a_group_digest_today_leaves_a_members_own_digest_of_today_due(make_grou
     reader.refresh_from_db()
 
     assert reader.next_digest_at <= timezone.now()
+
+
+def test_a_members_own_manage_page_lists_their_groups_with_leave_and_owner_links(
+    make_group, client: Client
+):
+    make_group(members=("bea@lab.example",))
+    bea = Subscriber.objects.get(email="bea@lab.example")
+    owner = Subscriber.objects.get(email=OWNER)
+
+    def page_of(subscriber: Subscriber) -> str:
+        url = subscription_tokens.absolute_url(subscription_tokens.MANAGE, subscriber.pk)
+        return client.get(url.removeprefix("https://paperboy.example")).content.decode()
+
+    to_bea, to_owner = page_of(bea), page_of(owner)
+    assert "Your groups" in to_bea and "Vision lab" in to_bea
+    assert "/groups/leave/" in to_bea and "/groups/manage/" not in to_bea
+    assert "/groups/manage/" in to_owner  # a way back to a group whose link expired
+
+    services.leave(Membership.objects.get(email="bea@lab.example").pk)
+    assert "Your groups" not in page_of(bea)
