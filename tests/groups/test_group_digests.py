@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -285,3 +287,16 @@ def test_a_members_own_manage_page_lists_their_groups_with_leave_and_owner_links
 
     services.leave(Membership.objects.get(email="bea@lab.example").pk)
     assert "Your groups" not in page_of(bea)
+
+
+def test_claiming_a_groups_digests_takes_the_same_queries_for_two_members_or_ten(
+    make_group, django_assert_max_num_queries
+):
+    small = make_group(members=("a@lab.example", "b@lab.example"), name="Small")
+    big = make_group(members=tuple(f"m{n}@lab.example" for n in range(10)), name="Big")
+    now = timezone.now()
+
+    with CaptureQueriesContext(connection) as small_queries:
+        assert len(group_sending.claim_groups([small.pk], now).deliveries) == 3
+    with django_assert_max_num_queries(len(small_queries)):
+        assert len(group_sending.claim_groups([big.pk], now).deliveries) == 11
