@@ -300,3 +300,18 @@ def test_claiming_a_groups_digests_takes_the_same_queries_for_two_members_or_ten
         assert len(group_sending.claim_groups([small.pk], now).deliveries) == 3
     with django_assert_max_num_queries(len(small_queries)):
         assert len(group_sending.claim_groups([big.pk], now).deliveries) == 11
+
+
+def test_the_web_copy_of_a_group_digest_has_its_papers_and_no_members_links(
+    make_group, client: Client
+):
+    make_group(members=("bea@lab.example",))
+    tasks.dispatch_digests()
+    [digest] = emails_to("bea@lab.example")
+    [web_url] = [w for w in digest.body.split() if "/digest/" in w]
+
+    page = client.get(web_url.removeprefix("https://paperboy.example"))
+
+    assert page.status_code == 200
+    assert "in Athletics: A Benchmarking System" in page.content.decode()
+    assert "/groups/leave/" not in page.content.decode()  # a copy people forward
