@@ -110,7 +110,9 @@ def _activate(membership: Membership, now: datetime, ip: str | None, user_agent:
     membership.save()
 
 
-def start(group: Group, ip: str | None = None, user_agent: str = "", now=None) -> None:
+def start(
+    group: Group, ip: str | None = None, user_agent: str = "", now: datetime | None = None
+) -> None:
     """The owner starts the group from its manage link (a POST): their address is
     confirmed by that link, so they are its first member. Starting twice is harmless."""
     now = now or timezone.now()
