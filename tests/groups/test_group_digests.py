@@ -79,7 +79,7 @@ def test_invite_then_confirm_then_one_digest_to_each_member_even_when_the_task_r
     assert Membership.objects.filter(status="active").count() == 3
 
     mail.outbox.clear()
-    next_week = group_sending.Group.objects.get().next_digest_at + timedelta(minutes=1)
+    next_week = Group.objects.get().next_digest_at + timedelta(minutes=1)
     Paper.objects.update(first_seen=next_week - timedelta(days=1))
     group_tasks.send_group_digests([group.pk], next_week.isoformat())
     group_tasks.send_group_digests([group.pk], next_week.isoformat())  # a duplicated task
