@@ -99,10 +99,10 @@ def report(source: Source, now: datetime | None = None) -> rules.Health:
         if Source.objects.filter(unreported, pk=source.pk).update(stale_reported_at=now):
             source.stale_reported_at = now
             logger.error(
-                "source %s is stale: %s (%s; last changed %s)",
+                "source %s is %s: %s (last changed %s)",
                 source.name,
-                health.reason,
                 health.label,
+                health.reason,
                 rules.tell(source.content_changed_at or source.last_success_at),
             )
     elif source.stale_reported_at is not None:

@@ -180,8 +180,8 @@ class Health:
         if self.state != STALE or self.since is None:
             return ""
         if self.noun == "update":
-            return f"not read successfully since {tell(self.since, self.zone)}"
-        return f"{self.whose}{self.noun} of {tell(self.since, self.zone)} has not reached it"
+            return "not read successfully since then"
+        return f"{self.whose}{self.noun} expected then has not come"
 
 
 def tell(moment: datetime, zone: tzinfo = UTC) -> str:

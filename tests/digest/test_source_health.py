@@ -113,7 +113,7 @@ def test_a_feed_serving_the_same_batch_again_under_a_new_build_date_is_stale(fix
 
     state = feed.state_at("2026-04-29T14:00")
     assert state.label == "stale since Mon 27 Apr 2026, 20:00 EDT"
-    assert state.reason == "arXiv's announcement of Mon 27 Apr 2026, 20:00 EDT has not reached it"
+    assert state.reason == "arXiv's announcement expected then has not come"
     assert feed.source.content_changed_at == utc("2026-04-27T10:00")
     assert feed.source.feed_built_at == utc("2026-04-29T04:00:01")
 
@@ -134,7 +134,7 @@ def test_a_stale_spell_is_logged_as_an_error_once_and_again_only_after_it_ended(
         errors[0]
         .getMessage()
         .startswith(
-            "source arXiv cs.LG is stale: arXiv's announcement of Mon 27 Apr 2026, 20:00 EDT"
+            "source arXiv cs.LG is stale since Mon 27 Apr 2026, 20:00 EDT: arXiv's announcement"
         )
     )
     assert Source.objects.get().stale_reported_at == utc("2026-04-29T14:00")
@@ -149,7 +149,7 @@ def test_a_stale_spell_is_logged_as_an_error_once_and_again_only_after_it_ended(
     feed.fetch_at("2026-05-04T15:00", fixture_bytes("arxiv-rss-empty-weekend.xml"))  # Monday
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2
-    assert "announcement of Sun 3 May 2026, 20:00 EDT" in errors[1].getMessage()
+    assert "stale since Sun 3 May 2026, 20:00 EDT" in errors[1].getMessage()
 
 
 def test_a_source_that_cannot_be_fetched_at_all_goes_stale_too(fixture_bytes):

@@ -50,7 +50,7 @@ def test_a_feed_still_without_the_announcement_that_was_due_is_stale_since_it():
     assert state.state == "stale"
     assert state.since == datetime(2026, 4, 27, 20, tzinfo=arxiv_calendar.EASTERN)
     assert state.label == "stale since Mon 27 Apr 2026, 20:00 EDT"
-    assert state.reason == "arXiv's announcement of Mon 27 Apr 2026, 20:00 EDT has not reached it"
+    assert state.reason == "arXiv's announcement expected then has not come"
 
 
 def test_an_announcement_is_not_missed_before_its_grace_is_over():
@@ -117,7 +117,7 @@ def test_any_other_feed_is_stale_when_it_cannot_be_read_for_its_ttl_and_the_grac
         hints, last_success=read, last_change=read, now=read + timedelta(hours=33), grace=GRACE
     )
     assert (stale.state, stale.since) == ("stale", read)
-    assert stale.reason == "not read successfully since Sun 20 Sep 2026, 10:00 UTC"
+    assert stale.reason == "not read successfully since then"
 
 
 def test_any_other_feed_is_quiet_in_the_days_and_hours_it_skips():
