@@ -12,13 +12,14 @@ previous day's batch under a new `lastBuildDate` when a category's feed gets stu
 is what a category with nothing announced that day looks like.
 
 Schedules:
-- arXiv (`arxiv_calendar`): an announcement Sunday to Thursday at 20:00 US
-  Eastern, except on its holidays; the RSS feeds show it at the next midnight
-  rebuild, the API at once.
+- arXiv's RSS feeds (`arxiv_calendar`): an announcement Sunday to Thursday at
+  20:00 US Eastern, except on its holidays, shown at the next midnight rebuild.
+  An arXiv API query is judged like any other feed below: a narrow query may
+  rightly find nothing new after an announcement.
 - Hugging Face daily papers: a new daily list each weekday (UTC dates). Hugging
   Face publishes no schedule; the list fills during the day, so one is expected to
   be visible by noon UTC.
-- Any other feed has no announcements to miss: it is stale when it could not be
+- Any other feed (and an API query) has no announcements to miss: it is stale when it could not be
   read for longer than its `ttl` allows plus the grace period, and quiet in the
   days and hours its `skipDays` / `skipHours` name (GMT).
 
@@ -41,7 +42,7 @@ LABELS = {
     FRESH: "fresh",
     QUIET: "quiet",
     STALE: "stale",
-    UNKNOWN: "not fetched yet",
+    UNKNOWN: "not read yet",
 }
 
 _ARXIV_RSS_KINDS = frozenset({"arxiv_rss", "arxiv_rss_legacy"})
@@ -127,7 +128,6 @@ def _arxiv(visible_after: Callable[[date], datetime]) -> Calendar:
 
 
 ARXIV_RSS = _arxiv(arxiv_calendar.feed_rebuilt_after)
-ARXIV_API = _arxiv(arxiv_calendar.announcement_at)
 HUGGING_FACE = Calendar(
     zone=UTC,
     at=time(0, 0),
@@ -142,8 +142,6 @@ def schedule_for(kind: str, hints: dict | None = None) -> Schedule:
     """The schedule of a source of `kind`; `hints` are what its feed said (FeedTiming.as_hints)."""
     if kind in _ARXIV_RSS_KINDS:
         return ARXIV_RSS
-    if kind == "arxiv_api":
-        return ARXIV_API
     if kind in _HUGGING_FACE_KINDS:
         return HUGGING_FACE
     hints = hints or {}

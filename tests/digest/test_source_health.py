@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from digest import compose, health, ingest, sending
+from digest import compose, health, ingest, sending, staff_preview
 from digest.models import Delivery, Source
 from subscriptions.models import Subscriber
 from tests.support import Route, serve
@@ -283,3 +283,18 @@ def test_a_digest_sent_while_its_sources_are_up_to_date_says_nothing_of_them(
     assert Delivery.objects.get().source_note == ""
     assert "may be short" not in mail.outbox[0].body
     assert "may be short" not in mail.outbox[0].alternatives[0][0]
+
+
+def test_a_test_digest_says_what_the_subscribers_would_of_a_stale_source(
+    make_subscriber, ingested_papers
+):
+    now = timezone.now()
+    a_stale_and_a_quiet_source(now)
+    subscriber = make_subscriber(categories=["cs"])
+
+    message = staff_preview.build_test_digest(
+        subscriber, sending.preview(subscriber, now), "editor@example.com"
+    )
+
+    assert "arXiv cs.LG has not updated since" in message.body
+    assert "arXiv cs.LG has not updated since" in message.alternatives[0][0]
