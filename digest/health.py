@@ -150,11 +150,19 @@ def digest_note(
     """The digest's line about the stale sources it depends on; "" when there are none."""
     categories = list(categories)
     mine = [
-        (source.name, source.content_changed_at or source.last_success_at)
-        for source, _ in stale
+        (source.name, last_news(source, found))
+        for source, found in stale
         if depends_on(categories, categories_of(source))
     ]
     return rules.stale_note(mine, now, ZoneInfo(time_zone))
+
+
+def last_news(source: Source, found: rules.Health) -> datetime:
+    """Since when a stale source has brought nothing: its last change; for a feed judged
+    by its reads alone, its last successful read (it may rightly change seldom)."""
+    if not found.calendar and found.since is not None:
+        return found.since
+    return source.content_changed_at or source.last_success_at
 
 
 def status_rows(now: datetime | None = None) -> list[dict]:

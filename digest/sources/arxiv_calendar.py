@@ -10,8 +10,10 @@ Thursday, 2025-11-27: no Thursday-evening mailing). Some fall on a Friday, which
 has no announcement anyway; they are kept as published.
 
 arXiv publishes a year's holidays in its first days (2026's on 2026-01-08): 2027's
-are not out yet. Until they are added here, a 2027 holiday looks like a missed
-announcement, so the source reads as stale that day: wrong for a day, never silent.
+are not out yet. Until they are added here, the day after a 2027 holiday reads as
+fresh rather than quiet (its feed is rebuilt empty, which is how a category with
+nothing announced looks: digest/sources/health.py), or as stale if the feed is not
+rebuilt at all: wrong for a day at most, and never in the direction of silence.
 """
 
 from datetime import date, datetime, time, timedelta

@@ -161,6 +161,8 @@ class Health:
     zone: tzinfo = UTC
     noun: str = "update"
     whose: str = ""
+    # False for a feed without announcements, judged by its reads alone.
+    calendar: bool = True
 
     @property
     def label(self) -> str:
@@ -177,7 +179,7 @@ class Health:
         """Why a stale source is stale, for people."""
         if self.state != STALE or self.since is None:
             return ""
-        if self.noun == "update":
+        if not self.calendar:
             return "not read successfully since then"
         return f"{self.whose}{self.noun} expected then has not come"
 
@@ -224,11 +226,12 @@ def assess(
 def _assess_feed(
     hints: FeedHints, last_success: datetime | None, now: datetime, grace: timedelta
 ) -> Health:
+    told = {"noun": hints.noun, "calendar": False}
     if last_success is None:
-        return Health(UNKNOWN, noun=hints.noun)
+        return Health(UNKNOWN, **told)
     if last_success + hints.ttl + grace <= now:
-        return Health(STALE, since=last_success, noun=hints.noun)
-    return Health(QUIET if hints.skips(now) else FRESH, noun=hints.noun)
+        return Health(STALE, since=last_success, **told)
+    return Health(QUIET if hints.skips(now) else FRESH, **told)
 
 
 def entries_key(records: Iterable[PaperRecord]) -> str:

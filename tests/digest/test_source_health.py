@@ -298,3 +298,21 @@ def test_a_test_digest_says_what_the_subscribers_would_of_a_stale_source(
 
     assert "arXiv cs.LG has not updated since" in message.body
     assert "arXiv cs.LG has not updated since" in message.alternatives[0][0]
+
+
+def test_a_feed_without_announcements_is_said_stale_since_its_last_good_read():
+    now = timezone.now()
+    blog = Source.objects.create(
+        name="Lab blog",
+        url="https://lab.example.org/feed.xml",
+        kind="feed",
+        last_success_at=now - timedelta(days=2),
+        content_changed_at=now - timedelta(days=90),  # it posts seldom, and that is fine
+    )
+
+    stale = health.stale_sources(now)
+
+    assert [source for source, _ in stale] == [blog]
+    assert health.digest_note([], "UTC", stale, now) == (
+        f"Lab blog has not updated since {now - timedelta(days=2):%A}; this digest may be short."
+    )
