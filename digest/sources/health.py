@@ -19,9 +19,9 @@ Schedules:
 - Hugging Face daily papers: a new daily list each weekday (UTC dates). Hugging
   Face publishes no schedule; the list fills during the day, so one is expected to
   be visible by noon UTC.
-- Any other feed (and an API query) has no announcements to miss: it is stale when it could not be
-  read for longer than its `ttl` allows plus the grace period, and quiet in the
-  days and hours its `skipDays` / `skipHours` name (GMT).
+- Any other feed (and an API query) has no announcements to miss: it is stale
+  when it could not be read for longer than its `ttl` allows plus the grace
+  period, and quiet in the days and hours its `skipDays` / `skipHours` name (GMT).
 
 The grace period is how late a change may come before its source is stale: arXiv's
 midnight rebuild has been seen nearly five hours late (a lastBuildDate of 08:58 UTC),
