@@ -19,6 +19,8 @@ urlpatterns = [
     path("anymail/", include(feedback.webhook_urlpatterns())),
     path("digest/<str:token>/", digest_views.web_copy, name="web_copy"),
     path("groups/", include("groups.urls")),
+    path("status/", digest_views.status, name="status"),
+    path("status.json", digest_views.status_json, name="status_json"),
     path("", include("subscriptions.urls")),
 ]
 
