@@ -106,6 +106,7 @@ def group_message(
     leave_url = links.leave_url(membership.pk)
     owner = addresses.same_address(group.owner_email, subscriber.email)
     context.update(
+        source_note=delivery.source_note,
         group=group,
         leave_url=leave_url,
         group_manage_url=links.manage_url(group.pk) if owner else "",

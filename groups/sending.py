@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from digest import journal, schedule, sending, window
+from digest import health, journal, schedule, sending, window
 from digest.models import Delivery
 from groups.models import Group, Membership
 from subscriptions.models import Subscriber
@@ -86,6 +86,10 @@ def claim_groups(group_ids: list[int], now: datetime) -> sending.Claim:
                 lease_until=None,
             )
         starts = _last_window_ends([g.pk for g in due])
+        # A group follows no categories: it depends on every source, as a subscriber
+        # without categories; its note is its own time zone's.
+        stale = health.stale_sources(now) if members else []
+        notes = {g.pk: health.digest_note((), g.time_zone, stale, now) for g in due}
         first_start = sending._first_window_start(now)
         lease_until = timezone.now() + journal.lease()
         claimed = Delivery.objects.bulk_create(
@@ -98,6 +102,7 @@ def claim_groups(group_ids: list[int], now: datetime) -> sending.Claim:
                 claimed_at=now,
                 lease_token=token,
                 lease_until=lease_until,
+                source_note=notes[group_id],
             )
             for group_id, subscriber_id in members
             if (group_id, subscriber_id) not in taken

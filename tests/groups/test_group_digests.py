@@ -22,6 +22,7 @@ from groups.models import Group, Membership
 from subscriptions import services as subscription_services
 from subscriptions import tokens as subscription_tokens
 from subscriptions.models import Subscriber
+from tests.digest.test_source_health import a_stale_and_a_quiet_source
 from tests.groups.conftest import OWNER, emails_to, links_in, make_due
 
 # Real commits: invitations and links are mailed by tasks enqueued on commit.
@@ -315,3 +316,16 @@ def test_the_web_copy_of_a_group_digest_has_its_papers_and_no_members_links(
     assert page.status_code == 200
     assert "in Athletics: A Benchmarking System" in page.content.decode()
     assert "/groups/leave/" not in page.content.decode()  # a copy people forward
+
+
+def test_a_group_digest_sent_while_a_source_is_stale_says_so_in_one_line(make_group):
+    group = make_group(members=("bea@lab.example",))
+    now = timezone.now()
+    a_stale_and_a_quiet_source(now)
+    line = f"arXiv cs.LG has not updated since {now - timedelta(days=5):%A}"
+
+    group_sending.send_groups([group.pk], now)
+
+    [digest] = emails_to("bea@lab.example")
+    assert line in digest.body and line in digest.alternatives[0][0]
+    assert all(line in d.source_note for d in Delivery.objects.filter(group=group))
