@@ -1,0 +1,157 @@
+"""A subscriber's private Atom feed (RFC 4287): one entry per paper of their recent
+digests, with the interests that found it and the matched words highlighted, as the
+digest showed them.
+
+Built only from stored rows: the digests' items (papers, scores, reasons) and their
+papers, so a request costs three queries and some templating, never a match. Its
+validators come before the rendering: `feed_state` reads what the feed shows and
+names it (ETag, Last-Modified), so a feed reader asking again gets its 304 without
+anything rendered.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import feedgenerator
+
+from digest import compose, history
+from digest.models import Delivery
+from digest.templatetags.digest_tags import highlight
+from subscriptions.models import Subscriber
+
+CONTENT_TYPE = "application/atom+xml; charset=utf-8"
+# Entries in the feed: readers keep what they have seen, so the newest are enough.
+MAX_ENTRIES = 100
+# Digests read at a time while collecting them (most hold 5-25 papers).
+_BATCH = 10
+# Changes whenever what an unchanged digest looks like in the feed changes (templates,
+# fields), so readers holding an old ETag get the new form.
+FORMAT = "paperboy-atom-1"
+# Entry ids live in a namespace of our own: stable for a paper in one digest, unique
+# across subscribers (the digest's message key is), and naming nobody.
+_ENTRY_NAMESPACE = uuid.UUID("5f0f6c1e-2b1d-4c69-9a43-7f3c8a0b9d11")
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What one subscriber's feed shows now, and its validators."""
+
+    subscriber: Subscriber
+    entries: list[history.SentPaper]
+    etag: str
+    last_modified: datetime | None
+
+
+def feed_state(subscriber: Subscriber) -> FeedState:
+    """The papers of the subscriber's latest digests (at most MAX_ENTRIES), and an ETag
+    and Last-Modified naming exactly what the feed would show."""
+    deliveries: list[Delivery] = []
+    count = 0
+    digests = history.past_digests(subscriber).only(
+        "pk", "items", "period", "message_key", "window_end", "sent_at"
+    )
+    while count < MAX_ENTRIES:
+        batch = list(digests[len(deliveries) : len(deliveries) + _BATCH])
+        deliveries += batch
+        count += sum(len(d.items) for d in batch)
+        if len(batch) < _BATCH:
+            break
+    entries = list(history.sent_papers(deliveries))[:MAX_ENTRIES]
+    fingerprint = hashlib.sha256()
+    fingerprint.update(f"{FORMAT}|{settings.SITE_URL}|{subscriber.feed_token}".encode())
+    moments = []
+    for entry in entries:
+        made = history.made_at(entry.delivery)
+        moments += [made, entry.paper.updated_at]
+        fingerprint.update(
+            f"|{entry.delivery.pk}:{made.isoformat()}:{entry.paper.pk}:"
+            f"{entry.paper.updated_at.isoformat()}".encode()
+        )
+    return FeedState(
+        subscriber,
+        entries,
+        etag=f'"{fingerprint.hexdigest()[:32]}"',
+        last_modified=max(moments, default=None),
+    )
+
+
+class _PaperFeed(feedgenerator.Atom1Feed):
+    """Django's Atom writer, with every author of a paper and a link to its PDF."""
+
+    def add_item_elements(self, handler, item) -> None:
+        super().add_item_elements(handler, item)
+        for name in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
+        if item["pdf_url"]:
+            handler.addQuickElement(
+                "link", "", {"rel": "related", "href": item["pdf_url"], "title": "PDF"}
+            )
+
+    def latest_post_date(self) -> datetime:
+        # With no entry, the feed's own date, not the time of the request: the same
+        # feed reads the same.
+        return super().latest_post_date() if self.items else self.feed["quiet_since"]
+
+
+def feed_url(subscriber: Subscriber) -> str:
+    return settings.SITE_URL + reverse("subscriptions:feed", args=[subscriber.feed_token])
+
+
+def _entry_id(delivery: Delivery, canonical_id: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_ENTRY_NAMESPACE, f'{delivery.message_key}|{canonical_id}')}"
+
+
+def _entry_html(entry: history.SentPaper) -> str:
+    """The paper as the digest's web copy shows it: the interests that found it, the
+    authors, the whole abstract with the matched words marked, its facts and links."""
+    paper, item = entry.paper, entry.item
+    words = item.matched_words
+    context = {
+        "paper": paper,
+        "interests": item.matched_interests,
+        "authors": compose.authors_line(paper.authors, compose.FULL),
+        "abstract_html": highlight(paper.abstract, words),
+        **compose.paper_facts(paper),
+    }
+    return render_to_string("feeds/entry.html", context)
+
+
+def render(state: FeedState) -> bytes:
+    """The Atom document of `state`."""
+    subscriber = state.subscriber
+    site_host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    # A new token is a new feed; the id names the token without giving it away.
+    token_hash = hashlib.sha256(subscriber.feed_token.encode()).hexdigest()[:24]
+    feed = _PaperFeed(
+        title="Paperboy: your papers",
+        link=settings.SITE_URL + "/",
+        description="The papers of your Paperboy digests, with why each is there.",
+        subtitle="The papers of your Paperboy digests, with why each is there.",
+        feed_url=feed_url(subscriber),
+        feed_guid=f"tag:{site_host},2026:feed.{token_hash}",
+        author_name="Paperboy",
+        language="en",
+        quiet_since=subscriber.confirmed_at or subscriber.signed_up_at,
+    )
+    for entry in state.entries:
+        paper, made = entry.paper, history.made_at(entry.delivery)
+        feed.add_item(
+            title=paper.title,
+            link=paper.abs_url or paper.hf_url or feed_url(subscriber),
+            description=_entry_html(entry),
+            unique_id=_entry_id(entry.delivery, paper.canonical_id),
+            pubdate=made,
+            updateddate=made,
+            categories=paper.categories,
+            authors=paper.authors,
+            pdf_url=paper.pdf_url,
+        )
+    return feed.writeString("utf-8").encode()
