@@ -28,7 +28,7 @@ from subscriptions.models import Subscriber
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 # Entries in the feed: readers keep what they have seen, so the newest are enough.
 MAX_ENTRIES = 100
-# Digests read at a time while collecting them (most hold 5-25 papers).
+# Digests read first (most hold 5-25 papers, so these are usually all it takes).
 _BATCH = 10
 # Changes whenever what an unchanged digest looks like in the feed changes (templates,
 # fields), so readers holding an old ETag get the new form.
@@ -56,12 +56,15 @@ def feed_state(subscriber: Subscriber) -> FeedState:
     digests = history.past_digests(subscriber).only(
         "pk", "items", "period", "message_key", "window_end", "sent_at"
     )
+    size = _BATCH
     while count < MAX_ENTRIES:
-        batch = list(digests[len(deliveries) : len(deliveries) + _BATCH])
+        batch = list(digests[len(deliveries) : len(deliveries) + size])
         deliveries += batch
         count += sum(len(d.items) for d in batch)
-        if len(batch) < _BATCH:
+        if len(batch) < size:
             break
+        # Every digest holds a paper at least: never more digests than entries missing.
+        size = MAX_ENTRIES - count
     entries = list(history.sent_papers(deliveries))[:MAX_ENTRIES]
     fingerprint = hashlib.sha256()
     fingerprint.update(f"{FORMAT}|{settings.SITE_URL}|{subscriber.feed_token}".encode())
@@ -110,13 +113,17 @@ def _entry_id(delivery: Delivery, canonical_id: str) -> str:
 
 
 def _entry_html(entry: history.SentPaper) -> str:
-    """The paper as the digest's web copy shows it: the interests that found it, the
-    authors, the whole abstract with the matched words marked, its facts and links."""
+    """The paper as the digest's web copy shows it: the interests that found it and on
+    which words (a title's highlight, which an Atom title cannot carry, is said here),
+    the authors, the whole abstract with the matched words marked, its facts and links."""
     paper, item = entry.paper, entry.item
     words = item.matched_words
     context = {
         "paper": paper,
-        "interests": item.matched_interests,
+        "reasons": [
+            {"interest": r.interest, "words": r.matched, "where": " and ".join(r.fields)}
+            for r in item.reasons
+        ],
         "authors": compose.authors_line(paper.authors, compose.FULL),
         "abstract_html": highlight(paper.abstract, words),
         **compose.paper_facts(paper),
