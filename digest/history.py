@@ -104,6 +104,10 @@ def sent_papers(deliveries: Iterable[Delivery]) -> Iterator[SentPaper]:
             yield SentPaper(item, delivery)
 
 
+# Words of a search that count; the rest of a long query changes little but its cost.
+MAX_SEARCH_WORDS = 20
+
+
 def search(subscriber: Subscriber, text: str) -> list[tuple[str, Delivery]]:
     """The papers the subscriber was sent whose title or abstract holds every word of
     `text` (any case), newest digest first: (canonical id, the digest) each, once.
@@ -111,7 +115,7 @@ def search(subscriber: Subscriber, text: str) -> list[tuple[str, Delivery]]:
     A plain substring search on the stored papers, so what it finds is what the words
     say; the digest a paper came in is the first (newest) that held it.
     """
-    words = text.split()
+    words = text.split()[:MAX_SEARCH_WORDS]
     if not words:
         return []
     order: dict[str, Delivery] = {}

@@ -347,6 +347,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def _import(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
     """The manage page's import: interests from a text file or a Paperboy export."""
     upload = request.FILES.get("file")
+    if not ratelimit.allow(f"import:{subscriber.pk}", your_data.IMPORTS_PER_HOUR, 3600):
+        return render(request, "subscriptions/rate_limited.html", status=429)
     if upload is None:
         return _manage_page(request, subscriber, status=400, import_errors=["Choose a file."])
     try:

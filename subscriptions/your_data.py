@@ -30,9 +30,10 @@ from subscriptions.models import Subscriber
 
 FORMAT = "paperboy-export"
 VERSION = 1
-# An import file larger than this is no interest list nor an export's preferences worth
-# reading in a web request (a year of daily digests exports to a few MB).
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# An export holds every digest: a year of the fullest daily ones (50 papers each) is
+# about 15 MB. Larger files are refused unread, and imports are counted per subscriber.
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+IMPORTS_PER_HOUR = 20
 
 
 def _time(value: datetime | None) -> str | None:

@@ -251,6 +251,20 @@ def test_adding_past_the_limit_is_refused(client, make_subscriber):
     assert subscriber.interests.count() == 25
 
 
+def test_imports_are_limited_per_hour(client, make_subscriber, settings):
+    subscriber = make_subscriber()
+    for _ in range(your_data.IMPORTS_PER_HOUR):
+        assert upload(client, subscriber, b"LLM agents\n").status_code == 200
+
+    assert upload(client, subscriber, b"LLM agents\n").status_code == 429
+
+
+def test_a_file_too_large_is_refused_unread():
+    with pytest.raises(your_data.ImportRefused, match="larger than 32 MB"):
+        your_data.check_size(your_data.MAX_IMPORT_BYTES + 1)
+    your_data.check_size(your_data.MAX_IMPORT_BYTES)
+
+
 def test_no_file_is_refused(client, make_subscriber):
     subscriber = make_subscriber()
 
