@@ -18,6 +18,8 @@ urlpatterns = [
     # (digest/feedback.py guards them and receives the events).
     path("anymail/", include(feedback.webhook_urlpatterns())),
     path("digest/<str:token>/", digest_views.web_copy, name="web_copy"),
+    path("status/", digest_views.status, name="status"),
+    path("status.json", digest_views.status_json, name="status_json"),
     path("", include("subscriptions.urls")),
 ]
 

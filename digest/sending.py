@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, journal, matching, schedule, window
+from digest import compose, health, journal, matching, schedule, window
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
 from subscriptions.models import Interest, Subscriber
@@ -168,6 +168,8 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
             )
         new = [s for s in due if s.pk not in taken]
         starts = _last_window_ends([s.pk for s in new])
+        # Said in the digest, and so the same in every attempt and in its web copy.
+        stale = health.stale_sources(now) if new else []
         lease_until = timezone.now() + journal.lease()
         claimed = Delivery.objects.bulk_create(
             Delivery(
@@ -178,6 +180,7 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
                 claimed_at=now,
                 lease_token=token,
                 lease_until=lease_until,
+                source_note=health.digest_note(s.categories, s.time_zone, stale, now),
             )
             for s in new
         )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digest', '0010_webhook_lookups'),
+        ('digest', '0011_source_health_schedule'),
     ]
 
     operations = [
