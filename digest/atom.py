@@ -171,7 +171,7 @@ def render(state: FeedState) -> bytes:
         paper, made = entry.paper, history.made_at(delivery)
         feed.add_item(
             title=paper.title,
-            link=paper.abs_url or paper.hf_url or feed_url(subscriber),
+            link=paper.abs_url or paper.hf_url or settings.SITE_URL + "/",
             description=_entry_html(entry),
             unique_id=_entry_id(entry.delivery, paper.canonical_id),
             pubdate=made,

@@ -16,7 +16,7 @@ from django.utils.http import http_date
 from digest import ingest, sending, tasks
 from digest.models import Delivery
 from digest.sources import PaperRecord
-from subscriptions import feeds, tokens
+from subscriptions import feeds, services, tokens
 from subscriptions.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -376,3 +376,12 @@ def test_serving_the_feed_takes_a_few_queries_however_many_digests(
     assert len(entries) == 80  # 40 digests of 2 papers (at most MAX_ENTRIES)
     # The newest digest's papers first.
     assert datetime(*entries[0].updated_parsed[:6]) >= datetime(*entries[-1].updated_parsed[:6])
+
+
+def test_one_who_left_keeps_the_past_entries_and_deleting_everything_ends_the_feed(client, reader):
+    services.unsubscribe(reader.pk)
+    assert len(feedparser.parse(client.get(feed_path(reader)).content).entries) == 2
+
+    path = feed_path(reader)
+    services.delete_everything(reader, by="subscriber")
+    assert client.get(path).status_code == 404
