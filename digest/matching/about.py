@@ -44,9 +44,10 @@ _OWN_AFTER_THIS = frozenset(
 )
 # "a reinforcement learning algorithm is developed", "the proposed method": the
 # passive voice of an abstract says what the paper itself does too.
+# Not "is employed" or "is used": what a work uses is not always what it is about
+# ("an accelerator is employed, which can be developed … by an LLM-aided design").
 _OWN_PASSIVE = frozenset(
-    {"proposed", "developed", "presented", "introduced", "designed", "employed"}
-    | {"adopted", "constructed", "formulated", "derived", "implemented", "devised"}
+    {"proposed", "developed", "presented", "introduced", "designed", "devised", "formulated"}
 )
 # Words after a comma that go on with a clause, not a list: "X, which …".
 _CLAUSE_AFTER_COMMA = frozenset(
