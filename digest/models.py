@@ -124,6 +124,7 @@ class Delivery(models.Model):
         BOUNCED = "bounced"
         COMPLAINED = "complained", "marked as spam"
         EMPTY = "empty", "nothing matched"
+        FEED = "feed", "in the feed (feed only, no email)"
         SKIPPED = "skipped", "skipped (not active)"
         RETRY = "retry", "waiting to retry"
         FAILED = "failed", "failed (gave up)"

@@ -56,6 +56,7 @@ DONE = [
     Delivery.Status.BOUNCED,
     Delivery.Status.COMPLAINED,
     Delivery.Status.EMPTY,
+    Delivery.Status.FEED,
 ]
 
 
@@ -209,7 +210,15 @@ class Outcome:
     # Deliveries that did not go out: waiting to retry, or failed for good.
     unsent: list[int] = field(default_factory=list)
 
-    ORDER = ("sent", "empty", "skipped", "retrying", "failed", "taken by another worker")
+    ORDER = (
+        "sent",
+        "in feed",
+        "empty",
+        "skipped",
+        "retrying",
+        "failed",
+        "taken by another worker",
+    )
 
     def add(self, what: str, delivery: Delivery | None = None) -> None:
         self.counts[what] += 1
@@ -326,6 +335,10 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
             unsent[Delivery.Status.EMPTY].append(delivery.pk)
             outcome.add("empty")
             continue
+        # Feed-only is a choice about one's own digests: a group's still comes by email.
+        if delivery.group_id is None and subscriber.frequency == Subscriber.Frequency.FEED:
+            outcome.add(_record_in_feed(delivery, token, items, total))
+            continue
         interests = papers.interests_of(delivery)
         build = groups.build_message if delivery.group_id else compose.build_digest_message
         sent = _send_one(delivery, token, subscriber, items, total, interests, connection, build)
@@ -381,6 +394,18 @@ def _send_one(
     esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
     journal.mark_sent(delivery, str(esp_id) if esp_id else message.extra_headers["Message-ID"])
     return "sent"
+
+
+def _record_in_feed(
+    delivery: Delivery, token: uuid.UUID, items: list[compose.DigestItem], total: int
+) -> str:
+    """Keep a feed-only subscriber's digest on its row, for their feed and archive: no
+    message, so one conditional write is the whole hand-over. A worker that dies before
+    it leaves the row claimed, and the reconciler records it then, once."""
+    shown = min(len(items), settings.DIGEST_MAX_PAPERS)
+    if not journal.mark_in_feed(delivery, token, compose.items_as_json(items), total - shown):
+        return "taken by another worker"
+    return "in feed"
 
 
 def _failed(delivery: Delivery, token: uuid.UUID, subscriber: Subscriber, error: SendError) -> str:

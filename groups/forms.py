@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from groups.models import Group
 from groups.services import MAX_INVITES_AT_ONCE
 from subscriptions import addresses
 from subscriptions.forms import AddressField, PreferencesForm
@@ -16,11 +17,13 @@ class GroupForm(PreferencesForm):
     field_order = ["name", "interests"]
     categories = None
     name = forms.CharField(max_length=100, label="The group's name")
+    frequency = forms.ChoiceField(
+        choices=Group.Frequency.choices, initial=Group.Frequency.WEEKLY, widget=forms.RadioSelect
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["interests"].label = "The group's interests"
-        self.fields["frequency"].initial = "weekly"
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

@@ -21,6 +21,11 @@ def new_invite_key() -> str:
 
 
 class Group(models.Model):
+    class Frequency(models.TextChoices):
+        # A subscriber's daily and weekly; a group is read by email (no feed-only).
+        DAILY = schedule.DAILY
+        WEEKLY = schedule.WEEKLY, "weekly (Mondays)"
+
     class Status(models.TextChoices):
         PENDING = "pending", "waiting for its owner to start it"
         ACTIVE = "active"
@@ -31,9 +36,7 @@ class Group(models.Model):
     # it, and whoever holds that link manages the group.
     owner_email = models.EmailField(max_length=254)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    frequency = models.CharField(
-        max_length=8, choices=Subscriber.Frequency.choices, default=Subscriber.Frequency.WEEKLY
-    )
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     send_hour = models.PositiveSmallIntegerField(
         default=8, validators=[MaxValueValidator(23)], help_text="Local hour, 0-23."

@@ -44,9 +44,10 @@ _OWN_AFTER_THIS = frozenset(
 )
 # "a reinforcement learning algorithm is developed", "the proposed method": the
 # passive voice of an abstract says what the paper itself does too.
+# Not "is employed" or "is used": what a work uses is not always what it is about
+# ("an accelerator is employed, which can be developed … by an LLM-aided design").
 _OWN_PASSIVE = frozenset(
-    {"proposed", "developed", "presented", "introduced", "designed", "employed"}
-    | {"adopted", "constructed", "formulated", "derived", "implemented", "devised"}
+    {"proposed", "developed", "presented", "introduced", "designed", "devised", "formulated"}
 )
 # Words after a comma that go on with a clause, not a list: "X, which …".
 _CLAUSE_AFTER_COMMA = frozenset(
@@ -97,7 +98,7 @@ class Mention(NamedTuple):
 class Layout:
     """A field's sentences and the words around each position."""
 
-    __slots__ = ("commas", "enumerators", "folded", "order", "own", "sentence")
+    __slots__ = ("coined", "commas", "enumerators", "folded", "order", "own", "sentence")
 
     def __init__(self, field: Field) -> None:
         tokens, text = field.tokens, field.text
@@ -106,6 +107,8 @@ class Layout:
         self.order: list[int] = []
         self.sentence: dict[int, int] = {}
         self.commas: set[int] = set()  # positions of words a comma follows
+        # positions of coined names: capitals or digits after the first letter ("A2World")
+        self.coined: set[int] = set()
         # sentence -> positions of its list markers: "(1)", "(ii)", "(c)"
         self.enumerators: dict[int, list[int]] = {}
         own: list[bool] = [False]
@@ -120,6 +123,9 @@ class Layout:
                     number += 1
                     own.append(False)
             self.sentence[token.position] = number
+            surface = text[token.start + 1 : token.end]
+            if any(c.isupper() or c.isdigit() for c in surface):
+                self.coined.add(token.position)
             if (
                 _ENUMERATOR.fullmatch(token.folded)
                 and text[token.start - 1 : token.start] == "("
@@ -197,8 +203,15 @@ class Layout:
             self.folded.get(end) in _COORDINATING
             or before in _COORDINATING
             or (before in _LIST_PREPOSITIONS and self.folded.get(start - 2) in _COORDINATING)
-            or (end - 1 in self.commas and self.folded.get(end + 1) not in _CLAUSE_AFTER_COMMA)
+            or (end - 1 in self.commas and not self._goes_on(end + 1))
         )
+
+    def _goes_on(self, position: int) -> bool:
+        """Whether the words after a mention's comma go on with its clause: "X, which
+        …", or name it ("a diffusion world model, A2World, on …"), rather than list."""
+        if self.folded.get(position) in _CLAUSE_AFTER_COMMA:
+            return True
+        return position in self.coined and self.folded.get(position + 1) not in _COORDINATING
 
     def enumerated(self, start: int) -> bool:
         """ "we find: (1) …; (5) safety-aligned RL increases cost": one item of a

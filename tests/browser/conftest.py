@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# How long a step or an expectation waits: a page's first answer in a test process
+# builds the sample's index (seconds on a busy 2-core machine), so expect() waits as
+# long as a page step does rather than its own 5 s.
+STEP_TIMEOUT_MS = 10_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 # The flags that keep Chromium off the network and quiet in a sandbox-less CI.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -46,7 +51,7 @@ def browser_context(live_server, settings, tmp_path, monkeypatch) -> Iterator:
 def page(browser_context) -> Page:
     playwright, browser = browser_context
     page = browser.new_page(viewport={"width": 900, "height": 1000})
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(STEP_TIMEOUT_MS)
     page.playwright = playwright  # for a cookie-less request context
     return page
 

@@ -46,7 +46,7 @@ def test_each_line_says_what_it_finds_a_typo_gets_a_suggestion_a_broad_line_a_wa
 
     lines = _feedback(page)
     expect(lines).to_have_count(3)
-    expect(lines.nth(0)).to_contain_text("quantum error correction: 5 papers, e.g. CryoZip")
+    expect(lines.nth(0)).to_contain_text("quantum error correction: 6 papers, e.g. CryoZip")
     expect(lines.nth(1)).to_contain_text(
         "No paper of the last 7 days; did you mean reinforcement learning?"
     )
@@ -101,9 +101,9 @@ def test_thirty_interests_near_the_length_limit_are_previewed(
     page.get_by_label("Your interests").fill(text)
 
     expect(_feedback(page)).to_have_count(30)
-    expect(_feedback(page).nth(29)).to_contain_text("quantum error correction: 5 papers")
+    expect(_feedback(page).nth(29)).to_contain_text("quantum error correction: 6 papers")
     expect(page.locator("[data-live-preview]")).to_contain_text(
-        "5 papers of the last 7 days would have matched"
+        "6 papers of the last 7 days would have matched"
     )
 
 
@@ -116,7 +116,7 @@ def test_the_manage_page_previews_behind_its_link(
     page.get_by_label("Your interests").fill("quantum error correction\nanomally detection")
 
     lines = _feedback(page)
-    expect(lines.nth(0)).to_contain_text("quantum error correction: 5 papers")
+    expect(lines.nth(0)).to_contain_text("quantum error correction: 6 papers")
     expect(lines.nth(1)).to_contain_text("did you mean anomaly detection?")
 
 
@@ -125,13 +125,13 @@ def test_an_answer_for_an_older_text_is_never_shown(page: Page, live_server, sam
     interests = page.get_by_label("Your interests")
     preview = page.locator("[data-live-preview]")
     interests.fill("quantum error correction")
-    expect(preview).to_contain_text("5 papers of the last 7 days")
+    expect(preview).to_contain_text("6 papers of the last 7 days")
 
     # A preview that fails (here the 414 a too long URL got) leaves no old answer.
     page.route(PREVIEW, lambda route: route.fulfill(status=414, body="<h1>Too long</h1>"))
     interests.fill("graph neural networks")
     expect(preview).to_contain_text("No preview right now")
-    expect(preview).not_to_contain_text("5 papers")
+    expect(preview).not_to_contain_text("6 papers")
     page.unroute(PREVIEW)
 
     # Answers held back and released newest first: the older one is never drawn.

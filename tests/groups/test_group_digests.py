@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from digest import sending, tasks
+from digest import history, sending, tasks
 from digest.models import Delivery, Paper
 from groups import links, services
 from groups import sending as group_sending
@@ -21,6 +21,7 @@ from groups import tasks as group_tasks
 from groups.models import Group, Membership
 from subscriptions import services as subscription_services
 from subscriptions import tokens as subscription_tokens
+from subscriptions import your_data
 from subscriptions.models import Subscriber
 from tests.digest.test_source_health import a_stale_and_a_quiet_source
 from tests.groups.conftest import OWNER, emails_to, links_in, make_due
@@ -329,3 +330,26 @@ def test_a_group_digest_sent_while_a_source_is_stale_says_so_in_one_line(make_gr
     [digest] = emails_to("bea@lab.example")
     assert line in digest.body and line in digest.alternatives[0][0]
     assert all(line in d.source_note for d in Delivery.objects.filter(group=group))
+
+
+def test_a_feed_only_member_gets_the_group_digest_by_email_and_her_feed_keeps_her_own(
+    make_group, make_subscriber
+):
+    reader = make_subscriber(
+        email="bea@lab.example", interests=("foundation models",), frequency="feed"
+    )
+    group = make_group(members=("bea@lab.example",))
+
+    tasks.dispatch_digests()
+
+    assert [m.subject for m in emails_to("bea@lab.example")] == [
+        m.subject for m in _group_digests() if m.to == ["bea@lab.example"]
+    ]
+    assert len(emails_to("bea@lab.example")) == 1
+    own = reader.deliveries.get(group=None)
+    assert own.status == Delivery.Status.FEED
+    assert list(history.past_digests(reader)) == [own]  # her feed and archive: her own
+    assert reader.deliveries.get(group=group).status == Delivery.Status.SENT
+    # Her data to take away has both, the group's named.
+    exported = your_data.export_data(reader)["digests"]
+    assert sorted((d["group"] or "") for d in exported) == ["", "Vision lab"]

@@ -269,7 +269,13 @@ def test_a_comma_before_a_clause_ends_no_list():
         "Memory for coding agents",
         "We compare imitation, GRPO, and search on long tasks.",
     )
+    named = Document(
+        "named",
+        "Dynamics priors for robots",
+        "Concretely, we pretrain a diffusion world model, A2World, on robot data.",
+    )
     assert found("reinforcement learning", clause, listed) == ["clause"]
+    assert found("diffusion models", named) == ["named"]
 
 
 def test_excluding_video_generation_leaves_out_video_diffusion_models():
