@@ -295,6 +295,8 @@ def _manage_page(
         "preview_url": reverse(
             "subscriptions:manage_preview", args=[request.resolver_match.kwargs["token"]]
         ),
+        "feedback_url": reverse("manage_feedback", args=[request.resolver_match.kwargs["token"]]),
+        "feedback_count": subscriber.reader_feedback.count(),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)
