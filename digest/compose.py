@@ -227,8 +227,20 @@ def digest_headers(unsubscribe_url: str, delivery: Delivery) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RenderedItem:
-    html: SafeString
-    text: str
+    """A paper's item as HTML and text, each cut where its feedback links go (they
+    differ per digest): joined with them, never copied to put them in."""
+
+    html_parts: tuple[str, str]
+    text_parts: tuple[str, str]
+
+    @property
+    def html(self) -> SafeString:
+        """The item without feedback links."""
+        return mark_safe("".join(self.html_parts))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
 
 
 _rendered: dict[tuple, RenderedItem] = {}
@@ -383,7 +395,10 @@ def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
             .replace(_SLOTS["reasons"], reasons_text)
             .replace(_SLOTS["abstract"], abstract)
         )
-        found = RenderedItem(mark_safe(html), text)
+        slot = _SLOTS["feedback"]
+        html_before, _, html_after = html.partition(slot)
+        text_before, _, text_after = text.partition(slot)
+        found = RenderedItem((html_before, html_after), (text_before, text_after))
         if len(_rendered) >= _RENDERED_MAX:
             _rendered.clear()
         _rendered[key] = found
@@ -391,40 +406,36 @@ def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
 
 
 @lru_cache(maxsize=1)
-def _feedback_links() -> tuple[str, str]:
-    """The "more / less like this" links of an item, with a slot for their base."""
+def _feedback_parts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The "more / less like this" links of an item, HTML and text, each cut where
+    its base URL goes (twice: more/, less/)."""
     context = {"url": mark_safe(_SLOTS["url"])}
-    return (
-        render_to_string("emails/_digest_feedback.html", context).strip(),
-        render_to_string("emails/_digest_feedback.txt", context),
-    )
+    html = render_to_string("emails/_digest_feedback.html", context).strip()
+    text = render_to_string("emails/_digest_feedback.txt", context)
+    return tuple(html.split(_SLOTS["url"])), tuple(text.split(_SLOTS["url"]))
 
 
-def _with_feedback(
+def _joined(
     rendered: list[RenderedItem], items: list[DigestItem], links: Callable[[int], str] | None
-) -> list[RenderedItem]:
-    """The items of one digest with their feedback links (signed for this delivery and
-    each paper), or without any (`links` None: a test digest, which has no delivery)."""
-    if links is None:
-        return [
-            RenderedItem(
-                mark_safe(r.html.replace(_SLOTS["feedback"], "")),
-                r.text.replace(_SLOTS["feedback"], ""),
-            )
-            for r in rendered
-        ]
-    html_links, text_links = _feedback_links()
-    slot, url = _SLOTS["feedback"], _SLOTS["url"]
-    found = []
-    for r, item in zip(rendered, items, strict=True):
-        base = links(item.paper.pk)
-        found.append(
-            RenderedItem(
-                mark_safe(r.html.replace(slot, html_links.replace(url, base))),
-                r.text.replace(slot, text_links.replace(url, base)),
-            )
-        )
-    return found
+) -> tuple[SafeString, str]:
+    """A digest's items as HTML and numbered text, each with its feedback links, signed
+    for this delivery and its paper (none when `links` is None: a test digest, which
+    has no delivery). Pieces joined once: a digest's 25 items are never copied twice."""
+    html: list[str] = []
+    text: list[str] = []
+    if links is not None:
+        (h0, h1, h2), (t0, t1, t2) = _feedback_parts()
+    for n, (r, item) in enumerate(zip(rendered, items, strict=True), 1):
+        text.append(f"\n{n}. ")
+        if links is None:
+            html += r.html_parts
+            text += r.text_parts
+        else:
+            base = links(item.paper.pk)
+            html += (r.html_parts[0], h0, base, h1, base, h2, r.html_parts[1])
+            text += (r.text_parts[0], t0, base, t1, base, t2, r.text_parts[1])
+        text.append("\n")
+    return mark_safe("".join(html)), "".join(text)
 
 
 def digest_context(
@@ -451,7 +462,8 @@ def digest_context(
     # copy's (forwarded: they open no account); a test digest (no delivery) has none.
     kind = likes.EMAIL if account_links else likes.WEB_COPY
     links = likes.link_maker(delivery_id, kind) if delivery_id else None
-    rendered = _with_feedback([render_item(item, length) for item in items], items, links)
+    rendered = [render_item(item, length) for item in items]
+    items_html, items_text = _joined(rendered, items, links)
     if account_links:
         links = {
             "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
@@ -462,8 +474,8 @@ def digest_context(
     return {
         "subscriber": subscriber,
         "items": rendered,
-        "items_html": mark_safe("".join(item.html for item in rendered)),
-        "items_text": "".join(f"\n{n}. {item.text}\n" for n, item in enumerate(rendered, 1)),
+        "items_html": items_html,
+        "items_text": items_text,
         "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,
