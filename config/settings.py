@@ -274,6 +274,9 @@ BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 90)
 # Paperboy.
 FETCH_INTERVAL_MINUTES = env_int("FETCH_INTERVAL_MINUTES", 180)
 DISPATCH_INTERVAL_SECONDS = env_int("DISPATCH_INTERVAL_SECONDS", 900)
+# How late an expected feed change may come before its source is stale, on top of the
+# fetch interval (a change is seen only at the next fetch): digest/sources/health.py.
+SOURCE_STALE_GRACE_MINUTES = env_int("SOURCE_STALE_GRACE_MINUTES", 360)
 FETCH_TIMEOUT_SECONDS = env_int("FETCH_TIMEOUT_SECONDS", 20)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 20 * 1024 * 1024)
 # Feeds are fetched from public addresses only (no loopback, private, link-local or

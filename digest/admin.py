@@ -10,8 +10,9 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from digest import compose, sending, source_setup
+from digest import health as source_health
 from digest.models import Delivery, Feedback, Paper, Source
-from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, KIND_LABELS, kind_for_url
+from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, KIND_LABELS, health, kind_for_url
 from digest.sources.addresses import is_allowed, refusal_for_url
 from digest.sources.ids import is_arxiv_host, is_hugging_face_host
 
@@ -98,6 +99,11 @@ SHORT_KIND_LABELS = {
     "feed": "RSS/Atom",
 }
 HEALTH_FIELDS = [
+    "state",
+    "content_changed_at",
+    "feed_built_at",
+    "schedule_hints",
+    "stale_reported_at",
     "last_status",
     "last_fetched_at",
     "last_success_at",
@@ -111,6 +117,23 @@ HEALTH_FIELDS = [
 ]
 
 
+class HealthFilter(admin.SimpleListFilter):
+    """Enabled sources by their state now (digest/sources/health.py): computed, not stored,
+    so it is worked out for each source; there are a few dozen at most."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [(state, health.LABELS[state]) for state in health.STATES]
+
+    def queryset(self, request, queryset):
+        if self.value() not in health.STATES:
+            return queryset
+        matching = [s.pk for s, h in source_health.enabled_health() if h.state == self.value()]
+        return queryset.filter(pk__in=matching)
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     form = SourceForm
@@ -121,12 +144,13 @@ class SourceAdmin(admin.ModelAdmin):
         "short_kind",
         "on",
         "last_fetch",
+        "health_now",
         "paper_count",
         "dropped",
         "error",
     ]
     list_display_links = ["short_name"]
-    list_filter = ["kind", "enabled", "last_status"]
+    list_filter = [HealthFilter, "kind", "enabled", "last_status"]
     search_fields = ["name", "url"]
     readonly_fields = HEALTH_FIELDS
     actions = ["fetch_now", "enable", "disable"]
@@ -185,6 +209,24 @@ class SourceAdmin(admin.ModelAdmin):
             f"{source.last_fetched_at:%Y-%m-%d %H:%M} UTC",
             timesince(source.last_fetched_at, depth=1),
         )
+
+    @admin.display(description="health")
+    def health_now(self, source: Source) -> str:
+        """The state now, "stale" in bold; on hover, the whole of it and why."""
+        if not source.enabled:
+            return "—"
+        found = source_health.health_of(source)
+        title = " — ".join(part for part in (found.label, found.reason) if part)
+        if found.state == health.STALE:
+            return format_html('<strong title="{}">stale</strong>', title)
+        return format_html('<span title="{}">{}</span>', title, health.LABELS[found.state])
+
+    @admin.display(description="state now")
+    def state(self, source: Source) -> str:
+        if not source.enabled:
+            return "disabled"
+        found = source_health.health_of(source)
+        return f"{found.label}: {found.reason}" if found.reason else found.label
 
     @admin.display(ordering="paper_count", description="papers")
     def paper_count(self, source: Source) -> str:

@@ -515,6 +515,7 @@ def build_digest_message(
         length=subscriber.digest_length,
         silent=silent,
     )
+    context["source_note"] = delivery.source_note
     message = build_message(
         "emails/digest",
         context,
@@ -564,4 +565,5 @@ def web_copy_html(delivery: Delivery) -> str:
         length=WEB_COPY_LENGTH,
         account_links=False,
     )
+    context["source_note"] = delivery.source_note
     return render_to_string("emails/digest.html", {**context, "web_copy": True})

@@ -41,7 +41,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import Q
 from django.utils import timezone
 
-from digest import sources, window
+from digest import health, sources, window
 from digest.models import Paper, Source
 from digest.record_checks import MAX_REASONS, check_records
 from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, backfill
@@ -346,6 +346,8 @@ class FetchOutcome:
     busy: bool = False
     error: str = ""
     transient: bool = False
+    # The feed was read whole and its health noted on the source (health.record_read).
+    read: bool = False
 
     def __str__(self) -> str:
         if self.busy:
@@ -451,6 +453,8 @@ def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) ->
             source.last_dropped = outcome.summary.dropped
             source.last_problems = "\n".join(outcome.summary.problems[: MAX_REASONS + 1])
             fields += ["last_summary", "last_dropped", "last_problems", "etag", "last_modified"]
+        # What the feed held, for its health; a 304 or a backfill read no feed.
+        fields += health.READ_FIELDS if outcome.read else health.record_unchanged(source, started)
     source.save(update_fields=fields)
 
 
@@ -480,8 +484,11 @@ def fetch_source(source: Source, *, sleep: Callable[[float], None] = time.sleep)
             outcome = FetchOutcome(source, not_modified=True)
         else:
             body = response.body
-            outcome = FetchOutcome(source, summary=ingest_bytes(body, source.kind, source))
+            records = sources.parse(source.kind, body)
+            summary = upsert(records, source, from_arxiv=source.kind in ARXIV_KINDS)
             source.etag, source.last_modified = response.etag, response.last_modified
+            health.record_read(source, body, records, started)
+            outcome = FetchOutcome(source, summary=summary, read=True)
         if source.kind in HUGGING_FACE_KINDS and settings.HF_REFRESH_DAYS > 0:
             outcome.summary.refreshed = refresh_counts(source, settings.HF_REFRESH_DAYS, sleep)
     except FeedError as error:
@@ -495,6 +502,7 @@ def fetch_source(source: Source, *, sleep: Callable[[float], None] = time.sleep)
     finally:
         _release_lease(source)
     _record_outcome(source, outcome, started)
+    health.report(source)
     return outcome
 
 

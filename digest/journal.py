@@ -5,7 +5,8 @@ most the one message in flight, and never sends a digest twice with different co
     claimed ──mark_sending──▶ sending ──(hand-over)──▶ mark_sent ──▶ sent
        │                        │
        │                        └─ failed attempt ─▶ retry (lease_until = when) ─┐
-       └─ close_unsent ─▶ empty / skipped          └─▶ failed (gave up)          │
+       ├─ close_unsent ─▶ empty / skipped          └─▶ failed (gave up)          │
+       └─ mark_in_feed ─▶ feed (feed only: nothing handed over)                  │
                                                                                   │
     take_back: claimed or sending past its lease (its worker died), retry whose   │
     time has come ◀───────────────────────────────────────────────────────────────┘
@@ -41,12 +42,13 @@ T = TypeVar("T")
 # leaves its row as it was, for the reconciler.
 _RECONNECT_WAITS = (0.1, 0.5, 1, 2, 4)
 
-CLAIMED, SENDING, SENT, RETRY, FAILED = (
+CLAIMED, SENDING, SENT, RETRY, FAILED, FEED = (
     Delivery.Status.CLAIMED,
     Delivery.Status.SENDING,
     Delivery.Status.SENT,
     Delivery.Status.RETRY,
     Delivery.Status.FAILED,
+    Delivery.Status.FEED,
 )
 
 
@@ -131,6 +133,25 @@ def mark_sent(delivery: Delivery, esp_message_id: str) -> None:
     params = [SENT, _db("sent_at", now), esp_message_id, delivery.pk, SENDING]
     committed(lambda: _execute(sql, params))
     delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
+
+
+def mark_in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
+    """Record a feed-only digest as done, with its items (digest.feeds serves them), in
+    one committed write; False when the claim is no longer this token's. `sent_at` is
+    when it joined the feed."""
+    now = timezone.now()
+    items = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    sql = (
+        f"UPDATE {_TABLE} SET status = %s, items = {items}, more_count = %s, sent_at = %s, "
+        "error = '', lease_token = NULL, lease_until = NULL "
+        "WHERE id = %s AND lease_token = %s AND status = %s"
+    )
+    params = [FEED, items_json, more_count, _db("sent_at", now), delivery.pk]
+    params += [_db("lease_token", token), CLAIMED]
+    if not committed(lambda: _execute(sql, params)):
+        return False
+    delivery.status, delivery.more_count, delivery.sent_at = FEED, more_count, now
+    return True
 
 
 def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bool:

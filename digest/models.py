@@ -41,6 +41,29 @@ class Source(models.Model):
     # Validators of the last response that parsed, for conditional GET.
     etag = models.CharField(max_length=200, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # Health (digest/health.py): when the feed was last seen to change, what it held
+    # then, what it says of its own timing, and whether its stale spell was reported.
+    content_changed_at = models.DateTimeField(
+        "changed",
+        null=True,
+        blank=True,
+        help_text="The last fetch that found new entries (or, before any, the first success).",
+    )
+    entries_key = models.CharField(max_length=32, blank=True, editable=False)
+    feed_built_at = models.DateTimeField(
+        "feed built", null=True, blank=True, help_text="The feed's own lastBuildDate or updated."
+    )
+    schedule_hints = models.JSONField(
+        "feed's schedule hints",
+        default=dict,
+        blank=True,
+        help_text="The ttl, skipDays and skipHours the feed gave.",
+    )
+    stale_reported_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this stale spell was logged as an error; cleared once it ends.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -101,6 +124,7 @@ class Delivery(models.Model):
         BOUNCED = "bounced"
         COMPLAINED = "complained", "marked as spam"
         EMPTY = "empty", "nothing matched"
+        FEED = "feed", "in the feed (feed only, no email)"
         SKIPPED = "skipped", "skipped (not active)"
         RETRY = "retry", "waiting to retry"
         FAILED = "failed", "failed (gave up)"
@@ -137,6 +161,9 @@ class Delivery(models.Model):
     # [[canonical id, score, [[interest, [words], [fields]], ...]], ...]
     items = models.JSONField(default=list, blank=True)
     more_count = models.PositiveIntegerField(default=0, help_text="Matched beyond the cap.")
+    # What the digest says about the sources it depends on that were stale when it was
+    # claimed, the same in every attempt and in its web copy (digest/health.py).
+    source_note = models.CharField(max_length=500, blank=True)
     feedback = models.TextField(blank=True, help_text="What the provider reported later.")
     # Names the digest's message: its Message-ID (and the provider's idempotency key)
     # derive from it, the same on every attempt; unique even across a recreated

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, journal, matching, schedule, window
+from digest import compose, health, journal, matching, schedule, window
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
 from subscriptions.models import Interest, Subscriber
@@ -55,6 +55,7 @@ DONE = [
     Delivery.Status.BOUNCED,
     Delivery.Status.COMPLAINED,
     Delivery.Status.EMPTY,
+    Delivery.Status.FEED,
 ]
 
 
@@ -167,6 +168,8 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
             )
         new = [s for s in due if s.pk not in taken]
         starts = _last_window_ends([s.pk for s in new])
+        # Said in the digest, and so the same in every attempt and in its web copy.
+        stale = health.stale_sources(now) if new else []
         lease_until = timezone.now() + journal.lease()
         claimed = Delivery.objects.bulk_create(
             Delivery(
@@ -177,6 +180,7 @@ def claim_many(subscriber_ids: list[int], now: datetime) -> Claim:
                 claimed_at=now,
                 lease_token=token,
                 lease_until=lease_until,
+                source_note=health.digest_note(s.categories, s.time_zone, stale, now),
             )
             for s in new
         )
@@ -203,7 +207,15 @@ class Outcome:
     # Deliveries that did not go out: waiting to retry, or failed for good.
     unsent: list[int] = field(default_factory=list)
 
-    ORDER = ("sent", "empty", "skipped", "retrying", "failed", "taken by another worker")
+    ORDER = (
+        "sent",
+        "in feed",
+        "empty",
+        "skipped",
+        "retrying",
+        "failed",
+        "taken by another worker",
+    )
 
     def add(self, what: str, delivery: Delivery | None = None) -> None:
         self.counts[what] += 1
@@ -315,6 +327,9 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
             unsent[Delivery.Status.EMPTY].append(delivery.pk)
             outcome.add("empty")
             continue
+        if subscriber.frequency == Subscriber.Frequency.FEED:
+            outcome.add(_record_in_feed(delivery, token, items, total))
+            continue
         interests = papers.interests.get(subscriber.pk, [])
         sent = _send_one(delivery, token, subscriber, items, total, interests, connection)
         outcome.add(sent, delivery)
@@ -353,6 +368,18 @@ def _send_one(
     esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
     journal.mark_sent(delivery, str(esp_id) if esp_id else message.extra_headers["Message-ID"])
     return "sent"
+
+
+def _record_in_feed(
+    delivery: Delivery, token: uuid.UUID, items: list[compose.DigestItem], total: int
+) -> str:
+    """Keep a feed-only subscriber's digest on its row, for their feed and archive: no
+    message, so one conditional write is the whole hand-over. A worker that dies before
+    it leaves the row claimed, and the reconciler records it then, once."""
+    shown = min(len(items), settings.DIGEST_MAX_PAPERS)
+    if not journal.mark_in_feed(delivery, token, compose.items_as_json(items), total - shown):
+        return "taken by another worker"
+    return "in feed"
 
 
 def _failed(delivery: Delivery, token: uuid.UUID, subscriber: Subscriber, error: SendError) -> str:

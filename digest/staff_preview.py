@@ -9,7 +9,7 @@ unsubscribe the subscriber by mistake.
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from digest import compose, schedule
+from digest import compose, health, schedule
 from digest.sending import Preview
 from subscriptions.emails import build_message, header_text
 from subscriptions.models import Subscriber
@@ -34,6 +34,11 @@ def build_test_digest(subscriber: Subscriber, preview: Preview, to: str) -> Emai
     )
     # There is no web copy of a digest that was never sent.
     context["web_url"] = ""
+    # What theirs would say of its sources if it went out now.
+    stale = health.stale_sources(preview.window_end)
+    context["source_note"] = health.digest_note(
+        subscriber.categories, subscriber.time_zone, stale, preview.window_end
+    )
     message = build_message("emails/digest", context, to, settings.DIGEST_FROM_EMAIL)
     message.subject = header_text(f"[Test digest of {subscriber.email}] {message.subject}")
     # Not "digest": a provider's reports on digests stay about real ones.

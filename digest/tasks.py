@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from digest import ingest, sending, window
+from digest import health, ingest, sending, window
 from digest.models import Source
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def fetch_all_sources() -> int:
-    """Enqueue one fetch per enabled source, so a slow source holds up no other."""
+    """Enqueue one fetch per enabled source, so a slow source holds up no other.
+
+    Each source's health is checked first, so a source whose fetches stopped (a
+    worker that never picks them up) is still reported stale.
+    """
+    health.report_all()
     ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
     for source_id in ids:
         fetch_source.delay(source_id)

@@ -1,14 +1,17 @@
-"""The web copy of a digest: the same page the email shows, at a signed link; and the
-reader's "more / less like this" links and the page listing what they marked."""
+"""The web copy of a digest (the same page the email shows, at a signed link), the
+reader's "more / less like this" links and the page listing what they marked, and the
+public status page of the sources."""
 
 from csp.decorators import csp_update
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from digest import compose, likes, sending
+from digest import compose, health, likes, sending
 from digest.models import Delivery, Feedback
 from subscriptions import tokens
 from subscriptions.decorators import token_page
@@ -33,6 +36,21 @@ def web_copy(request: HttpRequest, token: str) -> HttpResponse:
     if delivery is None:
         raise Http404("No such digest.")
     return HttpResponse(compose.web_copy_html(delivery))
+
+
+# Public: what anyone may know of the sources, for a minute at most.
+@cache_control(max_age=60, public=True)
+@require_http_methods(["GET", "HEAD"])
+def status(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return render(request, "digest/status.html", {"sources": health.status_rows(now), "now": now})
+
+
+@cache_control(max_age=60, public=True)
+@require_http_methods(["GET", "HEAD"])
+def status_json(request: HttpRequest) -> JsonResponse:
+    now = timezone.now()
+    return JsonResponse({"checked_at": now, "sources": health.status_rows(now)})
 
 
 def _bad_link(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:

@@ -33,6 +33,9 @@ class Subscriber(models.Model):
     class Frequency(models.TextChoices):
         DAILY = schedule.DAILY
         WEEKLY = schedule.WEEKLY, "weekly (Mondays)"
+        # Daily digests kept for the subscriber's feed and archive, no email
+        # (digest.sending records them; the schedule treats it as daily).
+        FEED = "feed", "feed only (no email)"
 
     class DigestLength(models.TextChoices):
         TITLES = "titles", "titles only"
@@ -56,6 +59,11 @@ class Subscriber(models.Model):
     # How much of each paper the email shows; its web copy always has whole abstracts.
     digest_length = models.CharField(
         max_length=8, choices=DigestLength.choices, default=DigestLength.SHORT
+    )
+    # The private Atom feed's secret (subscriptions/feeds.py): random, not derived from
+    # the address or the id, so revoking it (None) or renewing it kills the old URL.
+    feed_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False, default=None
     )
     soft_bounces = models.PositiveSmallIntegerField(
         default=0, help_text="Soft bounces in a row; past a threshold the address is suppressed."

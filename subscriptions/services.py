@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from digest import tasks as digest_tasks
-from subscriptions import addresses, ratelimit, tasks
+from subscriptions import addresses, feeds, ratelimit, tasks
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 from subscriptions.tokens import BadToken
 
@@ -213,6 +213,7 @@ def confirm(
         # The first digest goes out right away, with the papers of the last
         # days; later ones at the subscriber's own hour.
         subscriber.next_digest_at = now
+        feeds.give_token(subscriber)
         subscriber.save()
         digest_tasks.send_digests.delay_on_commit([subscriber.pk])
     return subscriber
@@ -301,6 +302,8 @@ def update_preferences(
         subscriber.paused_until = preferences.paused_until
         if preferences.digest_length:
             subscriber.digest_length = preferences.digest_length
+        if subscriber.frequency == Subscriber.Frequency.FEED:
+            feeds.give_token(subscriber)  # feed only: the feed is where the digests go
         _reschedule(subscriber, now)
         subscriber.save()
         existing = {interest.text: interest for interest in subscriber.interests.all()}

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from digest import recent
-from subscriptions import csrf, mailed_to, ratelimit, services, tokens
+from subscriptions import csrf, data_views, mailed_to, ratelimit, services, tokens, your_data
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
@@ -250,7 +250,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _confirm_page(request, subscriber_id, changed=True)
     except tokens.BadToken as error:
         return _bad_link(request, error)
-    return render(request, "subscriptions/confirmed.html", {"subscriber": subscriber})
+    context = {"subscriber": subscriber, **data_views.feed_of(subscriber)}
+    return render(request, "subscriptions/confirmed.html", context)
 
 
 @csrf_exempt  # RFC 8058: mail providers POST here with no cookies and no token.
@@ -287,15 +288,15 @@ def _manage_page(
     **extra: object,
 ) -> HttpResponse:
     """The manage page; without a form, one filled with the subscriber's choices."""
+    token = request.resolver_match.kwargs["token"]
     context = {
+        **data_views.manage_extras(subscriber, token),
         "subscriber": subscriber,
         "form": form or ManageForm(initial=_initial(subscriber)),
         "time_zones": ManageForm.time_zone_names(),
         "next_digest": subscriber.next_digest_at,
-        "preview_url": reverse(
-            "subscriptions:manage_preview", args=[request.resolver_match.kwargs["token"]]
-        ),
-        "feedback_url": reverse("manage_feedback", args=[request.resolver_match.kwargs["token"]]),
+        "preview_url": reverse("subscriptions:manage_preview", args=[token]),
+        "feedback_url": reverse("manage_feedback", args=[token]),
         "feedback_count": subscriber.reader_feedback.count(),
         **extra,
     }
@@ -325,6 +326,11 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             return _manage_page(request, subscriber, status=400, delete_error=True)
         services.delete_everything(subscriber, by="subscriber")
         return render(request, "subscriptions/deleted.html")
+    feed_done = data_views.feed_action(subscriber, action)
+    if feed_done:
+        return _manage_page(request, subscriber, feed_done=feed_done)
+    if action == "import":
+        return _import(request, subscriber)
     form = ManageForm(request.POST)
     if "preview" in request.POST:
         return _manage_page(request, subscriber, form, **_preview_of(request, form))
@@ -338,6 +344,24 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     services.update_preferences(subscriber, preferences)
     subscriber.refresh_from_db()
     return _manage_page(request, subscriber, saved=True)
+
+
+def _import(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """The manage page's import: interests from a text file or a Paperboy export."""
+    upload = request.FILES.get("file")
+    if not ratelimit.allow(f"import:{subscriber.pk}", your_data.IMPORTS_PER_HOUR, 3600):
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    if upload is None:
+        return _manage_page(request, subscriber, status=400, import_errors=["Choose a file."])
+    try:
+        your_data.check_size(upload.size)  # before reading it
+        imported = your_data.import_file(
+            subscriber, upload.read(), replace_all=request.POST.get("mode") == "replace"
+        )
+    except your_data.ImportRefused as refused:
+        return _manage_page(request, subscriber, status=400, import_errors=refused.messages)
+    subscriber.refresh_from_db()
+    return _manage_page(request, subscriber, imported=imported)
 
 
 def _initial(subscriber: Subscriber) -> dict:

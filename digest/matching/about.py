@@ -1,19 +1,20 @@
 """Is a paper about what an interest names, or does it only mention it?
 
-A paper is in a digest because it is about the interest: it says so in its title,
-in a sentence that says what the paper itself does ("we propose …", "this paper
-…", "here we …"), or in more than one sentence. One background sentence that
-names the topic ("… are fundamental to our understanding of dark matter"), an
-example ("for example, kilonovae accompanying gravitational waves") or a negated
-mention ("without reinforcement learning", "no RL", "does not require …",
-"RL-free") does not make it so; nor does what the work is compared with ("we
-outperform … recent diffusion models"), one finding of a numbered list, a mention
-deep in the first sentence or in others' work ("it has been shown that …"), a
-phenomenon's adjective naming a device ("superconducting quantum processors"), or a
-code as a system of matter ("the topological phase of the surface code"). A title's
-word alone must stand for the topic ("distillation through attention" does not) and
-be used by the abstract too; a noun inside a task phrase makes another task ("speech
-emotion recognition").
+A paper is in a digest because it is about the interest: it says so in its title, in
+a sentence that says what the paper itself does ("we propose …", "this paper …",
+"here we …", "an algorithm is developed", or the name its title gives the work as
+the subject: "Mana: …" then "Mana employs …"), or in more than one sentence. One
+background sentence that names the topic ("… are fundamental to our understanding of
+dark matter"), an example ("for example, kilonovae accompanying gravitational
+waves") or a negated mention ("without reinforcement learning", "no RL", "does not
+require …", "RL-free") does not make it so; nor does what the work is compared with
+("we outperform … recent diffusion models"), one finding of a numbered list, a
+mention deep in the first sentence or in others' work ("it has been shown that …"),
+a phenomenon's adjective naming a device ("superconducting quantum processors"), or
+a code as a system of matter ("the topological phase of the surface code"). A
+title's word alone must stand for the topic ("distillation through attention" does
+not) and be used by the abstract too; a noun inside a task phrase makes another task
+("speech emotion recognition").
 
 Pure functions over an analyzed field (analysis.Field): its sentences and what
 each mention's neighbours say, computed once per field when first asked.
@@ -40,6 +41,17 @@ _OWN_WORDS = frozenset({"we", "our", "us", "ours", "herein", "here"})
 _OWN_AFTER_THIS = frozenset(
     {"paper", "work", "study", "article", "letter", "thesis", "chapter", "manuscript"}
     | {"report", "contribution", "review", "survey", "note", "proceeding"}
+)
+# "a reinforcement learning algorithm is developed", "the proposed method": the
+# passive voice of an abstract says what the paper itself does too.
+_OWN_PASSIVE = frozenset(
+    {"proposed", "developed", "presented", "introduced", "designed", "employed"}
+    | {"adopted", "constructed", "formulated", "derived", "implemented", "devised"}
+)
+# Words after a comma that go on with a clause, not a list: "X, which …".
+_CLAUSE_AFTER_COMMA = frozenset(
+    {"which", "where", "who", "whose", "whereby", "while", "whereas", "thereby", "thus"}
+    | {"enabling", "allowing", "achieving", "yielding", "leading", "resulting", "making"}
 )
 # "our understanding of X" is everyone's, not the paper's own work.
 _NOT_OWN_AFTER = frozenset({"understanding", "knowledge", "view", "picture", "current"})
@@ -85,7 +97,7 @@ class Mention(NamedTuple):
 class Layout:
     """A field's sentences and the words around each position."""
 
-    __slots__ = ("commas", "enumerators", "folded", "order", "own", "sentence")
+    __slots__ = ("coined", "commas", "enumerators", "folded", "order", "own", "sentence")
 
     def __init__(self, field: Field) -> None:
         tokens, text = field.tokens, field.text
@@ -94,6 +106,8 @@ class Layout:
         self.order: list[int] = []
         self.sentence: dict[int, int] = {}
         self.commas: set[int] = set()  # positions of words a comma follows
+        # positions of coined names: capitals or digits after the first letter ("A2World")
+        self.coined: set[int] = set()
         # sentence -> positions of its list markers: "(1)", "(ii)", "(c)"
         self.enumerators: dict[int, list[int]] = {}
         own: list[bool] = [False]
@@ -108,6 +122,9 @@ class Layout:
                     number += 1
                     own.append(False)
             self.sentence[token.position] = number
+            surface = text[token.start + 1 : token.end]
+            if any(c.isupper() or c.isdigit() for c in surface):
+                self.coined.add(token.position)
             if (
                 _ENUMERATOR.fullmatch(token.folded)
                 and text[token.start - 1 : token.start] == "("
@@ -118,8 +135,12 @@ class Layout:
                 self.order.append(token.position)
             word = token.folded
             following = tokens[i + 1].folded if i + 1 < len(tokens) else ""
-            if (word in _OWN_WORDS and following not in _NOT_OWN_AFTER) or (
-                word in _OWN_AFTER_THIS and i and tokens[i - 1].folded == "this"
+            previous_word = tokens[i - 1].folded if i else ""
+            if (
+                (word in _OWN_WORDS and following not in _NOT_OWN_AFTER)
+                or (word in _OWN_AFTER_THIS and previous_word == "this")
+                or (word in ("is", "are") and following in _OWN_PASSIVE)
+                or (word == "proposed" and previous_word == "the")
             ):
                 own[number] = True
         self.own = own
@@ -181,8 +202,15 @@ class Layout:
             self.folded.get(end) in _COORDINATING
             or before in _COORDINATING
             or (before in _LIST_PREPOSITIONS and self.folded.get(start - 2) in _COORDINATING)
-            or end - 1 in self.commas
+            or (end - 1 in self.commas and not self._goes_on(end + 1))
         )
+
+    def _goes_on(self, position: int) -> bool:
+        """Whether the words after a mention's comma go on with its clause: "X, which
+        …", or name it ("a diffusion world model, A2World, on …"), rather than list."""
+        if self.folded.get(position) in _CLAUSE_AFTER_COMMA:
+            return True
+        return position in self.coined and self.folded.get(position + 1) not in _COORDINATING
 
     def enumerated(self, start: int) -> bool:
         """ "we find: (1) …; (5) safety-aligned RL increases cost": one item of a
@@ -350,7 +378,8 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     if len(sentences) >= 2:
         return abstract
     (sentence,) = sentences
-    if not (shape.own[sentence] or sentence == 0):
+    own = shape.own[sentence] or _names_the_work(shape, sentence, fields.get("title"))
+    if not (own or sentence == 0):
         return []
     several = len(abstract) > 1  # one item of a list that names it more than once says it
     for m in abstract:
@@ -358,6 +387,40 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
             continue
         if not several and shape.enumerated(m.start):
             continue
-        if shape.own[sentence] or shape.opening(m.start):
+        if own or shape.opening(m.start):
             return abstract
     return []
+
+
+def work_name(title: Field | None) -> tuple[str, ...]:
+    """The name a title gives the paper's own work before a colon ("Mana: Dexterous
+    Manipulation …", "SWE-MeM: …"), as folded words; () if it gives none."""
+    if title is None:
+        return ()
+    name, colon, _ = title.text.partition(":")
+    if not colon or not name.strip() or " " in name.strip():
+        return ()
+    return tuple(t.folded for t in title.tokens if t.end <= len(name))
+
+
+# Words that may open a sentence before its subject: "Finally, Mana …".
+_SENTENCE_ADVERBS = frozenset(
+    {"then", "finally", "moreover", "further", "furthermore", "additionally", "thus"}
+    | {"hence", "first", "second", "third", "next", "overall", "here", "specifically"}
+)
+
+
+def _names_the_work(shape: Layout, sentence: int, title: Field | None) -> bool:
+    """Whether a sentence has the work the title names as its subject ("Mana employs
+    …", "Finally, GLIP …"): it says what the paper itself does as "we" would. Not a
+    name further in ("combining MoMa with …", "enabling GLIP to …")."""
+    name = work_name(title)
+    if not name:
+        return False
+    words = [p for p, s in shape.sentence.items() if s == sentence]
+    if not words:
+        return False
+    start = min(words)
+    if shape.folded.get(start) in _SENTENCE_ADVERBS:
+        start = min((p for p in words if p > start), default=start)
+    return all(shape.folded.get(start + k) == part for k, part in enumerate(name))

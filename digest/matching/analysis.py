@@ -137,10 +137,17 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
             joined = not hidden and _JOINING.match(text[previous_end : found.start()])
             position += 1 if joined else 2
         hidden = False
-        folded = fold(found.group())
-        tokens.append(Token(folded, stem(folded), position, found.start(), found.end()))
+        folded, stemmed = _fold_and_stem(found.group())
+        tokens.append(Token(folded, stemmed, position, found.start(), found.end()))
         previous_end = found.end()
     return tokens
+
+
+@lru_cache(maxsize=200_000)
+def _fold_and_stem(word: str) -> tuple[str, str]:
+    # A paper's words repeat (within it and across papers): unicode folding once each.
+    folded = fold(word)
+    return folded, stem(folded)
 
 
 def stems_of(text: str) -> tuple[str, ...]:

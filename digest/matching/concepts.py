@@ -52,8 +52,16 @@ class Concepts:
     categories: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # every category code and archive, as arXiv writes them ("cs.LG", "astro-ph")
     category_codes: tuple[str, ...] = ()
-    # the folded words of every phrase and acronym above: spellings a correction may use
-    words: frozenset[str] = frozenset()
+    # every phrase and acronym above, as written: the spellings a correction may use
+    phrases: tuple[str, ...] = ()
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The folded words of `phrases` (only a spelling correction needs them)."""
+        # Imported here: analysis imports this module for its type.
+        from digest.matching.analysis import tokenize
+
+        return frozenset(token.folded for phrase in self.phrases for token in tokenize(phrase))
 
     @cached_property
     def _category_keys(self) -> frozenset[str]:
@@ -114,7 +122,7 @@ class Concepts:
 def build(data: dict) -> Concepts:
     """Concepts from the parsed TOML tables (see concepts.toml for the format)."""
     # Imported here: analysis imports this module for its type.
-    from digest.matching.analysis import stem, stems_of, tokenize
+    from digest.matching.analysis import stem, stems_of
 
     acronyms = {stem(acronym.replace("-", "")) for acronym in data.get("acronyms", {})}
     concepts = Concepts(acronyms=frozenset(acronyms))
@@ -142,8 +150,7 @@ def build(data: dict) -> Concepts:
     phrases = [*data.get("acronyms", {}), *data.get("narrower", {}), *data.get("categories", {})]
     for table in ("acronyms", "synonyms", "narrower"):
         phrases += [phrase for listed in data.get(table, {}).values() for phrase in listed]
-    words = {token.folded for phrase in phrases for token in tokenize(phrase)}
-    return replace(concepts, category_codes=tuple(codes.values()), words=frozenset(words))
+    return replace(concepts, category_codes=tuple(codes.values()), phrases=tuple(phrases))
 
 
 def with_derived(reviewed: dict, derived: dict) -> dict:

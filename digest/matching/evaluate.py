@@ -182,7 +182,10 @@ def _head_counts(paper: AnalyzedDocument, terms: tuple[str, ...], start: int, en
 def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
     mentions: list[about.Mention] = []
     for name, field in paper.fields.items():
-        for terms in clause.alternatives:
+        spans = field.spans
+        # Most of an interest's alternatives name a word this field lacks: skip them here.
+        present = [terms for terms in clause.alternatives if all(map(spans.get, terms))]
+        for terms in present:
             for start, end in _chains(field, terms):
                 if clause.exact:
                     folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
@@ -191,7 +194,7 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
                 mentions.append(about.Mention(name, start, end, 0))
         if clause.exact:
             continue
-        for terms in clause.alternatives:
+        for terms in present:
             if len(terms) > 1:
                 mentions += [about.Mention(name, *span, 1) for span in _loose_chains(field, terms)]
         if name == "title":

@@ -46,7 +46,7 @@ def test_each_line_says_what_it_finds_a_typo_gets_a_suggestion_a_broad_line_a_wa
 
     lines = _feedback(page)
     expect(lines).to_have_count(3)
-    expect(lines.nth(0)).to_contain_text("quantum error correction: 5 papers, e.g. CryoZip")
+    expect(lines.nth(0)).to_contain_text("quantum error correction: 6 papers, e.g. CryoZip")
     expect(lines.nth(1)).to_contain_text(
         "No paper of the last 7 days; did you mean reinforcement learning?"
     )

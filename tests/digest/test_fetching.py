@@ -507,7 +507,7 @@ def test_an_unexpected_failure_while_ingesting_is_an_error_on_the_source(
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(ingest, "ingest_bytes", broken)
+    monkeypatch.setattr(ingest, "upsert", broken)
     with serve() as server:
         source = only_source(
             server.url("/rss", Route(body=fixture_bytes("arxiv-rss-2026-cs.LG.xml")))

@@ -11,9 +11,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from digest import likes, tasks
+from digest import likes, sending, staff_preview, tasks
 from digest.models import Delivery, Feedback, Paper
-from subscriptions import services, tokens
+from subscriptions import services, tokens, your_data
 from subscriptions.models import Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +224,27 @@ def test_delete_everything_removes_the_feedback(client, digest):
     # Its links now lead nowhere, and say so.
     response = client.post(_link_of(html, Paper.objects.first(), "more"), {"action": "record"})
     assert response.status_code == 404
+
+
+def test_the_readers_export_holds_their_feedback(client, digest):
+    subscriber, html, _ = digest
+    paper = Paper.objects.get(canonical_id="2607.00001")
+    client.post(_link_of(html, paper, "less"), {"action": "record"})
+
+    exported = your_data.export_data(subscriber)
+
+    (said,) = exported["feedback"]
+    assert (said["paper"], said["title"], said["said"]) == (paper.canonical_id, paper.title, "less")
+
+
+def test_a_test_digest_for_staff_has_no_feedback_links(make_subscriber):
+    _paper("2607.00001", "Rain from sparse graph neural networks")
+    subscriber = make_subscriber(interests=("graph neural networks",))
+
+    message = staff_preview.build_test_digest(
+        subscriber, sending.preview(subscriber), "staff@example.com"
+    )
+
+    assert "/feedback/" not in message.body
+    assert "/feedback/" not in message.alternatives[0][0]
+    assert "Rain from sparse" in message.body

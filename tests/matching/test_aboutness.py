@@ -229,3 +229,64 @@ def test_a_formula_glued_to_an_acronym_makes_another_name():
         Document("cdm", "Halos", "We simulate CDM halos. The CDM halos are cuspy."),
     ]
     assert found("cold dark matter", *documents) == ["cdm"]
+
+
+def test_the_works_own_sentence_said_by_its_name_or_in_the_passive_counts():
+    named = Document(
+        "named",
+        "Mana: dexterous manipulation of tools",
+        "Tools are hard to use. Mana trains its policies with reinforcement learning.",
+    )
+    named_later = Document(
+        "named-later",
+        "MoMa: efficient early-fusion pre-training",
+        "Experts save compute. Combining MoMa with depth hurts reinforcement learning.",
+    )
+    passive = Document(
+        "passive",
+        "Multicast routing in 6G networks",
+        "Routing is hard. A reinforcement learning algorithm is developed to build trees.",
+    )
+    reported = Document(
+        "reported",
+        "Multicast routing in 6G networks",
+        "Routing is hard. A reinforcement learning algorithm was once tried. It is slow.",
+    )
+    assert found("reinforcement learning", named, named_later, passive, reported) == [
+        "named",
+        "passive",
+    ]
+
+
+def test_a_comma_before_a_clause_ends_no_list():
+    clause = Document(
+        "clause",
+        "Memory for coding agents",
+        "We train agents with GRPO, which optimizes memory and resolution jointly.",
+    )
+    listed = Document(
+        "listed",
+        "Memory for coding agents",
+        "We compare imitation, GRPO, and search on long tasks.",
+    )
+    named = Document(
+        "named",
+        "Dynamics priors for robots",
+        "Concretely, we pretrain a diffusion world model, A2World, on robot data.",
+    )
+    assert found("reinforcement learning", clause, listed) == ["clause"]
+    assert found("diffusion models", named) == ["named"]
+
+
+def test_excluding_video_generation_leaves_out_video_diffusion_models():
+    video = Document(
+        "video",
+        "Physically plausible motion in video diffusion models",
+        "We fine-tune video diffusion models for plausible motion.",
+    )
+    image = Document(
+        "image",
+        "Faster image diffusion models",
+        "We distil image diffusion models into one step.",
+    )
+    assert found("diffusion models -video generation", video, image) == ["image"]

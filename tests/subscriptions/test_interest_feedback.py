@@ -38,7 +38,7 @@ def test_each_interest_says_what_it_finds_and_what_is_wrong_with_it(sample_paper
     )
 
     quantum, typo, the, unknown = lines
-    assert (quantum.matches, quantum.warning, quantum.suggestion) == (5, "", "")
+    assert (quantum.matches, quantum.warning, quantum.suggestion) == (6, "", "")
     assert quantum.example.title.startswith("CryoZip")
     assert quantum.example.url == "https://arxiv.org/abs/2606.30805"
     assert (typo.matches, typo.example) == (0, None)
@@ -54,7 +54,7 @@ def test_the_feedback_counts_only_the_chosen_categories(sample_papers):
         for categories in ((), ("cs.CV",))
     )
 
-    assert (everywhere.matches, in_quantum.matches) == (5, 0)
+    assert (everywhere.matches, in_quantum.matches) == (6, 0)
 
 
 def test_the_signup_page_posts_its_preview_with_its_csrf_token(sample_papers):
