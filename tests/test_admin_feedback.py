@@ -74,3 +74,14 @@ def test_staff_read_and_delete_clicks_but_never_write_them(admin_client, clicks)
     assert 'name="value"' not in admin_client.get(change).content.decode()
     admin_client.post(reverse("admin:digest_feedback_delete", args=[feedback.pk]), {"post": "yes"})
     assert not Feedback.objects.filter(pk=feedback.pk).exists()
+
+
+def test_the_staff_preview_says_why_a_trending_paper_is_there(admin_client, make_subscriber):
+    Paper.objects.create(canonical_id="2607.00009", title="Upvoted a lot", upvotes=77)
+    reader = make_subscriber(interests=("trending:3",))
+
+    page = admin_client.get(
+        reverse("admin:subscriptions_subscriber_preview", args=[reader.pk])
+    ).content.decode()
+
+    assert "<code>trending:3</code>: trending on Hugging Face, ▲ 77" in page
