@@ -37,7 +37,7 @@ from django.core import mail  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from matching import interest_pool, make_paper  # noqa: E402
+from matching import interest_pool, make_papers  # noqa: E402
 
 from digest import sending, tasks  # noqa: E402
 from digest.models import Delivery, Paper  # noqa: E402
@@ -59,7 +59,7 @@ def populate(papers: int, subscribers: int, interests: int) -> None:
             upvotes=doc.upvotes,
             first_seen=now - timedelta(hours=rng.uniform(1, 20)),
         )
-        for doc in (make_paper(rng, n) for n in range(papers))
+        for doc in make_papers(papers, rng)
     )
     pool = interest_pool(rng)
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(pool))]

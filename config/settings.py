@@ -295,6 +295,10 @@ FETCH_LEASE_SECONDS = env_int("FETCH_LEASE_SECONDS", 900)
 # as long as arXiv's terms of use ask (3 s).
 ARXIV_API_URL = env_str("ARXIV_API_URL", "https://export.arxiv.org/api/query")
 BACKFILL_DELAY_SECONDS = env_float("BACKFILL_DELAY_SECONDS", 3.0)
+# A Hugging Face fetch also reads the daily lists of the days before today again, for
+# their upvotes (which grow for days), one request a day, BACKFILL_DELAY_SECONDS apart:
+# a week's, so a weekly digest's `trending` ranks by this week's counts. 0: only today.
+HF_REFRESH_DAYS = env_int("HF_REFRESH_DAYS", 7)
 ARXIV_API_PAGE_SIZE = env_int("ARXIV_API_PAGE_SIZE", 200)
 DIGEST_MAX_PAPERS = env_int("DIGEST_MAX_PAPERS", 25)
 DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)

@@ -19,6 +19,8 @@ urlpatterns = [
     path("anymail/", include(feedback.webhook_urlpatterns())),
     path("digest/<str:token>/", digest_views.web_copy, name="web_copy"),
     path("groups/", include("groups.urls")),
+    path("feedback/<str:token>/<str:choice>/", digest_views.feedback_link, name="feedback_link"),
+    path("manage/<str:token>/feedback/", digest_views.manage_feedback, name="manage_feedback"),
     path("status/", digest_views.status, name="status"),
     path("status.json", digest_views.status_json, name="status_json"),
     path("", include("subscriptions.urls")),

@@ -11,7 +11,7 @@ from django.utils.timesince import timesince
 
 from digest import compose, sending, source_setup
 from digest import health as source_health
-from digest.models import Delivery, Paper, Source
+from digest.models import Delivery, Feedback, Paper, Source
 from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, KIND_LABELS, health, kind_for_url
 from digest.sources.addresses import is_allowed, refusal_for_url
 from digest.sources.ids import is_arxiv_host, is_hugging_face_host
@@ -327,3 +327,28 @@ class DeliveryAdmin(admin.ModelAdmin):
         # Same Message-ID and items as before; the reconciler sends them within a minute.
         count = sending.retry_now(queryset)
         self.message_user(request, f"{count} failed delivery(ies) will be retried within a minute.")
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """The readers' clicks, newest first. What a reader said is theirs: staff look, and
+    may remove a row (as the reader can), but never make or change one."""
+
+    list_display = ["created", "subscriber", "value", "paper_link", "delivery"]
+    list_filter = ["value", ("created", admin.DateFieldListFilter)]
+    search_fields = ["subscriber__email", "paper__canonical_id", "paper__title"]
+    list_select_related = ["subscriber", "paper", "delivery"]
+    date_hierarchy = "created"
+    fields = ["subscriber", "value", "paper", "delivery", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="paper", ordering="paper__canonical_id")
+    def paper_link(self, feedback: Feedback) -> str:
+        title = Truncator(feedback.paper.title).chars(80)
+        return format_html('<a href="{}">{}</a>', feedback.paper.abs_url, title)

@@ -8,10 +8,11 @@ every header in one place) and for its web copy (`web_copy_html`) alike.
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,8 +24,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from digest import matching
+from digest import likes, matching
 from digest.excerpts import excerpt
+from digest.matching import trending
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
@@ -42,6 +44,11 @@ class DigestItem:
     @property
     def matched_interests(self) -> list[str]:
         return [reason.interest for reason in self.reasons]
+
+    @property
+    def trending(self) -> bool:
+        """There for a `trending` line: among the period's most upvoted papers."""
+        return any(trending.FIELD in reason.fields for reason in self.reasons)
 
     @property
     def matched_words(self) -> list[str]:
@@ -74,10 +81,48 @@ def select_items(
     categories = list(categories)
     by_id = {p.canonical_id: p for p in papers if in_categories(p, categories)}
     documents = map(matching.Document.of, by_id.values())
-    return [
+    items = [
         DigestItem(by_id[result.document_id], result.score, result.reasons)
         for result in matching.match_papers(interests, documents)
     ]
+    count, line = trending.wanted(interests)
+    if not count:
+        return items
+    top = _by_upvotes(by_id.values())[:count]
+    return with_trending(items, top, line)
+
+
+def _by_upvotes(papers: Iterable[Paper]) -> list[Paper]:
+    return trending.by_upvotes(papers, ident=attrgetter("canonical_id"))
+
+
+# The window's papers most upvoted first, once per window (the sender's `papers`).
+_ranked: dict[int, tuple[dict[str, Paper], list[Paper]]] = {}
+
+
+def _ranked_by_upvotes(papers: dict[str, Paper]) -> list[Paper]:
+    found = _ranked.get(id(papers))
+    if found is None or found[0] is not papers:
+        _ranked.clear()
+        found = _ranked[id(papers)] = (papers, _by_upvotes(papers.values()))
+    return found[1]
+
+
+def with_trending(items: list[DigestItem], top: list[Paper], line: str) -> list[DigestItem]:
+    """`top` (the most upvoted papers, in that order) ahead of the keyword `items`, each
+    with its trending reason (a paper that also matched keeps its reasons); a paper
+    is there once."""
+    reason = matching.Reason(" ".join(line.split()), (), (trending.FIELD,))
+    matched = {item.paper.canonical_id: item for item in items}
+    lead = []
+    for paper in top:
+        item = matched.get(paper.canonical_id)
+        if item is None:
+            lead.append(DigestItem(paper, 0.0, (reason,)))
+        else:
+            lead.append(DigestItem(paper, item.score, (reason, *item.reasons)))
+    chosen = {paper.canonical_id for paper in top}
+    return lead + [item for item in items if item.paper.canonical_id not in chosen]
 
 
 def digest_items(
@@ -99,11 +144,11 @@ def digest_items(
     # The web copy shows more than the email: keep that many.
     cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
     categories = list(categories)
+    start, end = window
     if whole_index and not categories:
         matches = index.match(interests, cap)
         results, total = matches.results, matches.total
     else:
-        start, end = window
         results = [
             r
             for r in index.match(interests).results
@@ -111,7 +156,20 @@ def digest_items(
             and in_categories(papers[r.document_id], categories)
         ]
         total, results = len(results), results[:cap]
-    return [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results], total
+    items = [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results]
+    count, line = trending.wanted(interests)
+    if not count:
+        return items, total
+    top = []
+    for paper in _ranked_by_upvotes(papers):
+        if len(top) == count:
+            break
+        if (whole_index or start < paper.first_seen <= end) and in_categories(paper, categories):
+            top.append(paper)
+    # The trending papers that no keyword found add to the count.
+    keyword = {r.document_id for r in results}
+    added = sum(paper.canonical_id not in keyword for paper in top)
+    return with_trending(items, top, line)[:cap], total + added
 
 
 _json_items: dict[tuple, str] = {}
@@ -169,8 +227,20 @@ def digest_headers(unsubscribe_url: str, delivery: Delivery) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RenderedItem:
-    html: SafeString
-    text: str
+    """A paper's item as HTML and text, each cut where its feedback links go (they
+    differ per digest): joined with them, never copied to put them in."""
+
+    html_parts: tuple[str, str]
+    text_parts: tuple[str, str]
+
+    @property
+    def html(self) -> SafeString:
+        """The item without feedback links."""
+        return mark_safe("".join(self.html_parts))
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
 
 
 _rendered: dict[tuple, RenderedItem] = {}
@@ -229,7 +299,8 @@ def silent_interests(interests: Iterable[str], items: Iterable[DigestItem]) -> l
 # whose link or authors held a stand-in would get each reader's interests there.
 _SLOT_KEY = secrets.token_hex(8)
 _SLOTS = {
-    name: f"\ue000{_SLOT_KEY}:{name}\ue000" for name in ("title", "abstract", "interests", "words")
+    name: f"\ue000{_SLOT_KEY}:{name}\ue000"
+    for name in ("title", "abstract", "reasons", "votes_start", "votes_end", "feedback", "url")
 }
 
 
@@ -247,8 +318,10 @@ def _paper_item(
         "abstract_html": mark_safe(_SLOTS["abstract"]),
         "authors": authors_line(paper.authors, length),
         "abstract": _SLOTS["abstract"],
-        "interests": _SLOTS["interests"],
-        "words": _SLOTS["words"],
+        "reasons": _SLOTS["reasons"],
+        "votes_start": _SLOTS["votes_start"],
+        "votes_end": _SLOTS["votes_end"],
+        "feedback": _SLOTS["feedback"],
     }
     html = render_to_string("emails/_digest_item.html", context)
     text = render_to_string("emails/_digest_item.txt", context)
@@ -266,12 +339,40 @@ def _marked(
     return highlight(paper.title, words), highlight(abstract, words), abstract
 
 
+def trending_reason(paper: Paper) -> str:
+    """Why a `trending` line brought a paper: its upvotes, as they are now."""
+    return f"trending on Hugging Face · ▲ {paper.upvotes or 0}"
+
+
+def _reasons(item: DigestItem, words: tuple[str, ...]) -> tuple[str, str]:
+    """What an item is there for, as HTML and as text: trending (with its upvotes)
+    and the interests that matched it (with their words, in the text)."""
+    said_html, said_text = [], []
+    if item.trending:
+        said_html.append(escape(trending_reason(item.paper)))
+        said_text.append(trending_reason(item.paper))
+    interests = [r.interest for r in item.reasons if trending.FIELD not in r.fields]
+    if interests:
+        said_html.append(escape(f"matched: {', '.join(interests)}"))
+        said_text.append(f"matched: {', '.join(interests)} ({', '.join(words)})")
+    return " · ".join(said_html), " · ".join(said_text)
+
+
+def _cut(rendered: str, keep: bool) -> str:
+    """The rendered item with its votes (between their slots) kept or left out."""
+    before, _, rest = rendered.partition(_SLOTS["votes_start"])
+    votes, _, after = rest.partition(_SLOTS["votes_end"])
+    return before + votes + after if keep else before + after
+
+
 def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
     """One paper of a digest of `length`: its item, rendered once per paper, with this
     digest's reasons, and the abstract they make it show.
 
     The matched words are highlighted (escaped first) and the matched interests
-    named; everything else about a paper is the same in every digest.
+    named; everything else about a paper is the same in every digest. A trending
+    item names its upvotes in its reason, not again after its links. The item keeps
+    a slot for its feedback links, which differ per digest (digest_context).
     """
     paper = item.paper
     key = (paper.pk, paper.updated_at, item.reasons, length)
@@ -279,25 +380,62 @@ def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
     if found is None:
         html, text = _paper_item(paper.pk, paper.updated_at, paper, length)
         words = tuple(item.matched_words)
-        interests = ", ".join(item.matched_interests)
+        reasons_html, reasons_text = _reasons(item, words)
         title_html, abstract_html, abstract = _marked(
             paper.pk, paper.updated_at, paper, words, length
         )
         html = (
-            html.replace(_SLOTS["title"], title_html)
+            _cut(html, keep=not item.trending)
+            .replace(_SLOTS["title"], title_html)
             .replace(_SLOTS["abstract"], abstract_html)
-            .replace(_SLOTS["interests"], escape(interests))
+            .replace(_SLOTS["reasons"], reasons_html)
         )
         text = (
-            text.replace(_SLOTS["interests"], interests)
-            .replace(_SLOTS["words"], ", ".join(words))
+            _cut(text, keep=not item.trending)
+            .replace(_SLOTS["reasons"], reasons_text)
             .replace(_SLOTS["abstract"], abstract)
         )
-        found = RenderedItem(mark_safe(html), text)
+        slot = _SLOTS["feedback"]
+        html_before, _, html_after = html.partition(slot)
+        text_before, _, text_after = text.partition(slot)
+        found = RenderedItem((html_before, html_after), (text_before, text_after))
         if len(_rendered) >= _RENDERED_MAX:
             _rendered.clear()
         _rendered[key] = found
     return found
+
+
+@lru_cache(maxsize=1)
+def _feedback_parts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The "more / less like this" links of an item, HTML and text, each cut where
+    its base URL goes (twice: more/, less/)."""
+    context = {"url": mark_safe(_SLOTS["url"])}
+    html = render_to_string("emails/_digest_feedback.html", context).strip()
+    text = render_to_string("emails/_digest_feedback.txt", context)
+    return tuple(html.split(_SLOTS["url"])), tuple(text.split(_SLOTS["url"]))
+
+
+def _joined(
+    rendered: list[RenderedItem], items: list[DigestItem], links: Callable[[int], str] | None
+) -> tuple[SafeString, str]:
+    """A digest's items as HTML and numbered text, each with its feedback links, signed
+    for this delivery and its paper (none when `links` is None: a test digest, which
+    has no delivery). Pieces joined once: a digest's 25 items are never copied twice."""
+    html: list[str] = []
+    text: list[str] = []
+    if links is not None:
+        (h0, h1, h2), (t0, t1, t2) = _feedback_parts()
+    for n, (r, item) in enumerate(zip(rendered, items, strict=True), 1):
+        text.append(f"\n{n}. ")
+        if links is None:
+            html += r.html_parts
+            text += r.text_parts
+        else:
+            base = links(item.paper.pk)
+            html += (r.html_parts[0], h0, base, h1, base, h2, r.html_parts[1])
+            text += (r.text_parts[0], t0, base, t1, base, t2, r.text_parts[1])
+        text.append("\n")
+    return mark_safe("".join(html)), "".join(text)
 
 
 def digest_context(
@@ -310,6 +448,7 @@ def digest_context(
     length: str = SHORT,
     silent: Sequence[str] = (),
     account_links: bool = True,
+    feedback_links: bool = True,
 ) -> dict:
     """What the digest templates show: one function for the email and its web copy.
 
@@ -320,7 +459,14 @@ def digest_context(
     only: a web copy is a link people forward, and must not open the account of its
     reader.
     """
+    # A digest's own links, signed per delivery and paper: the email's, or its web
+    # copy's (forwarded: they open no account); a test digest (no delivery) has none.
+    kind = likes.EMAIL if account_links else likes.WEB_COPY
+    # None in a group's digest (groups/): its papers are the group's choice, and a
+    # member's vote would teach their own digests.
+    links = likes.link_maker(delivery_id, kind) if delivery_id and feedback_links else None
     rendered = [render_item(item, length) for item in items]
+    items_html, items_text = _joined(rendered, items, links)
     if account_links:
         links = {
             "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
@@ -331,8 +477,8 @@ def digest_context(
     return {
         "subscriber": subscriber,
         "items": rendered,
-        "items_html": mark_safe("".join(item.html for item in rendered)),
-        "items_text": "".join(f"\n{n}. {item.text}\n" for n, item in enumerate(rendered, 1)),
+        "items_html": items_html,
+        "items_text": items_text,
         "first_title": items[0].paper.title if items else "",
         "more_count": more_count,
         "period": period,
@@ -421,6 +567,7 @@ def web_copy_html(delivery: Delivery) -> str:
         delivery.period,
         length=WEB_COPY_LENGTH,
         account_links=False,
+        feedback_links=delivery.group_id is None,
     )
     context["source_note"] = delivery.source_note
     return render_to_string("emails/digest.html", {**context, "web_copy": True})

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -44,7 +44,7 @@ from django.utils import timezone
 from digest import health, sources, window
 from digest.models import Paper, Source
 from digest.record_checks import MAX_REASONS, check_records
-from digest.sources import ARXIV_KINDS, backfill
+from digest.sources import ARXIV_KINDS, HUGGING_FACE_KINDS, backfill
 from digest.sources.fetch import HTTPStatusError, fetch
 from digest.sources.ids import is_arxiv_id
 from digest.sources.records import FeedError, PaperRecord, ServiceError
@@ -77,10 +77,15 @@ class IngestSummary:
     # Items that could not be stored, and why (with fields left out of stored ones).
     dropped: int = 0
     problems: list[str] = field(default_factory=list)
+    # Papers of the last days whose Hugging Face counts were read again and changed.
+    refreshed: int = 0
 
     def __str__(self) -> str:
         text = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
-        return f"{text}, {self.dropped} dropped" if self.dropped else text
+        text = f"{text}, {self.dropped} dropped" if self.dropped else text
+        return (
+            f"{text}; upvotes of {self.refreshed} older papers updated" if self.refreshed else text
+        )
 
     def __iadd__(self, other: "IngestSummary") -> "IngestSummary":
         self.new += other.new
@@ -453,13 +458,14 @@ def _record_outcome(source: Source, outcome: FetchOutcome, started: datetime) ->
     source.save(update_fields=fields)
 
 
-def fetch_source(source: Source) -> FetchOutcome:
+def fetch_source(source: Source, *, sleep: Callable[[float], None] = time.sleep) -> FetchOutcome:
     """Fetch one source, ingest what it holds, and record how it went on the Source.
 
     Errors are recorded, not raised: a bad feed, a refused address, a database
     that refused the papers, a bug. The ETag of a response that failed to parse
     is not stored, or the next fetch would be answered 304 and skip the good
-    copy. A source another run is fetching is left alone (`busy`).
+    copy. A source another run is fetching is left alone (`busy`). A Hugging Face
+    source then reads the counts of the last days' papers again (refresh_counts).
     """
     if not _take_lease(source, settings.FETCH_LEASE_SECONDS):
         return FetchOutcome(source, busy=True)
@@ -483,6 +489,8 @@ def fetch_source(source: Source) -> FetchOutcome:
             source.etag, source.last_modified = response.etag, response.last_modified
             health.record_read(source, body, records, started)
             outcome = FetchOutcome(source, summary=summary, read=True)
+        if source.kind in HUGGING_FACE_KINDS and settings.HF_REFRESH_DAYS > 0:
+            outcome.summary.refreshed = refresh_counts(source, settings.HF_REFRESH_DAYS, sleep)
     except FeedError as error:
         message = _explain(error, source.kind) + _kind_hint(body, source.kind)
         logger.warning("source %s failed: %s", source.name, message)
@@ -496,6 +504,46 @@ def fetch_source(source: Source) -> FetchOutcome:
     _record_outcome(source, outcome, started)
     health.report(source)
     return outcome
+
+
+def refresh_counts(
+    source: Source,
+    days: int,
+    sleep: Callable[[float], None] = time.sleep,
+    today: date | None = None,
+) -> int:
+    """Read the Hugging Face daily lists of the `days` days before today again, and take
+    their upvotes and comments: upvotes keep growing for days after a paper is featured,
+    and a weekly digest's `trending` ranks by this week's counts, not by those of the
+    morning each paper appeared. Only papers Paperboy knows are touched (this is no
+    backfill); a day that fails ends the refresh, logged, as the fetch it follows has
+    succeeded. How many papers' counts changed."""
+    today = today or timezone.localdate()
+    pages = backfill.hugging_face_days(
+        _fetch_bytes,
+        kind=source.kind,
+        url=source.url,
+        today=today - timedelta(days=1),
+        days=days - 1,
+        delay=settings.BACKFILL_DELAY_SECONDS,
+        sleep=sleep,
+    )
+    changed = 0
+    try:
+        for records in pages:
+            ids = [record.canonical_id for record in records]
+            known = set(
+                Paper.objects.filter(canonical_id__in=ids).values_list("canonical_id", flat=True)
+            )
+            counts = [
+                PaperRecord(r.canonical_id, r.title, upvotes=r.upvotes, comments=r.comments)
+                for r in records
+                if r.canonical_id in known
+            ]
+            changed += upsert(counts, source).updated
+    except FeedError as error:
+        logger.warning("source %s: refreshing the upvotes stopped: %s", source.name, error)
+    return changed
 
 
 def _fetch_bytes(url: str) -> bytes:

@@ -229,3 +229,44 @@ class Lease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Feedback(models.Model):
+    """A reader's "more like this" (+1) or "less like this" (-1) on a paper of a digest.
+
+    One row per reader and paper: a later click replaces the earlier one (latest wins),
+    and removing it leaves no trace. Personal data: it goes with its subscriber.
+    """
+
+    class Value(models.IntegerChoices):
+        MORE = 1, "more like this"
+        LESS = -1, "less like this"
+
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="reader_feedback"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="reader_feedback")
+    # The digest the click came from; kept when that digest's row goes.
+    delivery = models.ForeignKey(
+        Delivery,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reader_feedback",
+    )
+    value = models.SmallIntegerField(choices=Value.choices)
+    # When the reader said it last (a new click on the same paper moves it).
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "paper"], name="feedback_once_per_paper"),
+            models.CheckConstraint(
+                condition=models.Q(value__in=[1, -1]), name="feedback_value_is_more_or_less"
+            ),
+        ]
+        ordering = ["-created"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} {self.get_value_display()}: {self.paper.canonical_id}"

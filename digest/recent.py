@@ -140,7 +140,9 @@ def _feedback(
     found = []
     for line in advice:
         warning = ""
-        if line.silent:
+        if line.silent and matching.trending.is_trending(line.interest):
+            warning = f"No paper of the last {PREVIEW_DAYS} days has upvotes on Hugging Face"
+        elif line.silent:
             warning = f"No paper of the last {PREVIEW_DAYS} days"
         elif line.broad:
             warning = f"Matches {line.share:.0%} of papers; add words to narrow it"
@@ -194,6 +196,20 @@ def interest_feedback(
     return _feedback(advice, documents, urls)
 
 
+def _most_upvoted(
+    index: matching.PaperIndex, categories: Sequence[str], count: int
+) -> list[matching.Result]:
+    """The `count` most upvoted papers of the index (in `categories`, if any): the
+    index keeps them most upvoted first."""
+    found = []
+    for document in index.papers.documents:
+        if len(found) == count or not document.upvotes:
+            break
+        if compose.in_categories(document, categories):
+            found.append(matching.Result(document.id, 0.0, ()))
+    return found
+
+
 def recent_matches(
     interests: Sequence[str], categories: Sequence[str] = (), shown: int = 5
 ) -> RecentMatches:
@@ -206,6 +222,11 @@ def recent_matches(
         for r in index.match(interests).results
         if compose.in_categories(documents[r.document_id], categories)
     ]
+    if count := matching.trending.wanted(interests)[0]:
+        # Ahead of the matches, as a digest puts them.
+        top = _most_upvoted(index, categories, count)
+        chosen = {r.document_id for r in top}
+        results = top + [r for r in results if r.document_id not in chosen]
     best = [r.document_id for r in results[:shown]]
     urls = _urls([*best, *(line.example for line in advice if line.example)])
     return RecentMatches(

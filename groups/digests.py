@@ -102,6 +102,7 @@ def group_message(
         length=subscriber.digest_length,
         silent=silent,
         account_links=False,
+        feedback_links=False,
     )
     leave_url = links.leave_url(membership.pk)
     owner = addresses.same_address(group.owner_email, subscriber.email)

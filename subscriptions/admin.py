@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from digest import recent, sending, staff_preview
 from digest.matching import InterestSyntaxError, validate_interest
-from subscriptions import export, services
+from subscriptions import export, reader_feedback, services
 from subscriptions.forms import CATEGORY_CHOICES, AddressField, checked_pause_end
 from subscriptions.models import ConsentRecord, Interest, Subscriber
 
@@ -150,6 +150,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "time_zone",
         "paused_until",
         "interest_count",
+        "feedback_counts",
         "next_digest_at",
         "signed_up_at",
     ]
@@ -170,7 +171,13 @@ class SubscriberAdmin(admin.ModelAdmin):
         "unsubscribed_at",
         "consent_note",
     ]
-    readonly_fields = [*consent_fields, "preview_link", "unconfirmed_signup", "interest_report"]
+    readonly_fields = [
+        *consent_fields,
+        "preview_link",
+        "unconfirmed_signup",
+        "interest_report",
+        "feedback_report",
+    ]
     actions = [
         "preview_digest",
         "send_digest_now",
@@ -221,6 +228,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 f"Their interests in the last {recent.PREVIEW_DAYS} days",
                 {"fields": ["interest_report"]},
             ),
+            ("Their feedback", {"fields": ["feedback_report"]}),
             ("Consent record", {"fields": self.consent_fields}),
         ]
 
@@ -257,11 +265,23 @@ class SubscriberAdmin(admin.ModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(interest_count=Count("interests"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(interest_count=Count("interests"), **reader_feedback.counts())
+        )
 
     @admin.display(ordering="interest_count", description="interests")
     def interest_count(self, subscriber: Subscriber) -> int:
         return subscriber.interest_count
+
+    @admin.display(ordering="feedback_more", description="more / less")
+    def feedback_counts(self, subscriber: Subscriber) -> str:
+        return f"{subscriber.feedback_more} / {subscriber.feedback_less}"
+
+    @admin.display(description="latest clicks")
+    def feedback_report(self, subscriber: Subscriber) -> str:
+        return reader_feedback.report(subscriber)
 
     @admin.display(description="digest")
     def preview_link(self, subscriber: Subscriber) -> str:

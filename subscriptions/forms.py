@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from digest.matching import InterestSyntaxError, validate_interest
+from digest.matching import InterestSyntaxError, trending, validate_interest
 from subscriptions import addresses
 from subscriptions.models import Subscriber, known_time_zones, validate_time_zone
 
@@ -106,11 +106,33 @@ class PreferencesForm(forms.Form):
 
 
 class SignupForm(PreferencesForm):
-    field_order = ["email", "interests"]
+    # The box is cleaned before the interests it adds a line to.
+    field_order = ["email", "trending", "interests"]
 
     email = AddressField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    trending = forms.BooleanField(
+        required=False,
+        label="Also the day's top trending papers",
+        help_text=(
+            f"The {trending.DEFAULT_COUNT} most upvoted papers on Hugging Face of each "
+            "digest: the interest line trending."
+        ),
+    )
     # Bots fill every field; people never see this one.
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # With the box ticked, trending alone is a subscription.
+        self.fields["interests"].required = False
+
+    def clean_interests(self) -> list[str]:
+        text = self.cleaned_data["interests"]
+        if self.cleaned_data.get("trending") and not any(
+            trending.is_trending(line) for line in text.splitlines()
+        ):
+            text = f"{text}\n{trending.WORD}"
+        return parse_interest_lines(text)
 
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))

@@ -296,6 +296,8 @@ def _manage_page(
         "time_zones": ManageForm.time_zone_names(),
         "next_digest": subscriber.next_digest_at,
         "preview_url": reverse("subscriptions:manage_preview", args=[token]),
+        "feedback_url": reverse("manage_feedback", args=[token]),
+        "feedback_count": subscriber.reader_feedback.count(),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)

@@ -2,10 +2,11 @@
 
 Export: everything Paperboy keeps about one subscriber as JSON (preferences,
 interests, the consent record, every digest with its papers and why each was there,
-the provider's reports), and the papers they were sent as BibTeX or CSV. Import: a
-text file of interests (one a line) or another Paperboy's JSON export (preferences
-and interests; never the address, consent or history, which belong to the service
-that recorded them). Either is validated whole before anything changes.
+the provider's reports, their "more / less like this"), and the papers they were
+sent as BibTeX or CSV. Import: a text file of interests (one a line) or another
+Paperboy's JSON export (preferences and interests; never the address, consent or
+history, which belong to the service that recorded them). Either is validated whole
+before anything changes.
 """
 
 import csv
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from digest import compose, history
+from digest import compose, history, likes
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from subscriptions import services
@@ -55,7 +56,7 @@ def _paper_json(paper: Paper) -> dict:
 
 
 def export_data(subscriber: Subscriber, now: datetime | None = None) -> dict:
-    """Everything kept about `subscriber`, as JSON-ready data (read in three queries).
+    """Everything kept about `subscriber`, as JSON-ready data (read in four queries).
 
     Each digest lists its papers in its order, with their scores and the interests
     (and words) that found them. Abstracts stay out: they are the papers' own text,
@@ -100,6 +101,16 @@ def export_data(subscriber: Subscriber, now: datetime | None = None) -> dict:
         "feed": bool(subscriber.feed_token),
         "next_digest_at": _time(subscriber.next_digest_at),
         "digests": [_delivery_json(delivery, papers) for delivery in deliveries],
+        # "More / less like this" from the digests, newest first (digest.likes).
+        "feedback": [
+            {
+                "paper": feedback.paper.canonical_id,
+                "title": feedback.paper.title,
+                "said": likes.CHOICES[feedback.value],
+                "at": _time(feedback.created),
+            }
+            for feedback in subscriber.reader_feedback.select_related("paper")
+        ],
     }
 
 

@@ -11,11 +11,14 @@ Pure Python, no Django: the engine can be tested and benchmarked alone.
 - `engine`: ranking (interests of one concept count once); `match_papers` for
   one subscriber, `match_many` / `PaperIndex` for many at once with identical
   results.
+- `trending`: the `trending` / `trending:N` line, the period's most upvoted papers
+  on Hugging Face; no query, so the engine skips it and the digest adds its papers.
 - `spelling`: corrections from the papers' words and the thesaurus;
   `advice`: what each interest finds among a window of papers, the one that
   finds nothing (with what it may mean) and the one that finds most papers.
 """
 
+from digest.matching import trending
 from digest.matching.advice import Advice, advise
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.engine import (
@@ -33,6 +36,8 @@ from digest.matching.spelling import Spelling
 
 def validate_interest(text: str) -> str:
     """The interest tidied up (whitespace folded), or InterestSyntaxError saying why not."""
+    if trending.is_trending(text):
+        return trending.tidy(text)
     return parse(text, default_concepts()).text
 
 
@@ -53,5 +58,6 @@ __all__ = [
     "match_many",
     "match_papers",
     "same_concept",
+    "trending",
     "validate_interest",
 ]

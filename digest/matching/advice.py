@@ -9,6 +9,7 @@ admin ask it about the recent papers (digest/recent.py).
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from digest.matching import trending
 from digest.matching.engine import PaperIndex
 from digest.matching.spelling import Spelling, corrected
 
@@ -59,7 +60,16 @@ def advise(
     among = everything(index) if among is None else among
     considered = among.bit_count()
     found = []
+    voted: list[int] | None = None
     for interest in interests:
+        count = trending.trending_count(interest)
+        if count is not None:
+            # The most upvoted papers: what a digest of these papers would add.
+            if voted is None:
+                voted = _by_upvotes(index, among)
+            example = index.ids[voted[0]] if voted else None
+            found.append(Advice(interest, min(count, len(voted)), considered, example))
+            continue
         mask, prominent = index.papers_of(interest)
         mask &= among
         # The ranking of one interest: prominent matches first, then bit order.
@@ -67,6 +77,18 @@ def advise(
         example = index.ids[(best & -best).bit_length() - 1] if best else None
         suggestion = _suggestion(index, interest, spelling, among) if not mask else None
         found.append(Advice(interest, mask.bit_count(), considered, example, suggestion))
+    return found
+
+
+def _by_upvotes(index: PaperIndex, among: int) -> list[int]:
+    """The papers of `among` with upvotes, most upvoted first, as places in the index
+    (whose order is most upvoted first already)."""
+    found = []
+    for i, document in enumerate(index.papers.documents):
+        if not document.upvotes:
+            break
+        if among >> i & 1:
+            found.append(i)
     return found
 
 

@@ -30,6 +30,7 @@ import math
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
+from digest.matching import trending
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.evaluate import (
     PROMINENT,
@@ -72,6 +73,8 @@ class Matches(NamedTuple):
 
 
 def _parse_or_none(text: str, concepts: Concepts) -> Query | None:
+    if trending.is_trending(text):
+        return None  # it finds papers by upvotes, not words (compose adds them)
     try:
         return parse(text, concepts)
     except InterestSyntaxError:

@@ -133,6 +133,9 @@ def test_the_group_digest_says_whose_it_is_and_how_to_leave(make_group):
     assert links_in(to_owner, "manage")
     assert digest.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Vision lab" not in digest.subject  # the owner's text stays out of headers
+    # No "more like this": the group's papers are its owner's choice, and a member's
+    # vote would teach her own digests.
+    assert "/feedback/" not in digest.body and "/feedback/" not in html
 
 
 def test_a_member_who_leaves_gets_no_more_digests(make_group, client: Client):

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digest', '0012_delivery_in_feed'),
+        ('digest', '0013_merge_0011_reader_feedback_0012_delivery_in_feed'),
         ('groups', '0001_groups'),
         ('subscriptions', '0007_consent_note'),
     ]
