@@ -23,13 +23,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from digest import matching
+from digest import email_frames, matching
 from digest.excerpts import excerpt
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
-from subscriptions.emails import build_message
 from subscriptions.models import Subscriber
 
 
@@ -372,13 +371,17 @@ def build_digest_message(
         length=subscriber.digest_length,
         silent=silent,
     )
-    message = build_message(
-        "emails/digest",
-        context,
-        subscriber.email,
-        settings.DIGEST_FROM_EMAIL,
+    # What subscriptions.emails.build_message would render, from frames of the
+    # templates rendered once per shape (digest/email_frames.py).
+    subject, text, html = email_frames.render({"site_url": settings.SITE_URL, **context})
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DIGEST_FROM_EMAIL,
+        to=[subscriber.email],
         headers=digest_headers(context["unsubscribe_url"], delivery),
     )
+    message.attach_alternative(html, "text/html")
     # anymail passes these to the ESP: the tag groups digests in its reports, and the
     # message key (unguessable, unlike the row's id) comes back in tracking webhooks.
     message.tags = ["digest"]
