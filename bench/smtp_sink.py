@@ -37,6 +37,12 @@ class Sink:
     def __init__(self, counts: Counts) -> None:
         self.counts = counts
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        # Once per connection a client opens (not for the one aiosmtpd opens to itself).
+        self.counts.connections += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server, session, envelope) -> str:
         self.counts.messages += 1
         return "250 2.0.0 Accepted"
@@ -48,7 +54,6 @@ class DelayedSMTP(SMTP):
         self.counts, self.delay = counts, delay
 
     def connection_made(self, transport) -> None:
-        self.counts.connections += 1
         self.counts.open += 1
         self.counts.most_open = max(self.counts.most_open, self.counts.open)
         super().connection_made(transport)

@@ -161,6 +161,9 @@ class Handover:
 
     def _start_pool(self) -> None:
         self.pool = ThreadPoolExecutor(self.limit, thread_name_prefix="handover")
+        # The connection opened so far serves one of the threads: no more than `limit`.
+        self.lines.append(self.line)
+        self.idle.append(self.line)
         if self.waiting:  # recorded "sending" already: it goes first
             self._submit(self.waiting)
             self.waiting = None
