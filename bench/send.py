@@ -23,9 +23,9 @@ on up to --limit-sample of the digests sent, the limits of one process:
 
 The first chunk, which also reads the window's papers and indexes them (once per
 worker process and dispatch), is timed apart too. Also the SQL queries of each
-chunk, the process's CPU seconds, and its resident memory
-(RSS) as the digests go out: after the first tenth and at the end. `--profile K`
-prints a cProfile of chunk K.
+chunk, the process's CPU seconds, and its resident memory (RSS) as the digests go
+out: after the first tenth and at the end. `--profile K` prints a profile (in CPU
+time) of chunk K, `--profile render` of the render limit.
 
     python bench/send.py [--papers 2000] [--subscribers 10000] [--chunk 50]
                          [--smtp HOST:PORT | --smtp local [--reply-delay-ms 30]]
@@ -275,7 +275,7 @@ def main() -> None:
             for number, chunk in enumerate(sending.chunked(ids, args.chunk)):
                 before = queries.count
                 if str(number) == args.profile:
-                    profile = cProfile.Profile()
+                    profile = cProfile.Profile(time.process_time)
                     profile.enable()
                 said = tasks.send_digests(chunk, now.isoformat())
                 if profile is not None and str(number) == args.profile:
@@ -302,7 +302,7 @@ def main() -> None:
 
         samples = sample_messages(args.limit_sample)
         if args.profile == "render":
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time)
             profile.enable()
         render_per_s, rendered = render_rate(samples)
         if args.profile == "render":

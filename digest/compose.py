@@ -114,6 +114,7 @@ def digest_items(
 
 
 _json_items: dict[tuple, str] = {}
+_JSON_ITEMS_MAX = 50_000  # ~200 bytes each
 
 
 def items_as_json(items: list[DigestItem]) -> str:
@@ -127,7 +128,7 @@ def items_as_json(items: list[DigestItem]) -> str:
         if entry is None:
             reasons = [[r.interest, list(r.matched), list(r.fields)] for r in item.reasons]
             entry = json.dumps([item.paper.canonical_id, item.score, reasons])
-            if len(_json_items) >= _RENDERED_MAX:
+            if len(_json_items) >= _JSON_ITEMS_MAX:
                 _json_items.clear()
             _json_items[key] = entry
         found.append(entry)
@@ -173,7 +174,9 @@ class RenderedItem:
 
 
 _rendered: dict[tuple, RenderedItem] = {}
-_RENDERED_MAX = 50_000
+# A rendered item (text and HTML) takes ~4 KB: this bounds them to ~40 MB a process, so
+# a worker's memory stays level over a dispatch of any size.
+_RENDERED_MAX = 10_000
 
 
 # How much of each paper an email shows (the subscriber's choice); a web copy shows
@@ -254,7 +257,7 @@ def _paper_item(
     return html, text
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=20_000)
 def _marked(
     paper_pk: int, updated_at: datetime | None, paper: Paper, words: tuple[str, ...], length: str
 ) -> tuple[str, str, str]:

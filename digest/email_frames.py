@@ -71,7 +71,16 @@ def _frame(template_name: str, shape: tuple) -> tuple[str, ...]:
         "site_url": site_url,
         **{name: mark_safe(_slot(name)) for name in present},
     }
-    return tuple(_CUT.split(render_to_string(template_name, context)))
+    pieces = _CUT.split(render_to_string(template_name, context))
+    if len(_pieces) > _PIECES_MAX:
+        _pieces.clear()
+    # Shapes share most of their text (the head alone, styles inlined, is ~35 KB): keep
+    # one copy of each piece, not one per shape.
+    return tuple(_pieces.setdefault(piece, piece) for piece in pieces)
+
+
+_pieces: dict[str, str] = {}
+_PIECES_MAX = 20_000
 
 
 def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
