@@ -104,7 +104,7 @@ class Handover:
     def __init__(self, token: uuid.UUID, outcome, concurrency: int | None = None) -> None:
         self.token, self.outcome = token, outcome
         self.line = get_connection()
-        limit = settings.DIGEST_SEND_CONCURRENCY if concurrency is None else concurrency
+        limit = max(1, settings.DIGEST_SEND_CONCURRENCY if concurrency is None else concurrency)
         network = isinstance(self.line, NETWORK_BACKENDS)
         self.limit = limit if network and not isinstance(self.line, LOCAL_BACKENDS) else 1
         self.waiting: Prepared | None = None  # "sending", handed over when the next is built
