@@ -1,22 +1,49 @@
 """How fast due digests are matched, rendered and handed to the email backend.
 
 Builds, in a throwaway test database of the configured kind (DATABASE_URL:
-PostgreSQL in CI), a day of papers (default 2,000, the generator of
-bench/matching.py) and due subscribers (default 10,000) with 5 interests each,
-then runs what a worker runs: dispatch, then `send_digests` on every chunk in
-turn in this one process, through anymail's test backend (no network). Prints
-digests per second and the SQL queries of each chunk.
+PostgreSQL in CI), a day of papers (default 2,000, the real sample resampled as in
+bench/matching.py) and due subscribers (default 10,000) with 5 interests each
+(bench/matching.py's long-tail pool), then runs what a worker runs: dispatch, then
+`send_digests` on every chunk in turn, in this one process, through
+
+- anymail's test backend (no network; the default), or
+- Django's SMTP backend to `--smtp HOST:PORT`, or to `--smtp local`: bench/smtp_sink.py
+  started in a process of its own, waiting `--reply-delay-ms` before each reply.
+
+Counts as sent only the digests handed over (their rows say "sent"); those with
+nothing to send ("empty") are counted apart and not in the rate. In the same run,
+on up to --limit-sample of the digests sent, the limits of one process:
+
+- render, per CPU second: `compose.build_digest_message` alone (templates, links,
+  headers), the items known, caches as warm as the run left them;
+- hand-over, per CPU second: a message already rendered (its strings), built and
+  handed to anymail's test backend on one open connection; with --smtp also over one
+  SMTP connection to the same server, one message after another (at most 5 s of it,
+  per second of the clock).
+
+The first chunk, which also reads the window's papers and indexes them (once per
+worker process and dispatch), is timed apart too. Also the SQL queries of each
+chunk, the process's CPU seconds, and its resident memory (RSS) as the digests go
+out: after the first tenth and at the end. `--profile K` prints a profile (in CPU
+time) of chunk K, `--profile render` of the render limit.
 
     python bench/send.py [--papers 2000] [--subscribers 10000] [--chunk 50]
+                         [--smtp HOST:PORT | --smtp local [--reply-delay-ms 30]]
 
 Prints its figures; the last line is one JSON object.
 """
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import random
+import re
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -34,14 +61,19 @@ django.setup()
 import benchdb  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
-from django.db import connection, reset_queries  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.core.mail import EmailMultiAlternatives, get_connection  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import sending, tasks  # noqa: E402
+from digest import compose, sending, tasks  # noqa: E402
 from digest.models import Delivery, Paper  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
+
+TEST_BACKEND = "anymail.backends.test.EmailBackend"
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+SMTP_HANDOVER_SECONDS = 5
 
 
 def populate(papers: int, subscribers: int, interests: int) -> None:
@@ -73,10 +105,131 @@ def populate(papers: int, subscribers: int, interests: int) -> None:
         for n in range(subscribers)
     )
     Interest.objects.bulk_create(
-        Interest(subscriber=person, text=text)
-        for person in people
-        for text in dict.fromkeys(rng.choices(pool, weights=weights, k=interests))
+        (
+            Interest(subscriber=person, text=text)
+            for person in people
+            for text in dict.fromkeys(rng.choices(pool, weights=weights, k=interests))
+        ),
+        batch_size=5000,
     )
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (not its peak), in MB."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def start_sink(delay_ms: float) -> tuple[subprocess.Popen, str, int]:
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), "--reply-delay-ms", str(delay_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = sink.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        sink.kill()
+        raise SystemExit(f"bench/smtp_sink.py did not start: {line!r}")
+    host, port = line.removeprefix("listening on ").rsplit(":", 1)
+    return sink, host, int(port)
+
+
+def stop_sink(sink: subprocess.Popen) -> dict:
+    sink.terminate()
+    out, _ = sink.communicate(timeout=30)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+class QueryCounter:
+    """Counts the queries run (a cheap execute wrapper, unlike Django's debug cursor)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def sample_messages(limit: int) -> list[tuple]:
+    """(subscriber, items, delivery, total, interests) of up to `limit` sent digests, as
+    their rows hold them: what rendering them again needs, read before any timing."""
+    deliveries = list(
+        Delivery.objects.filter(status=Delivery.Status.SENT).select_related("subscriber")[:limit]
+    )
+    papers = compose.stored_papers(deliveries)
+    interests: dict[int, list[str]] = {}
+    for subscriber_id, text in Interest.objects.filter(
+        subscriber_id__in=[d.subscriber_id for d in deliveries]
+    ).values_list("subscriber_id", "text"):
+        interests.setdefault(subscriber_id, []).append(text)
+    found = []
+    for delivery in deliveries:
+        items = compose.items_from_json(delivery.items, papers)
+        total = min(len(items), settings.DIGEST_MAX_PAPERS) + delivery.more_count
+        found.append(
+            (delivery.subscriber, items, delivery, total, interests.get(delivery.subscriber_id))
+        )
+    return found
+
+
+def render_rate(samples: list[tuple]) -> tuple[float, list[EmailMultiAlternatives]]:
+    """Digests rendered per CPU second (build_digest_message alone), and the messages."""
+    started = time.process_time()
+    messages = [
+        compose.build_digest_message(subscriber, items, delivery, total=total, interests=interests)
+        for subscriber, items, delivery, total, interests in samples
+    ]
+    return len(messages) / (time.process_time() - started), messages
+
+
+def _copy(message: EmailMultiAlternatives) -> EmailMultiAlternatives:
+    """A message from rendered strings: what a sender does once the templates ran."""
+    copy = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=message.to,
+        headers=dict(message.extra_headers),
+    )
+    copy.attach_alternative(*message.alternatives[0])
+    copy.tags, copy.metadata = getattr(message, "tags", []), getattr(message, "metadata", {})
+    return copy
+
+
+def handover_rate(
+    rendered: list[EmailMultiAlternatives], backend: str, seconds: float | None = None
+) -> tuple[float, int]:
+    """Rendered messages built and handed over per second on one open connection of
+    `backend`, one after another; and how many were sent. Per CPU second, or with
+    `seconds` (a network's waits count) per second of the clock, for at most that long."""
+    clock = time.process_time if seconds is None else time.perf_counter
+    line = get_connection(backend)
+    line.open()
+    sent = 0
+    started = clock()
+    try:
+        for message in rendered:
+            copy = _copy(message)
+            copy.connection = line
+            sent += copy.send()
+            if seconds is not None and clock() - started > seconds:
+                break
+            if hasattr(mail, "outbox"):
+                mail.outbox.clear()
+    finally:
+        elapsed = clock() - started
+        line.close()
+    return sent / elapsed, sent
+
+
+def profile_text(profile: cProfile.Profile, lines: int = 30) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(lines)
+    stats.sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
 
 
 def main() -> None:
@@ -85,56 +238,161 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--interests", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=settings.DIGEST_CHUNK_SIZE)
+    parser.add_argument("--smtp", metavar="HOST:PORT", help="or 'local': bench/smtp_sink.py")
+    parser.add_argument("--reply-delay-ms", type=float, default=0, help="of --smtp local")
+    parser.add_argument("--limit-sample", type=int, default=2000)
+    parser.add_argument(
+        "--profile", metavar="K", help="cProfile chunk K (from 0), or 'render': the render limit"
+    )
     args = parser.parse_args()
-    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     settings.DIGEST_FIRST_LOOKBACK_DAYS = 1
 
+    sink = None
+    if args.smtp:
+        if args.smtp == "local":
+            sink, host, port = start_sink(args.reply_delay_ms)
+        else:
+            host, port = args.smtp.rsplit(":", 1)
+        settings.EMAIL_BACKEND = SMTP_BACKEND
+        settings.EMAIL_HOST, settings.EMAIL_PORT = host, int(port)
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    else:
+        settings.EMAIL_BACKEND = TEST_BACKEND
+
     test_db = benchdb.create()
+    queries = QueryCounter()
+    queries_per_chunk: list[int] = []
+    memory: list[tuple[int, float]] = []  # (digests handed over or closed, RSS MB)
+    profile = None
     try:
         populate(args.papers, args.subscribers, args.interests)
         now = timezone.now()
-        queries_per_chunk: list[int] = []
-        started = time.perf_counter()
+        rss_before = rss_mb()
+        started, cpu_started = time.perf_counter(), time.process_time()
         ids = sending.due_subscriber_ids(now)
-        for chunk in sending.chunked(ids, args.chunk):
-            reset_queries()  # Django keeps the last 9,000 queries; a chunk's must fit
-            with CaptureQueriesContext(connection) as queries:
-                tasks.send_digests(chunk, now.isoformat())
-            queries_per_chunk.append(len(queries))
-            # anymail's test backend keeps every message in a list it searches per send;
-            # a real provider keeps nothing here, so neither does the bench.
-            mail.outbox.clear()
+        done = 0
+        with connection.execute_wrapper(queries):
+            for number, chunk in enumerate(sending.chunked(ids, args.chunk)):
+                before = queries.count
+                if str(number) == args.profile:
+                    profile = cProfile.Profile(time.process_time)
+                    profile.enable()
+                said = tasks.send_digests(chunk, now.isoformat())
+                if profile is not None and str(number) == args.profile:
+                    profile.disable()
+                if number == 0:  # it reads the window's papers and indexes them
+                    first = (time.perf_counter() - started, time.process_time() - cpu_started)
+                    first_sent = int(re.search(r"sent (\d+)", said or "sent 0").group(1))
+                queries_per_chunk.append(queries.count - before)
+                # anymail's test backend keeps every message in a list it searches per
+                # send; a real provider keeps nothing here, so neither does the bench.
+                if hasattr(mail, "outbox"):
+                    mail.outbox.clear()
+                done += len(chunk)
+                memory.append((done, rss_mb()))
         seconds = time.perf_counter() - started
-        sent = Delivery.objects.filter(status=Delivery.Status.SENT).count()
-        empty = Delivery.objects.filter(status=Delivery.Status.EMPTY).count()
-        held = Delivery.objects.filter(status=Delivery.Status.SENT).values_list(
-            "items", "more_count"
-        )
-        shown = sum(min(len(items), settings.DIGEST_MAX_PAPERS) for items, _ in held)
+        cpu_seconds = time.process_time() - cpu_started
+        statuses = dict(Delivery.objects.values_list("status").annotate(n=Count("id")))
+        sent = statuses.get(Delivery.Status.SENT, 0)
+        empty = statuses.get(Delivery.Status.EMPTY, 0)
+        other = {status: n for status, n in statuses.items() if status not in ("sent", "empty")}
+        held = Delivery.objects.filter(status=Delivery.Status.SENT).values_list("items", flat=True)
+        shown = sum(min(len(items), settings.DIGEST_MAX_PAPERS) for items in held)
         papers_per_digest = shown / max(sent, 1)
+
+        samples = sample_messages(args.limit_sample)
+        if args.profile == "render":
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+        render_per_s, rendered = render_rate(samples)
+        if args.profile == "render":
+            profile.disable()
+        handover_per_s, _ = handover_rate(rendered, TEST_BACKEND)
+        smtp_handover_per_s, smtp_handed = (
+            handover_rate(rendered, SMTP_BACKEND, SMTP_HANDOVER_SECONDS) if args.smtp else (0, 0)
+        )
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
+        received = stop_sink(sink) if sink else None
 
-    rate = (sent + empty) / seconds
-    print(f"database: {connection.vendor}; {args.papers} papers; {len(ids)} due subscribers")
-    print(
-        f"{sent} digests sent ({papers_per_digest:.1f} papers each), {empty} with nothing to "
-        f"send, in {seconds:.2f} s: {rate:.0f} digests/s on one process"
+    rate = sent / seconds
+    rest_seconds, rest_cpu = seconds - first[0], cpu_seconds - first[1]
+    rest_rate = (sent - first_sent) / rest_seconds if rest_seconds > 0 else 0
+    rest_cpu_rate = (sent - first_sent) / rest_cpu if rest_cpu > 0 else 0
+    warm = next((mb for n, mb in memory if n >= len(ids) / 10), memory[0][1])
+    rss_end = memory[-1][1]
+    backend = (
+        f"SMTP to {args.smtp}"
+        + (f" (bench/smtp_sink.py, {args.reply_delay_ms:g} ms before each reply)" if sink else "")
+        if args.smtp
+        else "anymail's test backend"
     )
     print(
-        f"SQL queries per chunk of {args.chunk}: min {min(queries_per_chunk)}, "
-        f"max {max(queries_per_chunk)}, median {statistics.median(queries_per_chunk)}"
+        f"database: {connection.vendor}; {args.papers} papers; {len(ids)} due subscribers; "
+        f"chunks of {args.chunk}; {backend}"
     )
+    print(
+        f"{sent} digests sent ({papers_per_digest:.1f} papers each) in {seconds:.2f} s "
+        f"({cpu_seconds:.2f} s of CPU): {rate:.0f} digests/s on one process, "
+        f"{sent / cpu_seconds:.0f} per CPU second; {empty} with nothing to send (not counted)"
+        + (f"; other: {other}" if other else "")
+    )
+    print(
+        f"the first chunk (it reads and indexes the window's papers, once per worker and "
+        f"dispatch) took {first[0]:.2f} s ({first[1]:.2f} s of CPU); after it "
+        f"{rest_rate:.0f} digests/s, {rest_cpu_rate:.0f} per CPU second"
+    )
+    print(
+        f"limits on {len(samples)} of them, per CPU second: render alone {render_per_s:.0f}/s; "
+        f"a rendered message built and handed to the test backend {handover_per_s:.0f}/s"
+        + (
+            f"; over one SMTP connection, one after another, {smtp_handover_per_s:.0f}/s"
+            if args.smtp
+            else ""
+        )
+    )
+    if received is not None:
+        print(
+            f"the SMTP server received {received['messages']} messages "
+            f"({sent} digests + {smtp_handed} of the hand-over limit) on "
+            f"{received['connections']} connections, at most {received['most_open']} at once"
+        )
+    print(
+        f"RSS: {rss_before:.0f} MB before sending, {warm:.0f} MB after the first tenth, "
+        f"{rss_end:.0f} MB at the end ({rss_end - warm:+.1f} MB over the last nine tenths); "
+        f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    print(
+        f"SQL queries per chunk: min {min(queries_per_chunk)}, max {max(queries_per_chunk)}, "
+        f"median {statistics.median(queries_per_chunk)}"
+    )
+    if profile is not None:
+        print(profile_text(profile))
     print(
         json.dumps(
             {
                 "database": connection.vendor,
+                "backend": "smtp" if args.smtp else "test",
+                "reply_delay_ms": args.reply_delay_ms if sink else None,
                 "papers": args.papers,
                 "subscribers": len(ids),
-                "digests_sent": sent,
-                "seconds": round(seconds, 2),
-                "digests_per_second": round(rate),
                 "chunk": args.chunk,
+                "digests_sent": sent,
+                "digests_empty": empty,
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
+                "digests_per_second": round(rate),
+                "digests_per_cpu_second": round(sent / cpu_seconds),
+                "first_chunk_seconds": round(first[0], 2),
+                "after_first_chunk_per_second": round(rest_rate),
+                "after_first_chunk_per_cpu_second": round(rest_cpu_rate),
+                "render_per_second": round(render_per_s),
+                "handover_per_second": round(handover_per_s),
+                "smtp_handover_per_second": round(smtp_handover_per_s) if args.smtp else None,
+                "smtp_messages_received": received["messages"] if received else None,
+                "smtp_connections": received["connections"] if received else None,
+                "rss_mb_warm": round(warm, 1),
+                "rss_mb_end": round(rss_end, 1),
                 "queries_per_chunk_max": max(queries_per_chunk),
                 "queries_per_chunk_min": min(queries_per_chunk),
             }

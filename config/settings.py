@@ -305,6 +305,9 @@ DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 # A new subscriber's first digest covers papers first seen this many days back.
 DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
+# At most this many hand-overs of one worker process overlap, each on a connection of
+# its own, when the provider answers slower than digests are built (digest/handover.py).
+DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 16)
 # A worker holds a digest it claimed, or is handing over, this long; after it the
 # reconciler takes it back. Longer than one message's send (EMAIL_TIMEOUT per step).
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)

@@ -24,14 +24,13 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from digest import likes, matching
+from digest import email_frames, likes, matching
 from digest.excerpts import excerpt
 from digest.matching import trending
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
-from subscriptions.emails import build_message
 from subscriptions.models import Subscriber
 
 
@@ -173,6 +172,7 @@ def digest_items(
 
 
 _json_items: dict[tuple, str] = {}
+_JSON_ITEMS_MAX = 50_000  # ~200 bytes each
 
 
 def items_as_json(items: list[DigestItem]) -> str:
@@ -186,7 +186,7 @@ def items_as_json(items: list[DigestItem]) -> str:
         if entry is None:
             reasons = [[r.interest, list(r.matched), list(r.fields)] for r in item.reasons]
             entry = json.dumps([item.paper.canonical_id, item.score, reasons])
-            if len(_json_items) >= _RENDERED_MAX:
+            if len(_json_items) >= _JSON_ITEMS_MAX:
                 _json_items.clear()
             _json_items[key] = entry
         found.append(entry)
@@ -244,7 +244,9 @@ class RenderedItem:
 
 
 _rendered: dict[tuple, RenderedItem] = {}
-_RENDERED_MAX = 50_000
+# A rendered item (text and HTML) takes ~4 KB: this bounds them to ~40 MB a process, so
+# a worker's memory stays level over a dispatch of any size.
+_RENDERED_MAX = 10_000
 
 
 # How much of each paper an email shows (the subscriber's choice); a web copy shows
@@ -328,7 +330,7 @@ def _paper_item(
     return html, text
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=20_000)
 def _marked(
     paper_pk: int, updated_at: datetime | None, paper: Paper, words: tuple[str, ...], length: str
 ) -> tuple[str, str, str]:
@@ -519,13 +521,17 @@ def build_digest_message(
         silent=silent,
     )
     context["source_note"] = delivery.source_note
-    message = build_message(
-        "emails/digest",
-        context,
-        subscriber.email,
-        settings.DIGEST_FROM_EMAIL,
+    # What subscriptions.emails.build_message would render, from frames of the
+    # templates rendered once per shape (digest/email_frames.py).
+    subject, text, html = email_frames.render({"site_url": settings.SITE_URL, **context})
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DIGEST_FROM_EMAIL,
+        to=[subscriber.email],
         headers=digest_headers(context["unsubscribe_url"], delivery),
     )
+    message.attach_alternative(html, "text/html")
     # anymail passes these to the ESP: the tag groups digests in its reports, and the
     # message key (unguessable, unlike the row's id) comes back in tracking webhooks.
     message.tags = ["digest"]

@@ -22,6 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -104,10 +105,64 @@ def _execute(sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def mark_sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
-    """Record, committed, that `delivery` is about to be handed over, with what it holds
-    (its items, as JSON text, each item serialized once); False when the claim is no
-    longer this token's (another worker took it back)."""
+@dataclass
+class Write:
+    """One conditional statement of the journal, and what it does to the row in memory
+    once committed (with the statement's row count). `sql` and `params` when it is
+    plain SQL."""
+
+    run: Callable[[], int]
+    done: Callable[[int], None]
+    sql: str = ""
+    params: list | None = None
+
+
+def _plain(sql: str, params: list, done: Callable[[int], None]) -> Write:
+    return Write(lambda: _execute(sql, params), done, sql, params)
+
+
+def _several_statements_at_once() -> bool:
+    """PostgreSQL with client-side binding (Django's default) takes several statements
+    in one query; server-side binding (prepared statements) does not."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+def _statements(writes: list[Write]) -> list[int]:
+    """Plain-SQL writes as one query of several statements: PostgreSQL runs them in one
+    implicit transaction, in one round trip (a transaction block costs four more)."""
+    params = [value for write in writes for value in write.params]
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(write.sql for write in writes), params)
+        counts = [cursor.rowcount]
+        while cursor.nextset():
+            counts.append(cursor.rowcount)
+    return counts
+
+
+def commit(writes: list[Write]) -> list[int]:
+    """Run `writes` in one transaction, one commit for all (a digest's "sent" and the
+    next one's "sending": one flush of the database's log, not two); the whole of it again
+    when the connection dropped, each write being idempotent. Their row counts."""
+
+    def run() -> list[int]:
+        if len(writes) == 1:
+            return [writes[0].run()]
+        if _several_statements_at_once() and all(write.sql for write in writes):
+            return _statements(writes)
+        with transaction.atomic(savepoint=False):
+            return [write.run() for write in writes]
+
+    counts = committed(run)
+    for write, count in zip(writes, counts, strict=True):
+        write.done(count)
+    return counts
+
+
+def sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> Write:
+    """The write that records `delivery` as about to be handed over, with what it holds
+    (its items, as JSON text, each item serialized once); it changes no row when the
+    claim is no longer this token's (another worker took it back)."""
     attempts = delivery.attempts + 1
     items = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     sql = (
@@ -117,28 +172,39 @@ def mark_sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_cou
     until = _db("lease_until", timezone.now() + lease())
     params = [SENDING, attempts, items_json, more_count, until, delivery.pk]
     params += [_db("lease_token", token), CLAIMED, SENDING]
-    if not committed(lambda: _execute(sql, params)):
-        return False
-    delivery.status, delivery.attempts, delivery.more_count = SENDING, attempts, more_count
-    return True
+
+    def done(count: int) -> None:
+        if count:
+            delivery.status, delivery.attempts, delivery.more_count = SENDING, attempts, more_count
+
+    return _plain(sql, params, done)
 
 
-def mark_sent(delivery: Delivery, esp_message_id: str) -> None:
-    """Record that the provider took the message: right after the hand-over."""
+def mark_sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
+    """Record, committed, that `delivery` is about to be handed over (see `sending`);
+    False when the claim is no longer this token's."""
+    return bool(commit([sending(delivery, token, items_json, more_count)])[0])
+
+
+def sent(delivery: Delivery, esp_message_id: str) -> Write:
+    """The write that records that the provider took the message."""
     now = timezone.now()
     sql = (
         f"UPDATE {_TABLE} SET status = %s, sent_at = %s, esp_message_id = %s, error = '', "
         "lease_token = NULL, lease_until = NULL WHERE id = %s AND status = %s"
     )
     params = [SENT, _db("sent_at", now), esp_message_id, delivery.pk, SENDING]
-    committed(lambda: _execute(sql, params))
-    delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
+
+    def done(count: int) -> None:
+        delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
+
+    return _plain(sql, params, done)
 
 
-def mark_in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
-    """Record a feed-only digest as done, with its items (digest.feeds serves them), in
-    one committed write; False when the claim is no longer this token's. `sent_at` is
-    when it joined the feed."""
+def in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> Write:
+    """The write that records a feed-only digest as done, with its items (digest.feeds
+    serves them); it changes no row when the claim is no longer this token's. `sent_at`
+    is when it joined the feed."""
     now = timezone.now()
     items = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     sql = (
@@ -148,15 +214,28 @@ def mark_in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_cou
     )
     params = [FEED, items_json, more_count, _db("sent_at", now), delivery.pk]
     params += [_db("lease_token", token), CLAIMED]
-    if not committed(lambda: _execute(sql, params)):
-        return False
-    delivery.status, delivery.more_count, delivery.sent_at = FEED, more_count, now
-    return True
+
+    def done(count: int) -> None:
+        if count:
+            delivery.status, delivery.more_count, delivery.sent_at = FEED, more_count, now
+
+    return _plain(sql, params, done)
 
 
-def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bool:
-    """Record a failed attempt: to retry later while attempts remain and the failure is
-    temporary, else failed for good. True when it will be retried.
+def mark_in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
+    """Record a feed-only digest as done (see `in_feed`), in one committed write; False
+    when the claim is no longer this token's."""
+    return bool(commit([in_feed(delivery, token, items_json, more_count)])[0])
+
+
+def mark_sent(delivery: Delivery, esp_message_id: str) -> None:
+    """Record that the provider took the message: right after the hand-over."""
+    commit([sent(delivery, esp_message_id)])
+
+
+def failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> tuple[Write, bool]:
+    """The write that records a failed attempt: to retry later while attempts remain and
+    the failure is temporary, else failed for good; and whether it will be retried.
 
     An attempt that failed before the hand-over (rendering) counts as one too, so a
     digest that can never be built stops being tried.
@@ -173,8 +252,9 @@ def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bo
     text += error.reply
     if error.maybe_sent:
         text += " (the server may have it: the next attempt carries the same Message-ID)"
-    committed(
-        lambda: Delivery.objects.filter(
+
+    def run() -> int:
+        return Delivery.objects.filter(
             pk=delivery.pk, lease_token=token, status__in=[CLAIMED, SENDING]
         ).update(
             status=status,
@@ -184,8 +264,17 @@ def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bo
             lease_token=None,
             lease_until=until,
         )
-    )
-    delivery.status, delivery.attempts, delivery.error = status, attempts, text
+
+    def done(count: int) -> None:
+        delivery.status, delivery.attempts, delivery.error = status, attempts, text
+
+    return Write(run, done), retrying
+
+
+def record_failure(delivery: Delivery, token: uuid.UUID, error: SendError) -> bool:
+    """Record a failed attempt (see `failure`). True when it will be retried."""
+    write, retrying = failure(delivery, token, error)
+    commit([write])
     return retrying
 
 

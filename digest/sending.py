@@ -11,6 +11,7 @@ promise, and the one window it leaves, is in docs/DELIVERY.md.
 """
 
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -18,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from digest import compose, health, journal, matching, schedule, window
+from digest.handover import Handover, Prepared
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
 from groups import digests as group_digests
@@ -306,11 +307,12 @@ class _Papers:
 
 
 def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
-    """Render and send the claimed `deliveries` (held by `token`), one at a time.
+    """Render and send the claimed `deliveries` (held by `token`).
 
     Each digest is recorded "sending" (with its items) before the hand-over and
-    "sent" right after it, each in its own commit; a failure is recorded on its
-    row to retry later or for good (digest/journal.py). The papers of the
+    "sent" right after it, committed; a failure is recorded on its row to retry later
+    or for good (digest/journal.py). The hand-overs share a connection, and overlap
+    when the provider is slower than building (digest/handover.py). The papers of the
     batch's windows are read and indexed once, and each subscriber's interests
     matched against that index.
     """
@@ -322,27 +324,35 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
     subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
     groups = group_digests.GroupDigests(deliveries)
     papers = _Papers(deliveries, groups)
-    connection = get_connection()
     unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
-    for delivery in deliveries:
-        subscriber = subscribers.get(delivery.subscriber_id)
-        if not _still_wanted(delivery, subscriber, groups):
-            unsent[Delivery.Status.SKIPPED].append(delivery.pk)
-            outcome.add("skipped")
-            continue
-        items, total = papers.of(delivery, subscriber)
-        if not items and not settings.DIGEST_SEND_EMPTY:
-            unsent[Delivery.Status.EMPTY].append(delivery.pk)
-            outcome.add("empty")
-            continue
-        # Feed-only is a choice about one's own digests: a group's still comes by email.
-        if delivery.group_id is None and subscriber.frequency == Subscriber.Frequency.FEED:
-            outcome.add(_record_in_feed(delivery, token, items, total))
-            continue
-        interests = papers.interests_of(delivery)
-        build = groups.build_message if delivery.group_id else compose.build_digest_message
-        sent = _send_one(delivery, token, subscriber, items, total, interests, connection, build)
-        outcome.add(sent, delivery)
+    handover = Handover(token, outcome)
+    try:
+        for delivery in deliveries:
+            started = time.perf_counter()
+            subscriber = subscribers.get(delivery.subscriber_id)
+            if not _still_wanted(delivery, subscriber, groups):
+                unsent[Delivery.Status.SKIPPED].append(delivery.pk)
+                outcome.add("skipped")
+                continue
+            items, total = papers.of(delivery, subscriber)
+            if not items and not settings.DIGEST_SEND_EMPTY:
+                unsent[Delivery.Status.EMPTY].append(delivery.pk)
+                outcome.add("empty")
+                continue
+            # Feed-only is a choice about one's own digests: a group's still comes by email.
+            if delivery.group_id is None and subscriber.frequency == Subscriber.Frequency.FEED:
+                outcome.add(_record_in_feed(delivery, token, items, total))
+                continue
+            interests = papers.interests_of(delivery)
+            build = groups.build_message if delivery.group_id else compose.build_digest_message
+            prepared = _prepare(
+                delivery, token, subscriber, items, total, interests, outcome, build
+            )
+            if prepared is not None:
+                handover.add(prepared, time.perf_counter() - started)
+        handover.finish()
+    finally:
+        handover.release()
     for status, ids in unsent.items():
         journal.close_unsent(ids, status, token)
     return outcome
@@ -364,36 +374,27 @@ def _still_wanted(
     )
 
 
-def _send_one(
+def _prepare(
     delivery: Delivery,
     token: uuid.UUID,
     subscriber: Subscriber,
     items: list[compose.DigestItem],
     total: int,
     interests: list[str],
-    connection,
+    outcome: Outcome,
     build=compose.build_digest_message,
-) -> str:
-    """Hand one digest to the provider, recorded before and after; what became of it.
-    `build` makes its message: a subscriber's own digest, or a group's."""
+) -> Prepared | None:
+    """The digest's message, ready to hand over; None when it could not be built (the
+    failure recorded). `build` makes its message: a subscriber's own digest, or a
+    group's."""
     try:
         message = build(subscriber, items, delivery, total=total, interests=interests)
     except Exception as error:  # one digest that cannot be built never holds up the chunk
         logger.exception("digest %s could not be built", delivery.pk)
-        return _failed(delivery, token, subscriber, classify(error))
+        outcome.add(_failed(delivery, token, subscriber, classify(error)), delivery)
+        return None
     shown = min(len(items), settings.DIGEST_MAX_PAPERS)
-    if not journal.mark_sending(delivery, token, compose.items_as_json(items), total - shown):
-        return "taken by another worker"
-    message.connection = connection
-    try:
-        if not message.send():
-            raise ConnectionError("the email backend sent nothing")
-    except Exception as error:
-        return _failed(delivery, token, subscriber, classify(error))
-    # An anymail ESP reports its own message id; other backends keep ours.
-    esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
-    journal.mark_sent(delivery, str(esp_id) if esp_id else message.extra_headers["Message-ID"])
-    return "sent"
+    return Prepared(delivery, subscriber, message, compose.items_as_json(items), total - shown)
 
 
 def _record_in_feed(

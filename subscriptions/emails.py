@@ -18,6 +18,8 @@ def header_text(text: str) -> str:
     """`text` fit for a header: one line, without control or format characters (bidi
     overrides and isolates, zero-width characters), which could make a subject read
     differently from what it says."""
+    if text.isascii() and text.isprintable():
+        return " ".join(text.split())  # no control characters, and ASCII has no format ones
     kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     return " ".join(kept.split())
 

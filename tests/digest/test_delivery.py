@@ -38,10 +38,15 @@ def test_a_chunk_costs_a_few_queries_and_one_short_write_per_digest(
     large = _queries_of_a_chunk(make_subscriber, 30, "large")
 
     # Each digest: one UPDATE to "sending" with its items before the hand-over, one to
-    # "sent" after it. Everything else is per chunk.
+    # "sent" after it, the latter sent with the next digest's "sending" (on PostgreSQL
+    # as one query of two statements). Everything else is per chunk.
     per_digest = (large - small) / 27
-    assert per_digest == 2
-    assert small - 3 * per_digest <= 12
+    assert per_digest == (1 if connection.vendor == "postgresql" else 2)
+    # The chunk's last "sent" has no next "sending" to go with (one query more per
+    # chunk on PostgreSQL); the rest (claim with its source-health read, papers,
+    # interests) is at most 12.
+    last_alone = 1 if connection.vendor == "postgresql" else 0
+    assert small - 3 * per_digest - last_alone <= 12
     assert Delivery.objects.filter(status="sent").count() == 33
     assert all(len(d.paper_ids) == 2 for d in Delivery.objects.all())
 

@@ -1,0 +1,111 @@
+"""The digest email's templates rendered once per shape, and filled in per digest.
+
+Two digests differ in a few values: their links, their period, their papers' items
+(each rendered once already, compose.render_item), the interests that found nothing.
+Everything else in the text and HTML templates (the layout, the inlined styles, the
+branches taken, the counts and plurals) follows from a few small values, the shape:
+the length, how many papers are shown, how many more matched, how many interests
+found nothing, which links there are. So each template is rendered once per shape,
+with stand-ins where the values go, and cut there; a digest is those pieces joined
+with its own values, escaped as the template would have escaped them. The subject is
+rendered once per paper count and first title.
+
+A value that decided a branch or went through a filter could not be a stand-in:
+`render` is checked against a plain render of the same context, on random digests,
+by tests/digest/test_email_frames.py, so a template edit that breaks this shows there.
+"""
+
+import re
+import secrets
+from functools import lru_cache
+
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+from subscriptions.emails import header_text
+
+# Values that only ever appear as they are (escaped in HTML): they become stand-ins.
+SLOTTED = (
+    "period",
+    "web_url",
+    "manage_url",
+    "unsubscribe_url",
+    "link_request_url",
+    "source_note",
+    "items_html",
+    "items_text",
+)
+# A random key of this process's own makes the stand-ins text no paper can contain.
+_KEY = secrets.token_hex(8)
+_CUT = re.compile(f"\ue001{_KEY}:(\\w+)\ue001")
+
+
+def _slot(name: str) -> str:
+    return f"\ue001{_KEY}:{name}\ue001"
+
+
+def shape_of(context: dict) -> tuple:
+    """What, besides the slotted values, the digest templates' output depends on."""
+    return (
+        context["length"],
+        len(context["items"]),
+        context["more_count"],
+        len(context["silent_interests"]),
+        tuple(name for name in SLOTTED if context.get(name)),
+        bool(context.get("web_copy")),
+        context["site_url"],
+    )
+
+
+@lru_cache(maxsize=2048)
+def _frame(template_name: str, shape: tuple) -> tuple[str, ...]:
+    """`template_name` rendered for `shape` and cut at its stand-ins: literal pieces at
+    even positions, the names of the values between them at odd ones."""
+    length, count, more_count, silent, present, web_copy, site_url = shape
+    context = {
+        "length": length,
+        "items": [None] * count,
+        "more_count": more_count,
+        "silent_interests": [_slot(f"silent{n}") for n in range(silent)],
+        "web_copy": web_copy,
+        "site_url": site_url,
+        **{name: mark_safe(_slot(name)) for name in present},
+    }
+    pieces = _CUT.split(render_to_string(template_name, context))
+    if len(_pieces) > _PIECES_MAX:
+        _pieces.clear()
+    # Shapes share most of their text (the head alone, styles inlined, is ~35 KB): keep
+    # one copy of each piece, not one per shape.
+    return tuple(_pieces.setdefault(piece, piece) for piece in pieces)
+
+
+_pieces: dict[str, str] = {}
+_PIECES_MAX = 20_000
+
+
+def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+    parts = list(pieces)
+    parts[1::2] = [values[name] for name in pieces[1::2]]
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def subject(count: int, first_title: str, site_url: str) -> str:
+    context = {"items": [None] * count, "first_title": first_title, "site_url": site_url}
+    return header_text(render_to_string("emails/digest_subject.txt", context))
+
+
+def render(context: dict) -> tuple[str, str, str]:
+    """The subject, text and HTML of the digest `context` (compose.digest_context, with
+    site_url): what rendering emails/digest_subject.txt, digest.txt and digest.html on
+    it gives, the subject fit for a header."""
+    shape = shape_of(context)
+    raw = {name: context[name] for name in shape[4]}
+    raw.update((f"silent{n}", text) for n, text in enumerate(context["silent_interests"]))
+    escaped = {name: conditional_escape(value) for name, value in raw.items()}
+    return (
+        subject(len(context["items"]), context["first_title"], context["site_url"]),
+        _fill(_frame("emails/digest.txt", shape), raw),
+        _fill(_frame("emails/digest.html", shape), escaped),
+    )

@@ -1,0 +1,242 @@
+"""Handing a chunk's digests to the email backend, each recorded before and after.
+
+Every digest keeps the journal's order (digest/journal.py): "sending" committed,
+then the hand-over, then its outcome committed as soon as it is known. Within that:
+
+- One connection per chunk, opened once (Django's SMTP backend otherwise connects,
+  greets and quits for every message), and again only after a failed hand-over, which
+  may have left it unusable (a 421 closes it).
+- One commit per digest, not two: a digest's outcome and the next one's "sending"
+  share one transaction. The next digest is built before this one is handed over, so
+  the outcome is still written the moment the hand-over returns; what waits is the
+  next digest's hand-over, by one build (a death then leaves it "sending" that never
+  left, sent later with its own Message-ID: the same as a death between any two
+  steps).
+- Several at once when the provider answers slower than digests are built (a network
+  round trip per SMTP command): up to DIGEST_SEND_CONCURRENCY hand-overs overlap, each
+  on a thread with a connection of its own; this process's database connection stays
+  on the calling thread, which builds, writes "sending" right before handing a digest
+  to a free thread, and writes outcomes as they come back (those that came back
+  together in one commit). At most that many digests are ever "sending" and not
+  recorded, so a worker killed mid-chunk leaves at most that many to send again with
+  their Message-ID. Only for backends that talk to a provider (SMTP, anymail's ESPs):
+  a local one (the outbox, a test's) is faster than building anyway.
+
+Whether to overlap is measured: a chunk starts as the last one of this process ended;
+it switches when hand-overs take longer than builds, on average, and stays.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from anymail.backends.base import AnymailBaseBackend
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+from digest import journal
+from digest.models import Delivery
+from digest.send_errors import classify
+from subscriptions.models import Subscriber
+
+logger = logging.getLogger(__name__)
+
+# Backends whose hand-over waits on a provider, and may overlap (anymail's test
+# backend, an ESP's stand-in that keeps messages in a list, waits on nothing).
+NETWORK_BACKENDS = (SMTPBackend, AnymailBaseBackend)
+LOCAL_BACKENDS = (AnymailTestBackend,)
+
+# How the last chunk of this process ended: overlapped or not.
+_overlapping = {"last": False}
+
+
+@dataclass
+class Prepared:
+    """A digest built and ready to go."""
+
+    delivery: Delivery
+    subscriber: Subscriber
+    message: EmailMessage
+    items_json: str
+    more_count: int
+
+
+@dataclass
+class _Returned:
+    prepared: Prepared
+    error: Exception | None
+    seconds: float
+
+
+def _close_quietly(line) -> None:
+    try:
+        line.close()
+    except Exception:  # a connection that broke has nothing left to close
+        logger.debug("closing an email connection failed", exc_info=True)
+
+
+def _hand_over(line, prepared: Prepared) -> _Returned:
+    """One message through `line` (opened if it is not); the error, if any."""
+    started = time.perf_counter()
+    error = None
+    try:
+        line.open()  # nothing when open already
+        prepared.message.connection = line
+        if not prepared.message.send():
+            raise ConnectionError("the email backend sent nothing")
+    except Exception as failure:
+        error = failure
+        _close_quietly(line)  # the next message opens a fresh one
+    return _Returned(prepared, error, time.perf_counter() - started)
+
+
+class Handover:
+    """The hand-overs of one chunk, held by `token`; counts go to `outcome`
+    (sending.Outcome). `add` each digest as it is built, then `finish`; `release`
+    always (in a finally), which closes the connections."""
+
+    def __init__(self, token: uuid.UUID, outcome, concurrency: int | None = None) -> None:
+        self.token, self.outcome = token, outcome
+        self.line = get_connection()
+        limit = max(1, settings.DIGEST_SEND_CONCURRENCY if concurrency is None else concurrency)
+        network = isinstance(self.line, NETWORK_BACKENDS)
+        self.limit = limit if network and not isinstance(self.line, LOCAL_BACKENDS) else 1
+        self.waiting: Prepared | None = None  # "sending", handed over when the next is built
+        self.pool: ThreadPoolExecutor | None = None
+        self.in_flight: set[Future] = set()
+        self.lines: list = []  # every connection the threads opened
+        self.idle: list = []
+        self.lock = threading.Lock()
+        self.built = self.handed = 0
+        self.build_seconds = self.handover_seconds = 0.0
+
+    # -- the calling thread --------------------------------------------------------
+
+    def add(self, prepared: Prepared, build_seconds: float) -> None:
+        """Hand `prepared` over, in its turn."""
+        self.built += 1
+        self.build_seconds += build_seconds
+        if self.pool is None and self._should_overlap():
+            self._start_pool()
+        if self.pool is not None:
+            returned = self._collect(block=len(self.in_flight) >= self.limit)
+            if self._commit(returned, prepared):
+                self._submit(prepared)
+            return
+        returned = [self._hand_over_waiting()] if self.waiting else []
+        self.waiting = prepared if self._commit(returned, prepared) else None
+
+    def finish(self) -> None:
+        """Hand over what waits and record every outcome."""
+        if self.waiting:
+            self._commit([self._hand_over_waiting()], None)
+            self.waiting = None
+        while self.in_flight:
+            self._commit(self._collect(block=True), None)
+        if self.handed:
+            _overlapping["last"] = self._handover_slower()
+
+    def release(self) -> None:
+        """Wait for any hand-over still out, close every connection, stop the threads.
+        After an error nothing more is recorded: what was out stays "sending"."""
+        if self.pool is not None:
+            wait(self.in_flight)
+            list(self.pool.map(_close_quietly, self.lines))  # QUITs overlap too
+            self.pool.shutdown()
+        _close_quietly(self.line)
+
+    def _handover_slower(self) -> bool:
+        return self.handover_seconds / self.handed > self.build_seconds / max(self.built, 1)
+
+    def _should_overlap(self) -> bool:
+        if self.limit <= 1:
+            return False
+        return _overlapping["last"] or (self.handed > 0 and self._handover_slower())
+
+    def _start_pool(self) -> None:
+        self.pool = ThreadPoolExecutor(self.limit, thread_name_prefix="handover")
+        # The connection opened so far serves one of the threads: no more than `limit`.
+        self.lines.append(self.line)
+        self.idle.append(self.line)
+        if self.waiting:  # recorded "sending" already: it goes first
+            self._submit(self.waiting)
+            self.waiting = None
+
+    def _hand_over_waiting(self) -> _Returned:
+        returned = _hand_over(self.line, self.waiting)
+        self.handed += 1
+        self.handover_seconds += returned.seconds
+        return returned
+
+    def _submit(self, prepared: Prepared) -> None:
+        self.in_flight.add(self.pool.submit(self._on_a_line, prepared))
+
+    def _collect(self, block: bool) -> list[_Returned]:
+        if not self.in_flight:
+            return []
+        done, _ = wait(self.in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        self.in_flight -= done
+        returned = [future.result() for future in done]
+        self.handed += len(returned)
+        self.handover_seconds += sum(r.seconds for r in returned)
+        return returned
+
+    def _commit(self, returned: list[_Returned], next_one: Prepared | None) -> bool:
+        """Record the outcomes of `returned` and `next_one` as "sending", in one commit;
+        False when `next_one` is no longer this token's."""
+        writes, then = [], []
+        for r in returned:
+            write, after = self._outcome(r)
+            writes.append(write)
+            then.append(after)
+        if next_one is not None:
+            d = next_one.delivery
+            writes.append(journal.sending(d, self.token, next_one.items_json, next_one.more_count))
+        counts = journal.commit(writes) if writes else []
+        for after in then:
+            after()
+        if next_one is not None and not counts[-1]:
+            self.outcome.add("taken by another worker")
+            return False
+        return True
+
+    def _outcome(self, returned: _Returned) -> tuple[journal.Write, Callable[[], None]]:
+        delivery, subscriber = returned.prepared.delivery, returned.prepared.subscriber
+        if returned.error is None:
+            message = returned.prepared.message
+            # An anymail ESP reports its own message id; other backends keep ours.
+            esp_id = getattr(getattr(message, "anymail_status", None), "message_id", None)
+            esp_id = str(esp_id) if esp_id else message.extra_headers["Message-ID"]
+            return journal.sent(delivery, esp_id), lambda: self.outcome.add("sent", delivery)
+        error = classify(returned.error)
+        write, retrying = journal.failure(delivery, self.token, error)
+
+        def after() -> None:
+            logger.warning(
+                "digest %s to %s: %s (%s)", delivery.pk, subscriber.pk, error.reply, error.kind
+            )
+            self.outcome.add("retrying" if retrying else "failed", delivery)
+            if error.refuses_address:
+                journal.suppress(subscriber, f"refused by the recipient's server: {error.reply}")
+
+        return write, after
+
+    # -- the hand-over threads -----------------------------------------------------
+
+    def _on_a_line(self, prepared: Prepared) -> _Returned:
+        with self.lock:
+            line = self.idle.pop() if self.idle else None
+            if line is None:
+                line = get_connection()
+                self.lines.append(line)
+        try:
+            return _hand_over(line, prepared)
+        finally:
+            with self.lock:
+                self.idle.append(line)
