@@ -5,15 +5,13 @@ import secrets
 from collections.abc import Collection
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from digest import schedule
-from digest.matching import InterestSyntaxError, validate_interest
-from subscriptions.models import Subscriber, validate_time_zone
+from subscriptions.models import InterestLine, Subscriber, validate_time_zone
 
 
 def new_invite_key() -> str:
@@ -73,22 +71,8 @@ class Group(models.Model):
         )
 
 
-class GroupInterest(models.Model):
+class GroupInterest(InterestLine):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="interests")
-    text = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.text
-
-    def clean(self) -> None:
-        try:
-            self.text = validate_interest(self.text)
-        except InterestSyntaxError as error:
-            raise ValidationError({"text": str(error)}) from None
 
 
 class Membership(models.Model):

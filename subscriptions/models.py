@@ -158,12 +158,15 @@ class Subscriber(models.Model):
         )
 
 
-class Interest(models.Model):
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="interests")
+class InterestLine(models.Model):
+    """One line of an interest list (a subscriber's or a group's), validated as the
+    engine reads it."""
+
     text = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -175,6 +178,10 @@ class Interest(models.Model):
             self.text = validate_interest(self.text)
         except InterestSyntaxError as error:
             raise ValidationError({"text": str(error)}) from None
+
+
+class Interest(InterestLine):
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="interests")
 
 
 class ConsentRecord(models.Model):
