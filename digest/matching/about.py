@@ -92,7 +92,9 @@ class Mention(NamedTuple):
     field: str  # "title" or "abstract"
     start: int  # positions in that field, end exclusive
     end: int
-    strength: int  # 0: the phrase as it is; 1: words inside or a title's head alone
+    # 0: the phrase as it is; 1: words inside or a title's head alone; 2: a narrower
+    # topic that counts only in context (concepts.toml's narrower_in_context)
+    strength: int
 
 
 class Layout:
@@ -391,6 +393,22 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
         if own or shape.opening(m.start):
             return abstract
     return []
+
+
+def counted_in_context(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
+    """The mentions of a topic that counts only in context ("agents" in a paper on
+    language models) that make the paper about it: in the title, or in two sentences
+    of the abstract or more; never negated. One passing word is not enough."""
+    kept = [
+        mention
+        for mention in mentions
+        if not layout(fields[mention.field]).negated(mention.start, mention.end)
+    ]
+    if any(m.field == "title" for m in kept):
+        return kept
+    shape = layout(fields["abstract"])
+    sentences = {shape.sentence.get(m.start, 0) for m in kept if m.field == "abstract"}
+    return kept if len(sentences) >= 2 else []
 
 
 def work_name(title: Field | None) -> tuple[str, ...]:

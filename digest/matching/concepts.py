@@ -48,6 +48,12 @@ class Concepts:
     synonyms: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # (stems of a phrase) -> narrower topics it also finds: diffusion model -> (#dit, …)
     narrower: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # (stems of a phrase) -> (narrower topics, context phrases): topics it also finds
+    # only in a paper that names one of the context phrases ("agent" for LLM agents
+    # where the paper is on language models)
+    narrower_in_context: dict[
+        tuple[str, ...], tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]
+    ] = field(default_factory=dict)
     # (stems of a category name) -> category codes or archives ("astro-ph")
     categories: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     # every category code and archive, as arXiv writes them ("cs.LG", "astro-ph")
@@ -142,6 +148,10 @@ def build(data: dict) -> Concepts:
     for broad, topics in data.get("narrower", {}).items():
         narrower = tuple(concepts.canonical(stems_of(topic)) for topic in topics)
         concepts.narrower[concepts.canonical(stems_of(broad))] = narrower
+    for broad, entry in data.get("narrower_in_context", {}).items():
+        topics = tuple(concepts.canonical(stems_of(topic)) for topic in entry["topics"])
+        context = tuple(concepts.canonical(stems_of(phrase)) for phrase in entry["context"])
+        concepts.narrower_in_context[concepts.canonical(stems_of(broad))] = (topics, context)
     codes: dict[str, str] = {}
     for name, named in data.get("categories", {}).items():
         concepts.categories[concepts.canonical(stems_of(name))] = tuple(c.lower() for c in named)
@@ -150,6 +160,8 @@ def build(data: dict) -> Concepts:
     phrases = [*data.get("acronyms", {}), *data.get("narrower", {}), *data.get("categories", {})]
     for table in ("acronyms", "synonyms", "narrower"):
         phrases += [phrase for listed in data.get(table, {}).values() for phrase in listed]
+    for entry in data.get("narrower_in_context", {}).values():
+        phrases += entry["topics"]
     return replace(concepts, category_codes=tuple(codes.values()), phrases=tuple(phrases))
 
 

@@ -426,7 +426,7 @@ class PaperIndex:
         if isinstance(clause, Category):
             return self.categories.get(clause.key, 0)
         found = 0
-        for terms in (*clause.alternatives, *clause.heads):
+        for terms in (*clause.alternatives, *clause.heads, *clause.contextual):
             mask = -1
             for term in terms:
                 mask &= self.terms.get(term, 0)

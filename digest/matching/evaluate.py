@@ -213,6 +213,8 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         ]
     fields, words = set(), []
     kept = about.counted(mentions, paper.fields) if mentions else []
+    if not kept and clause.contextual and _has_context(clause, paper):
+        kept = about.counted_in_context(_context_mentions(clause, paper), paper.fields)
     for mention in kept:
         fields.add(mention.field)
         words.append(paper.fields[mention.field].surface(mention.start, mention.end))
@@ -223,6 +225,19 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         words.extend(matched_categories)
         loose = False
     return Hit(frozenset(fields), tuple(words), loose) if fields else None
+
+
+def _has_context(clause: Phrase, paper: AnalyzedDocument) -> bool:
+    return any(_chains(field, terms) for field in paper.fields.values() for terms in clause.context)
+
+
+def _context_mentions(clause: Phrase, paper: AnalyzedDocument) -> list[about.Mention]:
+    return [
+        about.Mention(name, *span, 2)
+        for name, field in paper.fields.items()
+        for terms in clause.contextual
+        for span in _chains(field, terms)
+    ]
 
 
 def paper_has(category: str, keys: tuple[str, ...]) -> bool:

@@ -47,7 +47,10 @@ class Phrase:
     `categories`: category keys that also satisfy it ("quantum physics" -> quant-ph);
     `exact`: words as written, checked on the folded words (a quoted phrase);
     `concept`: the terms it was written with, acronyms and long forms made one
-    ("LLMs", "large language models" -> ("#llm",)); none for a quoted phrase.
+    ("LLMs", "large language models" -> ("#llm",)); none for a quoted phrase;
+    `contextual`: alternatives that count only in a paper with one of `context`
+    (concepts.toml's narrower_in_context: "agent" for LLM agents in a paper on
+    language models).
     """
 
     text: str
@@ -56,6 +59,8 @@ class Phrase:
     exact: tuple[str, ...] = ()
     concept: tuple[str, ...] = ()
     heads: tuple[tuple[str, ...], ...] = ()
+    contextual: tuple[tuple[str, ...], ...] = ()
+    context: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,13 +215,29 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
         alternatives.append(_families(stems))
     if 2 <= len(tokens) <= 4:
         alternatives.append((glued(token.folded for token in tokens),))
+    contextual, context = _in_context(canonical, concepts)
     return Phrase(
         text,
         tuple(dict.fromkeys(alternatives)),
         categories=concepts.categories.get(canonical, ()),
         concept=_families(canonical),
         heads=_heads(_families(canonical)),
+        contextual=contextual,
+        context=context,
     )
+
+
+def _in_context(
+    canonical: tuple[str, ...], concepts: Concepts
+) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """The narrower topics the whole phrase (or a synonym of it) finds only in a paper
+    that names one of their context phrases, and those phrases."""
+    for member in concepts.synonyms.get(canonical, (canonical,)):
+        found = concepts.narrower_in_context.get(member)
+        if found:
+            topics, context = found
+            return tuple(map(_families, topics)), tuple(map(_families, context))
+    return (), ()
 
 
 def _families(terms: tuple[str, ...]) -> tuple[str, ...]:

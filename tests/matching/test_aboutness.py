@@ -290,3 +290,40 @@ def test_excluding_video_generation_leaves_out_video_diffusion_models():
         "We distil image diffusion models into one step.",
     )
     assert found("diffusion models -video generation", video, image) == ["image"]
+
+
+def test_agents_count_for_llm_agents_only_in_a_paper_on_language_models():
+    llm_paper = (
+        "Large language models now coordinate as teams. We study how errors spread "
+        "between the agents of a multi-agent system. Runtime monitors stop the agents "
+        "before a wrong answer propagates."
+    )
+    documents = [
+        Document("llm-context", "Preventing error propagation in multi-agent AI", llm_paper),
+        Document(
+            "rl-context",
+            "Cooperation in multi-agent reinforcement learning",
+            "We train agents with policy gradients. The agents learn to share rewards.",
+        ),
+        Document(
+            "one-passing-word",
+            "Sparse attention for long contexts",
+            "We make large language models faster on long inputs. Agents may benefit.",
+        ),
+        Document(
+            "title",
+            "Do agents know when to stop?",
+            "We test when large language models should abstain from acting.",
+        ),
+        Document(
+            "negated",
+            "Reasoning without agents",
+            "We show that large language models plan well without agents. No agents needed.",
+        ),
+    ]
+    assert found("LLM agents", *documents) == ["llm-context", "title"]
+    # the reason shows the words as written; the index agrees with the plain loop
+    results = match_papers(["LLM agents"], documents)
+    matched = {r.document_id: r.reasons[0].matched for r in results}
+    assert matched["llm-context"] == ("agent", "agents")
+    assert PaperIndex(documents).match(["LLM agents"]).results == results
