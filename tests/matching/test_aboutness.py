@@ -327,3 +327,38 @@ def test_agents_count_for_llm_agents_only_in_a_paper_on_language_models():
     matched = {r.document_id: r.reasons[0].matched for r in results}
     assert matched["llm-context"] == ("agent", "agents")
     assert PaperIndex(documents).match(["LLM agents"]).results == results
+
+
+def test_diffusion_alone_counts_for_diffusion_models_in_a_paper_on_generating_images():
+    documents = [
+        Document(
+            "editing",
+            "Towards real-time diffusion-based streaming image editing",
+            "Image editing must keep what the user did not ask to change.",
+        ),
+        Document(
+            "notes",
+            "Notes on generative modeling: flow matching, diffusion and optimal transport",
+            "These notes recall the principles behind techniques for generative modeling.",
+        ),
+        Document(
+            "heat",
+            "Anomalous diffusion in porous media",
+            "We measure diffusion of tracers in rock. The diffusion is anomalous.",
+        ),
+        Document(
+            "mri",
+            "Denoising diffusion-weighted MRI of the brain",
+            "Diffusion-weighted images are noisy. We denoise diffusion MRI scans.",
+        ),
+    ]
+    assert found("diffusion models", *documents) == ["editing", "notes"]
+    # A video editor generates the frames it changes: excluding video generation
+    # leaves it out.
+    video_editing = Document(
+        "video-editing",
+        "Diffusion-based streaming video editing",
+        "Streaming video editing must keep what the user did not ask to change.",
+    )
+    assert found("diffusion models", video_editing) == ["video-editing"]
+    assert found("diffusion models -video generation", video_editing) == []
