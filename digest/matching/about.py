@@ -95,6 +95,8 @@ class Mention(NamedTuple):
     # 0: the phrase as it is; 1: words inside or a title's head alone; 2: a narrower
     # topic that counts only in context (concepts.toml's narrower_in_context)
     strength: int
+    # of a narrower topic ("self-attention" for attention mechanisms), not the phrase
+    narrower: bool = False
 
 
 class Layout:
@@ -365,7 +367,9 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     counts, and with it every other; else the abstract's count if they are in two
     sentences or more, or in one that says what the paper does (or at the start of
     its first, not reporting others' work), not as an example, one of a list or what
-    the work is compared with."""
+    the work is compared with. A narrower topic alone ("self-attention" for attention
+    mechanisms) in two sentences needs one of them to say what the paper does, or a
+    third: a component named twice in passing is still background."""
     kept = []
     for mention in mentions:
         shape = layout(fields[mention.field])
@@ -378,8 +382,14 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
         return []
     shape = layout(fields["abstract"])
     sentences = {shape.sentence.get(m.start, 0) for m in abstract}
-    if len(sentences) >= 2:
+    if len(sentences) >= 2 and (
+        len(sentences) >= 3
+        or not all(m.narrower for m in abstract)
+        or any(_says_the_work(shape, m.start) for m in abstract)
+    ):
         return abstract
+    if len(sentences) >= 2:
+        return []
     (sentence,) = sentences
     own = shape.own[sentence] or _names_the_work(shape, sentence, fields.get("title"))
     if not (own or sentence == 0):
@@ -393,6 +403,13 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
         if own or shape.opening(m.start):
             return abstract
     return []
+
+
+def _says_the_work(shape: Layout, start: int) -> bool:
+    """Whether a mention is in the sentence of the paper's own work, or sets the topic
+    at the start of the abstract."""
+    sentence = shape.sentence.get(start, 0)
+    return shape.own[sentence] or (sentence == 0 and shape.opening(start))
 
 
 def counted_in_context(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:

@@ -185,13 +185,14 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         spans = field.spans
         # Most of an interest's alternatives name a word this field lacks: skip them here.
         present = [terms for terms in clause.alternatives if all(map(spans.get, terms))]
+        narrower = clause.narrower
         for terms in present:
             for start, end in _chains(field, terms):
                 if clause.exact:
                     folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
                     if folded != clause.exact:
                         continue
-                mentions.append(about.Mention(name, start, end, 0))
+                mentions.append(about.Mention(name, start, end, 0, terms in narrower))
         if clause.exact:
             continue
         for terms in present:

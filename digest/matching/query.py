@@ -50,7 +50,7 @@ class Phrase:
     ("LLMs", "large language models" -> ("#llm",)); none for a quoted phrase;
     `contextual`: alternatives that count only in a paper with one of `context`
     (concepts.toml's narrower_in_context: "agent" for LLM agents in a paper on
-    language models).
+    language models); `narrower`: the alternatives that name a narrower topic.
     """
 
     text: str
@@ -61,6 +61,7 @@ class Phrase:
     heads: tuple[tuple[str, ...], ...] = ()
     contextual: tuple[tuple[str, ...], ...] = ()
     context: tuple[tuple[str, ...], ...] = ()
+    narrower: tuple[tuple[str, ...], ...] = ()  # the alternatives that name a narrower topic
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,12 @@ def _author(text: str, item: _Item) -> Author:
     return Author(f'author:"{item.text}"', names)
 
 
-def _substitutions(stems: tuple[str, ...], concepts: Concepts) -> list[tuple[str, ...]]:
+def _substitutions(
+    stems: tuple[str, ...], concepts: Concepts
+) -> list[tuple[tuple[str, ...], bool]]:
     """`stems` and its variants with thesaurus phrases swapped for their synonyms
-    and the narrower topics they include."""
-    options: list[list[tuple[str, ...]]] = []
+    and the narrower topics they include; each with whether a narrower topic is in it."""
+    options: list[list[tuple[tuple[str, ...], bool]]] = []
     i = 0
     while i < len(stems):
         for size in range(len(stems) - i, 0, -1):
@@ -186,15 +189,20 @@ def _substitutions(stems: tuple[str, ...], concepts: Concepts) -> list[tuple[str
             group = concepts.synonyms.get(span, (span,))
             narrower = [topic for member in group for topic in concepts.narrower.get(member, ())]
             if len(group) > 1 or narrower:
-                options.append(list(dict.fromkeys([*group, *narrower])))
+                same = dict.fromkeys(group)
+                options.append(
+                    [(p, False) for p in same]
+                    + [(p, True) for p in dict.fromkeys(narrower) if p not in same]
+                )
                 i += size
                 break
         else:
-            options.append([(stems[i],)])
+            options.append([((stems[i],), False)])
             i += 1
     variants = []
     for combination in product(*options):
-        variants.append(tuple(term for part in combination for term in part))
+        terms = tuple(term for part, _ in combination for term in part)
+        variants.append((terms, any(narrow for _, narrow in combination)))
         if len(variants) >= MAX_ALTERNATIVES:
             break
     return variants
@@ -209,7 +217,9 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
     if exact:
         return Phrase(f'"{text}"', (stems,), exact=tuple(token.folded for token in tokens))
     canonical = concepts.canonical(stems)
-    alternatives = [_families(terms) for terms in _substitutions(canonical, concepts)]
+    variants = [(_families(terms), narrow) for terms, narrow in _substitutions(canonical, concepts)]
+    alternatives = [terms for terms, _ in variants]
+    narrower = tuple(dict.fromkeys(terms for terms, narrow in variants if narrow))
     if len(canonical) < len(stems):
         # Its words too, for words inside it ("quantum-enhanced machine learning").
         alternatives.append(_families(stems))
@@ -224,6 +234,7 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
         heads=_heads(_families(canonical)),
         contextual=contextual,
         context=context,
+        narrower=tuple(t for t in narrower if t not in {a for a, n in variants if not n}),
     )
 
 

@@ -362,3 +362,31 @@ def test_diffusion_alone_counts_for_diffusion_models_in_a_paper_on_generating_im
     )
     assert found("diffusion models", video_editing) == ["video-editing"]
     assert found("diffusion models -video generation", video_editing) == []
+
+
+def test_a_narrower_topic_named_twice_in_passing_is_background():
+    in_passing = Document(
+        "editing",
+        "Geometry-aware object editing",
+        "Moving objects in one photograph remains unsolved. "
+        "Forcing proxies into the latent space disrupts variance, and the resulting "
+        "self-attention leakage leads to ghosting. Because the injected signal matches "
+        "the latent statistics, self-attention stays undisturbed.",
+    )
+    own_work = Document(
+        "sparse",
+        "Rethinking test-time scaling",
+        "Cost grows with generation length. We propose a scaling paradigm centred on "
+        "sparse attention. Sparse attention models outperform dense ones.",
+    )
+    # The phrase itself in two background sentences still counts, as before.
+    the_phrase = Document(
+        "phrase",
+        "Geometry-aware object editing",
+        "Attention mechanisms leak structure into the latent space. Because the signal "
+        "matches the latent statistics, the attention mechanism stays undisturbed.",
+    )
+    assert found("attention mechanisms", in_passing, own_work, the_phrase) == [
+        "phrase",
+        "sparse",
+    ]
