@@ -21,6 +21,7 @@ each mention's neighbours say, computed once per field when first asked.
 """
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -88,6 +89,12 @@ _ENUMERATOR = re.compile(r"[0-9]|[ivx]{1,4}|[a-h]")
 _LIST_PREPOSITIONS = frozenset({"on", "in", "for", "to", "with", "from", "of", "at", "by"})
 
 
+@lru_cache(maxsize=100_000)
+def _coined(rest_of_word: str) -> bool:
+    """Capitals or digits after a word's first letter ("A2World", "GLIP"): a name."""
+    return any(c.isupper() or c.isdigit() for c in rest_of_word)
+
+
 class Mention(NamedTuple):
     field: str  # "title" or "abstract"
     start: int  # positions in that field, end exclusive
@@ -128,7 +135,7 @@ class Layout:
                     own.append(False)
             self.sentence[token.position] = number
             surface = text[token.start + 1 : token.end]
-            if any(c.isupper() or c.isdigit() for c in surface):
+            if _coined(surface):
                 self.coined.add(token.position)
             if (
                 _ENUMERATOR.fullmatch(token.folded)

@@ -22,6 +22,7 @@ Punctuation between two words breaks a phrase: "language. Models" is not
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -134,7 +135,9 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
             hidden = True
             continue
         if previous_end is not None:
-            joined = not hidden and _JOINING.match(text[previous_end : found.start()])
+            between = text[previous_end : found.start()]
+            # A single space is by far the most common separator: no expression for it.
+            joined = not hidden and (between == " " or _JOINING.match(between))
             position += 1 if joined else 2
         hidden = False
         folded, stemmed = _fold_and_stem(found.group())
@@ -175,15 +178,27 @@ class Field:
 
     def surface(self, start: int, end: int) -> str:
         """The text as written between two positions ("Mixture-of-Experts")."""
-        inside = [t for t in self.tokens if start <= t.position < end]
-        return self.text[inside[0].start : inside[-1].end] if inside else ""
+        # Positions increase with the tokens: find the first and last by bisection.
+        tokens = self.tokens
+        first = bisect_left(tokens, start, key=_position)
+        last = bisect_left(tokens, end, lo=first, key=_position)
+        if first >= last:
+            return ""
+        return self.text[tokens[first].start : tokens[last - 1].end]
+
+
+def _position(token: Token) -> int:
+    return token.position
 
 
 def _hyphen_runs(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
     """Index ranges [i, j) of tokens joined by single hyphens: "state-of-the-art"."""
     runs, start = [], 0
     for i in range(1, len(tokens) + 1):
-        joined = i < len(tokens) and _HYPHENS.match(text[tokens[i - 1].end : tokens[i].start])
+        joined = i < len(tokens) and (
+            tokens[i].start - tokens[i - 1].end == 1
+            and _HYPHENS.match(text[tokens[i - 1].end : tokens[i].start])
+        )
         if not joined:
             if i - start >= 2:
                 runs.append((start, i))

@@ -145,7 +145,7 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     rest = [field.spans.get(term) for term in terms[1:]]
     if not first or not all(rest):
         return []
-    shape = about.layout(field)
+    shape = None  # the field's layout, made when a gap has to be read
     found = []
     for start, ends in first.items():
         frontier = [(end, False) for end in ends]  # (position, words inside so far)
@@ -153,15 +153,20 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
             last = number == len(terms)
             reached = []
             for position, inside in frontier:
-                for gap in range(about.MAX_INSIDE + 1):
-                    if gap and not about.fills(shape, position + gap - 1):
+                reached += [(end, inside) for end in following.get(position, ())]
+                # Gaps the next term could close; words inside are read only up to them.
+                gaps = [g for g in range(1, about.MAX_INSIDE + 1) if position + g in following]
+                if not gaps:
+                    continue
+                shape = shape or about.layout(field)
+                for gap in range(1, gaps[-1] + 1):
+                    if not about.fills(shape, position + gap - 1):
                         break
-                    inside_word = position + gap - 1
-                    if gap and last and about.another_task(shape, position - 1, inside_word):
+                    if gap not in gaps:
                         continue
-                    reached += [
-                        (end, inside or gap > 0) for end in following.get(position + gap, ())
-                    ]
+                    if last and about.another_task(shape, position - 1, position + gap - 1):
+                        continue
+                    reached += [(end, True) for end in following[position + gap]]
             frontier = reached
             if not frontier:
                 break
