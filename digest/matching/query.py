@@ -219,12 +219,14 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
     canonical = concepts.canonical(stems)
     variants = [(_families(terms), narrow) for terms, narrow in _substitutions(canonical, concepts)]
     alternatives = [terms for terms, _ in variants]
-    narrower = tuple(dict.fromkeys(terms for terms, narrow in variants if narrow))
     if len(canonical) < len(stems):
         # Its words too, for words inside it ("quantum-enhanced machine learning").
         alternatives.append(_families(stems))
     if 2 <= len(tokens) <= 4:
         alternatives.append((glued(token.folded for token in tokens),))
+    # the phrase's own variants and words: what the paper says when it names the phrase
+    plain = {terms for terms, narrow in variants if not narrow} | set(alternatives[len(variants) :])
+    narrower = tuple(dict.fromkeys(t for t, narrow in variants if narrow and t not in plain))
     contextual, context = _in_context(canonical, concepts)
     return Phrase(
         text,
@@ -234,7 +236,7 @@ def phrase(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
         heads=_heads(_families(canonical)),
         contextual=contextual,
         context=context,
-        narrower=tuple(t for t in narrower if t not in {a for a, n in variants if not n}),
+        narrower=narrower,
     )
 
 
