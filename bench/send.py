@@ -25,7 +25,8 @@ The first chunk, which also reads the window's papers and indexes them (once per
 worker process and dispatch), is timed apart too. Also the SQL queries of each
 chunk, the process's CPU seconds, and its resident memory (RSS) as the digests go
 out: after the first tenth and at the end. `--profile K` prints a profile (in CPU
-time) of chunk K, `--profile render` of the render limit.
+time) of chunk K (`--profile K:L`: chunks K to L-1 together), `--profile render` of the
+render limit.
 
     python bench/send.py [--papers 2000] [--subscribers 10000] [--chunk 50]
                          [--smtp HOST:PORT | --smtp local [--reply-delay-ms 30]]
@@ -232,6 +233,14 @@ def profile_text(profile: cProfile.Profile, lines: int = 30) -> str:
     return out.getvalue()
 
 
+def profiled_chunks(option: str | None) -> range:
+    """The chunks --profile names: "K" or "K:L" (L not included); none for 'render'."""
+    if not option or option == "render":
+        return range(0)
+    first, _, last = option.partition(":")
+    return range(int(first), int(last) if last else int(first) + 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=2000)
@@ -242,7 +251,10 @@ def main() -> None:
     parser.add_argument("--reply-delay-ms", type=float, default=0, help="of --smtp local")
     parser.add_argument("--limit-sample", type=int, default=2000)
     parser.add_argument(
-        "--profile", metavar="K", help="cProfile chunk K (from 0), or 'render': the render limit"
+        "--profile",
+        metavar="K",
+        help="cProfile chunk K (from 0), chunks K:L (K up to L, not L, added up), or 'render': "
+        "the render limit",
     )
     args = parser.parse_args()
     settings.DIGEST_FIRST_LOOKBACK_DAYS = 1
@@ -271,14 +283,15 @@ def main() -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         ids = sending.due_subscriber_ids(now)
         done = 0
+        profiled = profiled_chunks(args.profile)
         with connection.execute_wrapper(queries):
             for number, chunk in enumerate(sending.chunked(ids, args.chunk)):
                 before = queries.count
-                if str(number) == args.profile:
-                    profile = cProfile.Profile(time.process_time)
+                if number in profiled:
+                    profile = profile or cProfile.Profile(time.process_time)
                     profile.enable()
                 said = tasks.send_digests(chunk, now.isoformat())
-                if profile is not None and str(number) == args.profile:
+                if number in profiled:
                     profile.disable()
                 if number == 0:  # it reads the window's papers and indexes them
                     first = (time.perf_counter() - started, time.process_time() - cpu_started)

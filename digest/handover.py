@@ -12,6 +12,12 @@ then the hand-over, then its outcome committed as soon as it is known. Within th
   next digest's hand-over, by one build (a death then leaves it "sending" that never
   left, sent later with its own Message-ID: the same as a death between any two
   steps).
+- Fewer still to a local backend (anymail's test backend, the outbox) whose hand-overs
+  are quick (QUICK_HANDOVER_SECONDS): a commit costs more than the hand-over, so digests
+  go in batches of up to DIGEST_SEND_CONCURRENCY, each batch "sending" in one commit,
+  handed over one after another, and their outcomes written with the next batch's
+  "sending" in one commit. The same bound as overlapping: at most that many digests
+  handed over and not yet recorded. A slow local backend goes one at a time.
 - Several at once when the provider answers slower than digests are built (a network
   round trip per SMTP command): up to DIGEST_SEND_CONCURRENCY hand-overs overlap, each
   on a thread with a connection of its own; this process's database connection stays
@@ -51,6 +57,10 @@ logger = logging.getLogger(__name__)
 # backend, an ESP's stand-in that keeps messages in a list, waits on nothing).
 NETWORK_BACKENDS = (SMTPBackend, AnymailBaseBackend)
 LOCAL_BACKENDS = (AnymailTestBackend,)
+
+# A local hand-over quicker than this costs less than the commit that records it
+# (a database round trip and a flush of its log): such digests go in batches.
+QUICK_HANDOVER_SECONDS = 0.005
 
 # How the last chunk of this process ended: overlapped or not.
 _overlapping = {"last": False}
@@ -106,8 +116,14 @@ class Handover:
         self.line = get_connection()
         limit = max(1, settings.DIGEST_SEND_CONCURRENCY if concurrency is None else concurrency)
         network = isinstance(self.line, NETWORK_BACKENDS)
-        self.limit = limit if network and not isinstance(self.line, LOCAL_BACKENDS) else 1
-        self.waiting: Prepared | None = None  # "sending", handed over when the next is built
+        local = not network or isinstance(self.line, LOCAL_BACKENDS)
+        self.limit = 1 if local else limit
+        # A quick local hand-over costs less than a commit: then a local backend's
+        # digests go in batches of up to `limit`, one commit for a batch's outcomes
+        # and the next batch's "sending" (_batch_size).
+        self.batch = limit if local else 1
+        self.waiting: list[Prepared] = []  # "sending", handed over when the next are built
+        self.pending: list[Prepared] = []  # built, their "sending" not written yet
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight: set[Future] = set()
         self.lines: list = []  # every connection the threads opened
@@ -126,19 +142,19 @@ class Handover:
             self._start_pool()
         if self.pool is not None:
             returned = self._collect(block=len(self.in_flight) >= self.limit)
-            if self._commit(returned, prepared):
+            if self._commit(returned, [prepared]):
                 self._submit(prepared)
             return
-        returned = [self._hand_over_waiting()] if self.waiting else []
-        self.waiting = prepared if self._commit(returned, prepared) else None
+        self.pending.append(prepared)
+        if len(self.pending) >= self._batch_size():
+            self._next_batch()
 
     def finish(self) -> None:
         """Hand over what waits and record every outcome."""
-        if self.waiting:
-            self._commit([self._hand_over_waiting()], None)
-            self.waiting = None
+        while self.waiting or self.pending:
+            self._next_batch()
         while self.in_flight:
-            self._commit(self._collect(block=True), None)
+            self._commit(self._collect(block=True), [])
         if self.handed:
             _overlapping["last"] = self._handover_slower()
 
@@ -154,6 +170,12 @@ class Handover:
     def _handover_slower(self) -> bool:
         return self.handover_seconds / self.handed > self.build_seconds / max(self.built, 1)
 
+    def _batch_size(self) -> int:
+        # One at a time until a hand-over is measured, and while they are slow (a local
+        # backend that waits): each outcome is then written as soon as it is known.
+        quick = self.handed and self.handover_seconds / self.handed < QUICK_HANDOVER_SECONDS
+        return self.batch if quick else 1
+
     def _should_overlap(self) -> bool:
         if self.limit <= 1:
             return False
@@ -164,15 +186,20 @@ class Handover:
         # The connection opened so far serves one of the threads: no more than `limit`.
         self.lines.append(self.line)
         self.idle.append(self.line)
-        if self.waiting:  # recorded "sending" already: it goes first
-            self._submit(self.waiting)
-            self.waiting = None
+        for prepared in self.waiting:  # recorded "sending" already: they go first
+            self._submit(prepared)
+        self.waiting = []
 
-    def _hand_over_waiting(self) -> _Returned:
-        returned = _hand_over(self.line, self.waiting)
-        self.handed += 1
-        self.handover_seconds += returned.seconds
-        return returned
+    def _next_batch(self) -> None:
+        """Hand over the digests waiting (one after another, on the chunk's connection),
+        then record their outcomes and the built ones' "sending" in one commit."""
+        returned = []
+        for prepared in self.waiting:
+            returned.append(_hand_over(self.line, prepared))
+            self.handed += 1
+            self.handover_seconds += returned[-1].seconds
+        self.waiting = self._commit(returned, self.pending)
+        self.pending = []
 
     def _submit(self, prepared: Prepared) -> None:
         self.in_flight.add(self.pool.submit(self._on_a_line, prepared))
@@ -187,24 +214,26 @@ class Handover:
         self.handover_seconds += sum(r.seconds for r in returned)
         return returned
 
-    def _commit(self, returned: list[_Returned], next_one: Prepared | None) -> bool:
-        """Record the outcomes of `returned` and `next_one` as "sending", in one commit;
-        False when `next_one` is no longer this token's."""
+    def _commit(self, returned: list[_Returned], next_ones: list[Prepared]) -> list[Prepared]:
+        """Record the outcomes of `returned` and `next_ones` as "sending", in one commit;
+        those of `next_ones` still this token's (the others are counted as taken)."""
         writes, then = [], []
         for r in returned:
             write, after = self._outcome(r)
             writes.append(write)
             then.append(after)
-        if next_one is not None:
-            d = next_one.delivery
-            writes.append(journal.sending(d, self.token, next_one.items_json, next_one.more_count))
+        for p in next_ones:
+            writes.append(journal.sending(p.delivery, self.token, p.items_json, p.more_count))
         counts = journal.commit(writes) if writes else []
         for after in then:
             after()
-        if next_one is not None and not counts[-1]:
-            self.outcome.add("taken by another worker")
-            return False
-        return True
+        kept = []
+        for prepared, count in zip(next_ones, counts[len(returned) :], strict=True):
+            if count:
+                kept.append(prepared)
+            else:
+                self.outcome.add("taken by another worker")
+        return kept
 
     def _outcome(self, returned: _Returned) -> tuple[journal.Write, Callable[[], None]]:
         delivery, subscriber = returned.prepared.delivery, returned.prepared.subscriber

@@ -33,12 +33,29 @@ from digest.matching.evaluate import Document, Reason, category_keys
 from digest.matching.query import MAX_INTEREST_LENGTH, InterestSyntaxError, parse
 from digest.matching.spelling import Spelling
 
+# Valid interests as typed -> tidied, for the concepts they were parsed with: the live
+# preview validates what a visitor types at every keystroke, mostly lines it saw before
+# (parsing one costs more than the rest of a preview's work on the web side).
+_valid: dict[str, str] = {}
+_valid_for: list[Concepts] = []
+_VALID_MAX = 20_000
+
 
 def validate_interest(text: str) -> str:
     """The interest tidied up (whitespace folded), or InterestSyntaxError saying why not."""
     if trending.is_trending(text):
         return trending.tidy(text)
-    return parse(text, default_concepts()).text
+    concepts = default_concepts()
+    if not _valid_for or _valid_for[0] is not concepts:
+        _valid.clear()
+        _valid_for[:] = [concepts]
+    found = _valid.get(text)
+    if found is None:
+        found = parse(text, concepts).text  # an error is raised again every time
+        if len(_valid) >= _VALID_MAX:
+            _valid.clear()
+        _valid[text] = found
+    return found
 
 
 __all__ = [

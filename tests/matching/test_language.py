@@ -222,6 +222,14 @@ def test_an_interest_is_tidied():
     assert validate_interest("  diffusion   models ") == "diffusion models"
 
 
+def test_validating_again_gives_the_same_answer_and_a_bad_interest_is_refused_every_time():
+    # The live preview validates the same lines at every keystroke (kept once valid).
+    for _ in range(2):
+        assert validate_interest("  graph   neural networks") == "graph neural networks"
+        with pytest.raises(InterestSyntaxError, match="Unknown field"):
+            validate_interest("title:graphs")
+
+
 @pytest.mark.parametrize(
     "text",
     [
