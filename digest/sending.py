@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, health, journal, matching, schedule, window
+from digest import compose, health, journal, matching, personal, schedule, window
 from digest.handover import Handover, Prepared
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
@@ -112,7 +112,9 @@ def preview(
     start = since or _window_start(subscriber, now)
     interests = [interest.text for interest in subscriber.interests.all()]
     papers = compose.papers_first_seen_between(start, now)
-    items = compose.select_items(interests, papers, subscriber.categories)
+    # Ranked by the reader's model as their digest would be: a click shows at once.
+    model = personal.model_of(subscriber.pk)
+    items = compose.select_items(interests, papers, subscriber.categories, model)
     return Preview(start, now, interests, items)
 
 
@@ -277,6 +279,8 @@ class _Papers:
             "subscriber_id", "text"
         ):
             self.interests.setdefault(subscriber_id, []).append(text)
+        # The readers' own models (digest/personal.py); none for a group's digest.
+        self.models = personal.models_of(ids)
         fresh = [d for d in deliveries if not d.items]
         if not fresh:
             return
@@ -303,6 +307,7 @@ class _Papers:
             subscriber.categories if delivery.group_id is None else (),
             window=window,
             whole_index=window == self.extent,
+            model=self.models.get(delivery.subscriber_id) if delivery.group_id is None else None,
         )
 
 
