@@ -245,17 +245,21 @@ def training_cost(window: Window, repeats: int = 200) -> dict:
 
 def grid(windows: Mapping[str, Window], judgements: Mapping[str, Mapping]) -> None:
     """The search the defaults come from, on the tuning part only."""
-    print("weight half_at min_sim  C   min/class | 10 clicks: P@10  nDCG@10  missed-recall")
+    print(
+        "weight half_at min_sim  C   min/class | 10 clicks: P@10 (kw)     nDCG@10 (kw)"
+        "     missed-recall"
+    )
     for weight, half_at, min_sim, c, per_class in itertools.product(
-        (0.4, 0.6), (5,), (0.05, 0.07, 0.09, 0.12), (1.0,), (3,)
+        (0.6, 0.8), (3, 5), (0.0, 0.03, 0.05), (1.0,), (3,)
     ):
         reader.C, reader.MIN_PER_CLASS = c, per_class
         tuning = rank.Tuning(weight=weight, half_at=half_at, min_similarity=min_sim)
         ten = evaluate(windows, judgements, "tuning", tuning)[10]
         print(
             f"{weight:6} {half_at:7} {min_sim:7} {c:4} {per_class:9} | "
-            f"{ten['p10_learning']:15.3f} {ten['ndcg10_learning']:8.3f} "
-            f"{ten['missed_recall_learning']:14.3f}"
+            f"{ten['p10_learning']:15.3f} ({ten['p10_keyword']:.3f}) "
+            f"{ten['ndcg10_learning']:8.3f} ({ten['ndcg10_keyword']:.3f}) "
+            f"{ten['missed_recall_learning']:9.3f}"
         )
 
 

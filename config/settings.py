@@ -331,7 +331,7 @@ WEB_COPY_MAX_PAPERS = env_int("WEB_COPY_MAX_PAPERS", 50)
 # for you" papers no keyword caught in a digest, each at least this similar (cosine of
 # the representation's vectors, 0 to 1) to a paper the reader liked or follows.
 LEARNING_SUGGESTIONS = env_int("LEARNING_SUGGESTIONS", 3)
-LEARNING_MIN_SIMILARITY = env_float("LEARNING_MIN_SIMILARITY", 0.07)
+LEARNING_MIN_SIMILARITY = env_float("LEARNING_MIN_SIMILARITY", 0.03)
 # The representation's kind (digest.learning.representation.KINDS; an operator's
 # embedding model registers its own), fitted nightly at this UTC hour on the newest
 # LEARNING_CORPUS_PAPERS stored papers; then the models of readers whose feedback

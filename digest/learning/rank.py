@@ -25,7 +25,7 @@ from digest.learning.representation import Matrix
 @dataclass(frozen=True)
 class Tuning:
     suggestions: int = 3
-    min_similarity: float = 0.2
+    min_similarity: float = 0.03
     weight: float = 0.6
     half_at: int = 5
     # A keyword match's part falls by 1/depth a place, over at least this many places.

@@ -86,6 +86,8 @@ class HashedTfidf:
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         if self._idf is None:
             raise ValueError("fit the representation first")
+        if not texts:
+            return sparse.csr_matrix((0, self.N_FEATURES), dtype=np.float32)
         weighted = self._tfidf.transform(self._vectorizer.transform(texts))
         return normalize(weighted.astype(np.float32), copy=False).tocsr()
 
