@@ -151,6 +151,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "paused_until",
         "interest_count",
         "feedback_counts",
+        "has_model",
         "next_digest_at",
         "signed_up_at",
     ]
@@ -177,6 +178,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "unconfirmed_signup",
         "interest_report",
         "feedback_report",
+        "model_report",
     ]
     actions = [
         "preview_digest",
@@ -228,7 +230,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 f"Their interests in the last {recent.PREVIEW_DAYS} days",
                 {"fields": ["interest_report"]},
             ),
-            ("Their feedback", {"fields": ["feedback_report"]}),
+            ("Their feedback", {"fields": ["feedback_report", "model_report"]}),
             ("Consent record", {"fields": self.consent_fields}),
         ]
 
@@ -268,7 +270,11 @@ class SubscriberAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(interest_count=Count("interests"), **reader_feedback.counts())
+            .annotate(
+                interest_count=Count("interests"),
+                **reader_feedback.counts(),
+                has_model=reader_feedback.has_model(),
+            )
         )
 
     @admin.display(ordering="interest_count", description="interests")
@@ -278,6 +284,14 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.display(ordering="feedback_more", description="more / less")
     def feedback_counts(self, subscriber: Subscriber) -> str:
         return f"{subscriber.feedback_more} / {subscriber.feedback_less}"
+
+    @admin.display(boolean=True, ordering="has_model", description="model")
+    def has_model(self, subscriber: Subscriber) -> bool:
+        return subscriber.has_model
+
+    @admin.display(description="their model")
+    def model_report(self, subscriber: Subscriber) -> str:
+        return reader_feedback.model_report(subscriber)
 
     @admin.display(description="latest clicks")
     def feedback_report(self, subscriber: Subscriber) -> str:

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
+import sklearn
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
@@ -98,8 +99,13 @@ def _logistic(positives: sparse.csr_matrix, negatives: sparse.csr_matrix) -> tup
     compact = sparse.csr_matrix(
         (examples.data, renumbered, examples.indptr), shape=(examples.shape[0], columns.size)
     )
-    fitted = LogisticRegression(C=C, class_weight="balanced", solver="liblinear")
-    fitted.fit(compact, labels)
+    # class_weight="balanced" as sample weights (n / (2 * class count)), and sklearn's
+    # checks of inputs built right here skipped: half of a fit's time otherwise.
+    counts = np.array([negatives.shape[0], positives.shape[0]], dtype=np.float64)
+    balanced = (labels.size / (2 * counts))[labels.astype(np.int64)]
+    fitted = LogisticRegression(C=C, solver="liblinear")
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        fitted.fit(compact, labels, sample_weight=balanced)
     indices, weights = _top(fitted.coef_[0], columns)
     return indices, weights, float(fitted.intercept_[0])
 
