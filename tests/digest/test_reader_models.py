@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from digest import compose, likes, personal, sending, tasks
 from digest.models import Delivery, Feedback, Paper, ReaderModel, TextRepresentation
-from subscriptions import services
+from subscriptions import services, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,39 @@ def test_a_click_on_more_like_this_changes_the_next_preview(
     preview = sending.preview(reader, since=timezone.now() - timedelta(days=2))
     suggested = [item.paper.canonical_id for item in preview.items if item.suggested]
     assert suggested[0] == SIMILAR
+
+
+def test_the_manage_pages_preview_shows_what_the_model_suggests(client, papers, make_subscriber):
+    reader = make_subscriber(interests=("gravitational waves",))
+    path = reverse(
+        "subscriptions:manage_preview", args=[tokens.make_token(tokens.MANAGE, reader.pk)]
+    )
+    form = {"interests": "gravitational waves"}
+    assert client.post(path, form).json()["suggested"] == []
+
+    _click(reader, papers[LIKED], 1)
+    tasks.train_reader(reader.pk)
+
+    suggested = client.post(path, form).json()["suggested"]
+    title = " ".join(papers[LIKED].title.split())
+    assert suggested[0] == {
+        "title": papers[SIMILAR].title,
+        "url": papers[SIMILAR].abs_url,
+        "reason": f'like "{title}" you liked',
+    }
+    # The signup page's preview knows no reader.
+    assert client.post(reverse("subscriptions:preview_matches"), form).json()["suggested"] == []
+
+
+def test_the_manage_pages_preview_button_without_javascript_shows_them_too(
+    client, papers, make_subscriber
+):
+    reader = make_subscriber(interests=("gravitational waves",))
+    _click(reader, papers[LIKED], 1)
+    tasks.train_reader(reader.pk)
+    path = reverse("subscriptions:manage", args=[tokens.make_token(tokens.MANAGE, reader.pk)])
+
+    page = client.post(path, {"interests": "gravitational waves", "preview": "1"}).content.decode()
+
+    assert "Suggested for you, from what you marked:" in page
+    assert papers[SIMILAR].title in page and "you liked" in page
