@@ -100,37 +100,39 @@ def select_items(
     count, line = trending.wanted(interests)
     if count:
         items = with_trending(items, _by_upvotes(by_id.values())[:count], line)
-    items, _ = personalized(items, list(by_id.values()), model)
+    if model is not None:
+        items, _ = personalized(items, list(by_id.values()), model)
     return items
 
 
 def personalized(
     items: list[DigestItem],
-    candidates: Sequence[Paper],
+    universe: Sequence[Paper],
     model: personal.Model | None,
-    universe: Sequence[Paper] | None = None,
+    candidates: Sequence[Paper] | None = None,
 ) -> tuple[list[DigestItem], int]:
     """`items` (every keyword match, best first) as a reader's `model` ranks them, with
-    its suggestions from `candidates` (the window's papers this reader may get; their
-    vectors from `universe`, the whole window); and how many suggestions it added.
-    Without a model, `items` as they are. Trending papers keep their lead."""
+    its suggestions from `candidates` (the window's papers this reader may get; None:
+    all of `universe`, the whole window, whose vectors every reader of it shares); and
+    how many suggestions it added. Without a model, `items` as they are. Trending
+    papers keep their lead."""
     if model is None:
         return items, 0
     lead = [item for item in items if item.trending]
     keyword = [item for item in items if not item.trending]
-    taken = {item.paper.pk for item in lead}
     ranked = personal.rank(
         model,
         [item.paper for item in keyword],
-        [p for p in candidates if p.pk not in taken],
         universe,
+        candidates,
+        exclude=[item.paper.id for item in lead],
     )
     if ranked is None:
         return items, 0
-    by_pk = {item.paper.pk: item for item in keyword}
+    by_id = {item.paper.id: item for item in keyword}
     ordered = [
-        by_pk.get(paper.pk)
-        or DigestItem(paper, 0.0, (matching.Reason(ranked.reasons[paper.pk], (), (SUGGESTED,)),))
+        by_id.get(paper.id)
+        or DigestItem(paper, 0.0, (matching.Reason(ranked.reasons[paper.id], (), (SUGGESTED,)),))
         for paper in ranked.papers
     ]
     return lead + ordered, len(ranked.reasons)
@@ -238,12 +240,14 @@ def _personalized_window(
         return items[:cap], total
     start, end = window
     universe = _window_papers(papers)
-    candidates = [
-        paper
-        for paper in universe
-        if (whole_index or start < paper.first_seen <= end) and in_categories(paper, categories)
-    ]
-    items, added = personalized(items, candidates, model, universe)
+    candidates = None  # the whole window: the usual case, no step per paper
+    if not whole_index or categories:
+        candidates = [
+            paper
+            for paper in universe
+            if (whole_index or start < paper.first_seen <= end) and in_categories(paper, categories)
+        ]
+    items, added = personalized(items, universe, model, candidates)
     return items[:cap], total + added
 
 

@@ -90,21 +90,42 @@ def current_representation() -> tuple[str, Representation]:
     return row.key, representation_of(row.key)
 
 
+@dataclass(frozen=True)
+class Vectors:
+    """Papers' vectors: `matrix` has a row per paper of `papers`, in their order."""
+
+    papers: Sequence[Paper]
+    matrix: Matrix
+    row: dict[int, int]  # paper id -> row
+    by_canonical_id: dict[str, int]
+
+
 # Papers' vectors, by representation and by the papers' versions: the sender's window
-# is vectorized once per worker process, a preview's once per new paper set.
-_vectors: dict[tuple, tuple[Matrix, dict[int, int]]] = {}
+# is vectorized once per worker process, a preview's once per new paper set; the
+# list last asked for is known by identity (the sender asks with one list per window).
+_vectors: dict[tuple, Vectors] = {}
+_last: dict[str, tuple[Sequence[Paper], Vectors]] = {}
 
 
-def vectors_of(key: str, papers: Sequence[Paper]) -> tuple[Matrix, dict[int, int]]:
-    """The vectors of `papers` (rows in their order) and each paper's row by pk."""
-    versions = (key, tuple((paper.pk, paper.updated_at) for paper in papers))
+def vectors_of(key: str, papers: Sequence[Paper]) -> Vectors:
+    """The vectors of `papers` under the representation of `key`."""
+    last = _last.get(key)
+    if last is not None and last[0] is papers:
+        return last[1]
+    versions = (key, tuple((paper.id, paper.updated_at) for paper in papers))
     found = _vectors.get(versions)
     if found is None:
         representation = representation_of(key)
         matrix = representation.transform([paper_text(p.title, p.abstract) for p in papers])
         if len(_vectors) >= 4:
             _vectors.clear()
-        found = _vectors[versions] = (matrix, {paper.pk: n for n, paper in enumerate(papers)})
+        found = _vectors[versions] = Vectors(
+            papers,
+            matrix,
+            {paper.id: n for n, paper in enumerate(papers)},
+            {paper.canonical_id: n for n, paper in enumerate(papers)},
+        )
+    _last[key] = (papers, found)
     return found
 
 
@@ -186,7 +207,9 @@ def train_readers(
         for paper in (*found.liked, *found.followed, *found.disliked):
             papers.setdefault(paper.pk, paper)
     ordered = list(papers.values())
-    vectors, row = vectors_of(key, ordered) if ordered else (None, {})
+    found_vectors = vectors_of(key, ordered) if ordered else None
+    vectors = found_vectors.matrix if found_vectors else None
+    row = found_vectors.row if found_vectors else {}
     counts: Counter = Counter()
     now = timezone.now()
     trained: list[ReaderModel] = []
@@ -197,7 +220,7 @@ def train_readers(
             counts["without examples"] += 1
             continue
         model = reader.train(
-            vectors[[row[p.pk] for p, _ in positives]], vectors[[row[p.pk] for p in found.disliked]]
+            vectors[[row[p.id] for p, _ in positives]], vectors[[row[p.id] for p in found.disliked]]
         )
         kept = positives[: reader.MAX_POSITIVES_KEPT]
         trained.append(
@@ -346,37 +369,59 @@ class Ranked:
     was, or (reason) a suggestion."""
 
     papers: list[Paper]
-    reasons: dict[int, str]  # paper pk -> why suggested
+    reasons: dict[int, str]  # paper id -> why suggested
 
 
 def rank(
     model: Model,
     matched: Sequence[Paper],
-    candidates: Sequence[Paper],
-    universe: Sequence[Paper] | None = None,
+    universe: Sequence[Paper],
+    candidates: Sequence[Paper] | None = None,
+    exclude: Iterable[int] = (),
 ) -> Ranked | None:
-    """The keyword matches re-ranked and suggestions added from `candidates` (the
-    window's papers the reader may get, `matched` among them), vectorized as rows of
-    `universe` (the whole window, the same for every reader of a chunk; default the
-    candidates). None when the model's representation is gone (a new one not trained
-    on yet): nothing changes then."""
+    """The keyword matches re-ranked and suggestions added for a reader with `model`.
+
+    `universe` is the window's papers (vectorized once for every reader of a chunk:
+    pass the same list); `candidates` those of them this reader may get (None: all),
+    `matched` among them; `exclude` ids of papers never to suggest (already in the
+    digest for another reason). None when the model's representation is gone (a new
+    one not trained on yet): nothing changes then. Only the matches, the reader's
+    judged papers and the suggestions cost a step each, not the window's papers.
+    """
     if representation_of(model.representation_key) is None:
         return None
-    universe = candidates if universe is None else universe
-    vectors, row = vectors_of(model.representation_key, universe)
-    pool = [p for p in candidates if p.pk in row]
-    place = {p.pk: n for n, p in enumerate(pool)}
-    matched_places = [place[p.pk] for p in matched if p.pk in place]
+    vectors = vectors_of(model.representation_key, universe)
+    if candidates is None:
+        rows, matrix = None, vectors.matrix
+        place = vectors.row  # paper id -> index among the candidates
+    else:
+        rows = [vectors.row[p.id] for p in candidates if p.id in vectors.row]
+        matrix = vectors.matrix[rows]
+        place = {vectors.papers[r].id: n for n, r in enumerate(rows)}
+    matched_places = [place[p.id] for p in matched if p.id in place]
     # A matched paper outside the window's vectors (none should be) keeps its place last.
-    outside = [p for p in matched if p.pk not in place]
-    exclude = [n for n, p in enumerate(pool) if p.canonical_id in model.judged]
-    ranked = learning_rank.rank(
-        model.model, vectors[[row[p.pk] for p in pool]], matched_places, exclude, tuning()
-    )
+    outside = [p for p in matched if p.id not in place]
+    judged = (vectors.by_canonical_id.get(c) for c in model.judged)
+    judged_ids = {vectors.papers[r].id for r in judged if r is not None}
+    barred = [place[i] for i in (*judged_ids, *exclude) if i in place]
+    ranked = learning_rank.rank(model.model, matrix, matched_places, barred, tuning())
+
+    def paper(index: int) -> Paper:
+        return vectors.papers[index if rows is None else rows[index]]
+
     reasons = {
-        pool[s.index].pk: reason(model.positives[s.like])
+        paper(s.index).id: reason(model.positives[s.like])
         for s in ranked.suggested.values()
         if 0 <= s.like < len(model.positives)
     }
-    kept = set(matched_places) | {place[pk] for pk in reasons}
-    return Ranked([pool[n] for n in ranked.order if n in kept] + outside, reasons)
+    matched_set = set(matched_places)
+    ordered = [paper(n) for n in ranked.order]
+    return Ranked(
+        [
+            p
+            for n, p in zip(ranked.order, ordered, strict=True)
+            if n in matched_set or p.id in reasons
+        ]
+        + outside,
+        reasons,
+    )

@@ -271,13 +271,13 @@ def suggestions_for(
     if owner is not index:
         return []
     matched_ids = {r.document_id for r in index.match(list(interests)).results}
-    candidates = [p for p in papers if compose.in_categories(p, categories)]
-    matched = [p for p in candidates if p.canonical_id in matched_ids]
-    ranked = personal.rank(model, matched, candidates, papers)
+    candidates = [p for p in papers if compose.in_categories(p, categories)] if categories else None
+    matched = [p for p in (candidates or papers) if p.canonical_id in matched_ids]
+    ranked = personal.rank(model, matched, papers, candidates)
     if ranked is None:
         return []
     return [
-        SuggestedPaper(paper.title, paper.abs_url, ranked.reasons[paper.pk])
+        SuggestedPaper(paper.title, paper.abs_url, ranked.reasons[paper.id])
         for paper in ranked.papers
-        if paper.pk in ranked.reasons
+        if paper.id in ranked.reasons
     ]
