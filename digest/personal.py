@@ -141,6 +141,11 @@ def seed_papers_of(subscriber: Subscriber) -> list[Paper]:
     return []
 
 
+def seed_lines(interests: Iterable[str]) -> set[str]:
+    """The lines of `interests` that follow papers."""
+    return {line for line in interests if line.strip().lower().startswith(SEED_PREFIX)}
+
+
 def _with_seed_lines() -> Q:
     return Q(interests__text__istartswith=SEED_PREFIX)
 
