@@ -110,6 +110,7 @@ def personalized(
     universe: Sequence[Paper],
     model: personal.Model | None,
     candidates: Sequence[Paper] | None = None,
+    never_suggest: Sequence[int] = (),
 ) -> tuple[list[DigestItem], int]:
     """`items` (every keyword match, best first) as a reader's `model` ranks them, with
     its suggestions from `candidates` (the window's papers this reader may get; None:
@@ -125,7 +126,9 @@ def personalized(
         [item.paper for item in keyword],
         universe,
         candidates,
-        exclude=[item.paper.id for item in lead],
+        exclude=[*(item.paper.id for item in lead), *never_suggest],
+        # Trending papers take the email's first places.
+        shown=max(settings.DIGEST_MAX_PAPERS - len(lead), 1),
     )
     if ranked is None:
         return items, 0
@@ -193,9 +196,13 @@ def digest_items(
     cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
     categories = list(categories)
     start, end = window
-    if whole_index and not categories and model is None:
+    # A reader's model never suggests a paper the keywords matched beyond the cap.
+    beyond: list[Paper] = []
+    if whole_index and not categories:
         matches = index.match(interests, cap)
         results, total = matches.results, matches.total
+        if model is not None and total > len(results):
+            beyond = _matched_beyond(index, interests, results, papers)
     else:
         results = [
             r
@@ -204,12 +211,14 @@ def digest_items(
             and in_categories(papers[r.document_id], categories)
         ]
         total = len(results)
-        # A model ranks every match: one far down may be what the reader likes.
-        results = results if model is not None else results[:cap]
+        beyond = [papers[r.document_id] for r in results[cap:]] if model is not None else []
+        results = results[:cap]
     items = [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results]
     count, line = trending.wanted(interests)
     if not count:
-        return _personalized_window(items, total, papers, categories, window, whole_index, model)
+        return _personalized_window(
+            items, total, papers, categories, window, whole_index, model, beyond
+        )
     top = []
     for paper in _ranked_by_upvotes(papers):
         if len(top) == count:
@@ -221,8 +230,30 @@ def digest_items(
     added = sum(paper.canonical_id not in keyword for paper in top)
     items = with_trending(items, top, line)
     return _personalized_window(
-        items, total + added, papers, categories, window, whole_index, model
+        items, total + added, papers, categories, window, whole_index, model, beyond
     )
+
+
+def _matched_beyond(
+    index: matching.PaperIndex,
+    interests: list[str],
+    results: list[matching.Result],
+    papers: dict[str, Paper],
+) -> list[Paper]:
+    """The papers `interests` match in `index` other than `results`: read from each
+    interest's bit set (kept by the index), no result built for them."""
+    union = 0
+    for interest in interests:
+        union |= index.papers_of(interest)[0]
+    shown = {r.document_id for r in results}
+    found = []
+    while union:
+        low = union & -union
+        paper_id = index.ids[low.bit_length() - 1]
+        if paper_id not in shown and paper_id in papers:
+            found.append(papers[paper_id])
+        union ^= low
+    return found
 
 
 def _personalized_window(
@@ -233,8 +264,10 @@ def _personalized_window(
     window: tuple[datetime, datetime],
     whole_index: bool,
     model: personal.Model | None,
+    beyond: Sequence[Paper] = (),
 ) -> tuple[list[DigestItem], int]:
-    """A window's items ranked by the reader's model (when they have one), capped."""
+    """A window's items ranked by the reader's model (when they have one), capped; the
+    `beyond` papers (matched past the cap) are never suggested."""
     cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
     if model is None:
         return items[:cap], total
@@ -247,7 +280,7 @@ def _personalized_window(
             for paper in universe
             if (whole_index or start < paper.first_seen <= end) and in_categories(paper, categories)
         ]
-    items, added = personalized(items, universe, model, candidates)
+    items, added = personalized(items, universe, model, candidates, [p.id for p in beyond])
     return items[:cap], total + added
 
 

@@ -355,9 +355,11 @@ def model_of(subscriber_id: int) -> Model | None:
     return models_of([subscriber_id]).get(subscriber_id)
 
 
-def tuning() -> learning_rank.Tuning:
+def tuning(shown: int) -> learning_rank.Tuning:
     return learning_rank.Tuning(
-        suggestions=settings.LEARNING_SUGGESTIONS, min_similarity=settings.LEARNING_MIN_SIMILARITY
+        suggestions=settings.LEARNING_SUGGESTIONS,
+        min_similarity=settings.LEARNING_MIN_SIMILARITY,
+        shown=shown,
     )
 
 
@@ -383,15 +385,18 @@ def rank(
     universe: Sequence[Paper],
     candidates: Sequence[Paper] | None = None,
     exclude: Iterable[int] = (),
+    shown: int | None = None,
 ) -> Ranked | None:
     """The keyword matches re-ranked and suggestions added for a reader with `model`.
 
     `universe` is the window's papers (vectorized once for every reader of a chunk:
     pass the same list); `candidates` those of them this reader may get (None: all),
     `matched` among them; `exclude` ids of papers never to suggest (already in the
-    digest for another reason). None when the model's representation is gone (a new
-    one not trained on yet): nothing changes then. Only the matches, the reader's
-    judged papers and the suggestions cost a step each, not the window's papers.
+    digest for another reason); suggestions are placed among the first `shown`
+    (default DIGEST_MAX_PAPERS: what the email shows). None when the model's
+    representation is gone (a new one not trained on yet): nothing changes then. Only
+    the matches, the reader's judged papers and the suggestions cost a step each, not
+    the window's papers.
     """
     if representation_of(model.representation_key) is None:
         return None
@@ -409,7 +414,8 @@ def rank(
     judged = (vectors.by_canonical_id.get(c) for c in model.judged)
     judged_ids = {vectors.papers[r].id for r in judged if r is not None}
     barred = [place[i] for i in (*judged_ids, *exclude) if i in place]
-    ranked = learning_rank.rank(model.model, matrix, matched_places, barred, tuning())
+    shown = settings.DIGEST_MAX_PAPERS if shown is None else shown
+    ranked = learning_rank.rank(model.model, matrix, matched_places, barred, tuning(shown))
 
     def paper(index: int) -> Paper:
         return vectors.papers[index if rows is None else rows[index]]

@@ -30,6 +30,8 @@ class Tuning:
     half_at: int = 5
     # A keyword match's part falls by 1/depth a place, over at least this many places.
     min_depth: int = 10
+    # Places the email shows (DIGEST_MAX_PAPERS): suggestions are always among them.
+    shown: int = 25
 
 
 @dataclass(frozen=True)
@@ -124,4 +126,13 @@ def rank(
     for extra in suggested:
         blended.append((weight * percentile[extra.index], -len(matched), extra.index))
     blended.sort(reverse=True)
-    return Ranked([index for _, _, index in blended], {s.index: s for s in suggested})
+    order = [index for _, _, index in blended]
+    chosen = {s.index: s for s in suggested}
+    # A suggestion ranked past what the email shows moves up to its last places: it is
+    # added to the digest, not left to the web copy, whatever the number of matches.
+    late = [index for index in order[tuning.shown :] if index in chosen]
+    if late:
+        kept = [index for index in order if index not in late]
+        at = max(tuning.shown - len(late), 0)
+        order = kept[:at] + late + kept[at:]
+    return Ranked(order, chosen)

@@ -257,3 +257,29 @@ def test_the_manage_pages_preview_button_without_javascript_shows_them_too(
 
     assert "Suggested for you, from what you marked:" in page
     assert papers[SIMILAR].title in page and "you liked" in page
+
+
+def test_a_keyword_match_beyond_the_cap_is_never_called_a_suggestion_and_one_is_shown(
+    papers, make_subscriber, settings
+):
+    settings.DIGEST_MAX_PAPERS = settings.WEB_COPY_MAX_PAPERS = 2
+    reader = make_subscriber(interests=("gravitational waves",))
+    # Older gravitational-wave papers liked (very like the window's matches), and one on
+    # quantum phases.
+    for paper_id in ("2606.29039", "2606.31999", "2606.30765", LIKED):
+        _click(reader, papers[paper_id], 1)
+    tasks.train_reader(reader.pk)
+
+    tasks.dispatch_digests()
+
+    window = compose.papers_first_seen_between(timezone.now() - timedelta(days=7), timezone.now())
+    matched = {
+        item.paper.canonical_id for item in compose.select_items(["gravitational waves"], window)
+    }
+    assert len(matched) > 2  # more matches than the cap
+    delivery = Delivery.objects.get()
+    suggested = {entry[0] for entry in delivery.items if entry[2][0][2] == [compose.SUGGESTED]}
+    assert SIMILAR in suggested and not suggested & matched
+    # The suggestion is added within what the email shows, however many matched.
+    assert SIMILAR in delivery.paper_ids[:2]
+    assert delivery.more_count >= len(matched) - 2
