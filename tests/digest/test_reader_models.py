@@ -283,3 +283,37 @@ def test_a_keyword_match_beyond_the_cap_is_never_called_a_suggestion_and_one_is_
     # The suggestion is added within what the email shows, however many matched.
     assert SIMILAR in delivery.paper_ids[:2]
     assert delivery.more_count >= len(matched) - 2
+
+
+def test_followed_papers_are_likes_too_and_their_suggestions_say_so(papers, make_subscriber):
+    reader = make_subscriber(interests=("gravitational waves",))
+
+    counts = personal.train_readers([reader.pk], seeds={reader.pk: [papers[LIKED]]})
+
+    assert counts == {"centroid": 1}
+    model = ReaderModel.objects.get(subscriber=reader)
+    assert (model.likes, model.dislikes, model.seeds) == (0, 0, 1)
+    (suggestion, *_) = [item for item in sending.preview(reader).items if item.suggested]
+    title = " ".join(papers[LIKED].title.split())
+    assert suggestion.paper.canonical_id == SIMILAR
+    assert suggestion.reasons[0].interest == f'like "{title}" you follow'
+
+
+def test_changing_the_followed_papers_trains_the_model_again(
+    make_subscriber, django_capture_on_commit_callbacks
+):
+    reader = make_subscriber(interests=("gravitational waves",))
+    preferences = services.Preferences(
+        interests=["gravitational waves", "like:2606.28199"],
+        frequency=reader.frequency,
+        send_hour=reader.send_hour,
+        time_zone=reader.time_zone,
+        categories=[],
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.update_preferences(reader, preferences)
+    assert len(callbacks) == 1  # train_reader, after the commit
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.update_preferences(reader, preferences)  # the same lines: nothing to learn
+    assert callbacks == []
