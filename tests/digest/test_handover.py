@@ -37,6 +37,7 @@ class Server:
 
     def close_all(self, reply: str) -> None:
         """Say `reply` unasked on every open connection and close it."""
+
         def close(transport) -> None:
             transport.write(reply.encode() + b"\r\n")
             transport.close()
