@@ -307,7 +307,10 @@ DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
 # At most this many hand-overs of one worker process overlap, each on a connection of
 # its own, when the provider answers slower than digests are built (digest/handover.py).
-DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 16)
+DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 32)
+# A worker keeps its connections to the provider open between chunks, this long idle at
+# most (digest/kept_lines.py); 0 closes them as each chunk ends.
+EMAIL_KEEP_OPEN_SECONDS = env_float("EMAIL_KEEP_OPEN_SECONDS", 30.0)
 # A worker holds a digest it claimed, or is handing over, this long; after it the
 # reconciler takes it back. Longer than one message's send (EMAIL_TIMEOUT per step).
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
