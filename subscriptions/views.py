@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from digest import recent
+from digest import recent, seeds
+from digest.matching import like
 from subscriptions import csrf, data_views, mailed_to, ratelimit, services, tokens, your_data
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
@@ -184,6 +185,7 @@ def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
                     "example": _paper_json(line.example),
                     "warning": line.warning,
                     "suggestion": line.suggestion,
+                    "note": line.note,
                 }
                 for line in found.interests
             ],
@@ -230,7 +232,11 @@ def _confirm_page(request: HttpRequest, subscriber_id: int, changed: bool = Fals
         confirmation = services.confirmation_of(subscriber_id)
     except tokens.BadToken as error:
         return _bad_link(request, error)
-    context = {"confirmation": confirmation, "changed": changed}
+    context = {
+        "confirmation": confirmation,
+        "changed": changed,
+        "seed_lines": seed_lines(confirmation.preferences.interests),
+    }
     return render(request, "subscriptions/confirm.html", context, status=409 if changed else 200)
 
 
@@ -280,6 +286,24 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscriptions/unsubscribed.html")
 
 
+def seed_lines(interests: Sequence[str]) -> list[dict]:
+    """Each like line of `interests` with its paper's title and link (stored papers
+    only: one query, never arXiv), for pages that list a subscriber's choices."""
+    papers = seeds.titles(interests)
+    found = []
+    for interest in interests:
+        for canonical in like.seed_ids([interest]):  # none for other (or broken) lines
+            paper = papers.get(canonical)
+            found.append(
+                {
+                    "line": interest,
+                    "title": paper.title if paper else "",
+                    "url": paper.abs_url if paper else f"https://arxiv.org/abs/{canonical}",
+                }
+            )
+    return found
+
+
 def _manage_page(
     request: HttpRequest,
     subscriber: Subscriber,
@@ -298,6 +322,7 @@ def _manage_page(
         "preview_url": reverse("subscriptions:manage_preview", args=[token]),
         "feedback_url": reverse("manage_feedback", args=[token]),
         "feedback_count": subscriber.reader_feedback.count(),
+        "seed_lines": seed_lines([interest.text for interest in subscriber.interests.all()]),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)
