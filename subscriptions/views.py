@@ -18,7 +18,16 @@ from django.views.decorators.http import require_http_methods
 
 from digest import recent, seeds
 from digest.matching import like
-from subscriptions import csrf, data_views, mailed_to, ratelimit, services, tokens, your_data
+from subscriptions import (
+    csrf,
+    data_views,
+    mailed_to,
+    ratelimit,
+    seed_import,
+    services,
+    tokens,
+    your_data,
+)
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
@@ -356,6 +365,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         return _manage_page(request, subscriber, feed_done=feed_done)
     if action == "import":
         return _import(request, subscriber)
+    if action == "import_seeds":
+        return _import_seeds(request, subscriber)
     form = ManageForm(request.POST)
     if "preview" in request.POST:
         return _manage_page(request, subscriber, form, **_preview_of(request, form))
@@ -387,6 +398,23 @@ def _import(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
         return _manage_page(request, subscriber, status=400, import_errors=refused.messages)
     subscriber.refresh_from_db()
     return _manage_page(request, subscriber, imported=imported)
+
+
+def _import_seeds(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """The manage page's "papers like these": a BibTeX or Zotero CSV file's arXiv papers
+    added as like: lines (subscriptions/seed_import.py)."""
+    upload = request.FILES.get("file")
+    if not ratelimit.allow(f"import:{subscriber.pk}", your_data.IMPORTS_PER_HOUR, 3600):
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    if upload is None:
+        return _manage_page(request, subscriber, status=400, seed_errors=["Choose a file."])
+    try:
+        seed_import.check_size(upload.size)  # before reading it
+        imported = seed_import.import_library(subscriber, upload.read())
+    except seed_import.LibraryRefused as refused:
+        return _manage_page(request, subscriber, status=400, seed_errors=refused.messages)
+    subscriber.refresh_from_db()
+    return _manage_page(request, subscriber, seeds_imported=imported)
 
 
 def _initial(subscriber: Subscriber) -> dict:
