@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Lower
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -183,6 +183,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "time_zone",
         "paused_until",
         "interest_count",
+        "seed_count",
         "feedback_counts",
         "next_digest_at",
         "signed_up_at",
@@ -301,8 +302,17 @@ class SubscriberAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(interest_count=Count("interests"), **reader_feedback.counts())
+            .annotate(
+                interest_count=Count("interests"),
+                # Its like: lines (digest.seeds): the papers its learned ranking starts from.
+                seed_count=Count("interests", filter=Q(interests__text__istartswith="like:")),
+                **reader_feedback.counts(),
+            )
         )
+
+    @admin.display(ordering="seed_count", description="seeds")
+    def seed_count(self, subscriber: Subscriber) -> int:
+        return subscriber.seed_count
 
     @admin.display(ordering="interest_count", description="interests")
     def interest_count(self, subscriber: Subscriber) -> int:

@@ -6,10 +6,11 @@ answering recorded Atom: one paper (totalResults 1) or none (totalResults 0)."""
 from datetime import UTC, datetime
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
-from digest import recent, seeds
-from digest.models import Paper
+from digest import recent, seeds, tasks
+from digest.models import Delivery, Paper
 from digest.sources import arxiv_api
 from subscriptions import services, tokens
 from subscriptions.forms import ManageForm, SignupForm
@@ -213,3 +214,76 @@ def test_the_manage_page_shows_each_seed_with_its_title(client, make_subscriber)
 
     assert "like:2403.12345" in page
     assert '<a href="https://arxiv.org/abs/2403.12345">A stored paper</a>' in page
+
+
+def _admin_save(admin_client, subscriber: Subscriber, lines: list[str]):
+    data = {
+        "email": subscriber.email,
+        "status": "active",
+        "frequency": "daily",
+        "send_hour": "8",
+        "time_zone": "UTC",
+        "digest_length": "short",
+        "interests-TOTAL_FORMS": str(len(lines)),
+        "interests-INITIAL_FORMS": "0",
+    }
+    for n, text in enumerate(lines):
+        data[f"interests-{n}-subscriber"] = str(subscriber.pk)
+        data[f"interests-{n}-text"] = text
+    subscriber.interests.all().delete()
+    url = reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    return admin_client.post(url, data)
+
+
+def test_the_admin_refuses_a_seed_arxiv_has_no_paper_for_on_its_line(
+    admin_client, make_subscriber, arxiv
+):
+    subscriber = make_subscriber(interests=())
+
+    response = _admin_save(admin_client, subscriber, ["LLM", f"like:{NONEXISTENT}"])
+
+    assert response.status_code == 200
+    assert f"arXiv has no paper {NONEXISTENT}." in response.content.decode()
+    assert not subscriber.interests.exists()
+
+
+def test_the_admin_fetches_an_unknown_seed_and_saves_it(admin_client, make_subscriber, arxiv):
+    subscriber = make_subscriber(interests=())
+
+    response = _admin_save(admin_client, subscriber, [f"like:arxiv.org/abs/{KNOWN}v1"])
+
+    assert response.status_code == 302
+    assert list(subscriber.interests.values_list("text", flat=True)) == [f"like:{KNOWN}"]
+    assert Paper.objects.get(canonical_id=KNOWN).title == KNOWN_TITLE
+
+
+def test_staff_see_each_readers_seeds_and_the_papers_they_follow(admin_client, make_subscriber):
+    recent.check_again()
+    stored_paper("2403.12345", "A stored paper")
+    subscriber = make_subscriber(interests=("like:2403.12345", "LLM"))
+
+    listing = admin_client.get(reverse("admin:subscriptions_subscriber_changelist")).content
+    page = admin_client.get(
+        reverse("admin:subscriptions_subscriber_change", args=[subscriber.pk])
+    ).content.decode()
+
+    assert b'field-seed_count">1<' in listing
+    report = page.split('class="interest-report"')[1]
+    assert "follows papers like" in report
+    assert '<a href="https://arxiv.org/abs/2403.12345">A stored paper</a>' in report
+    assert "No paper of the last" not in report.split("LLM")[0]
+
+
+def test_a_digest_never_lists_a_like_line_among_the_interests_that_found_nothing(
+    make_subscriber,
+):
+    stored_paper("2607.01234", "Graph neural networks for rainfall")
+    stored_paper("2403.12345", "A seed")  # first seen now too: the like line finds it not
+    make_subscriber(interests=("like:2403.12345", "graph neural networks", "zebrafish"))
+
+    tasks.dispatch_digests()
+
+    (message,) = mail.outbox
+    assert Delivery.objects.get().paper_ids == ["2607.01234"]
+    assert "Nothing new this time for: zebrafish.\n" in message.body
+    assert "Nothing new this time for: <strong>zebrafish</strong>." in message.alternatives[0][0]
