@@ -27,11 +27,13 @@ from digest.models import Paper
 from digest.sources import backfill
 from digest.sources.fetch import fetch
 from digest.sources.records import FeedError, PaperRecord
+from subscriptions import ratelimit
 from subscriptions.models import Interest, Subscriber
 
 logger = logging.getLogger(__name__)
 
 UNREACHABLE = "arXiv could not be reached; try again later."
+BUSY = "Too many papers are being looked up on arXiv right now; try again in a minute."
 
 
 class SeedError(Exception):
@@ -66,6 +68,10 @@ def _fetch_bytes(url: str) -> bytes:
 
 
 def _from_arxiv(ids: list[str]) -> list[PaperRecord]:
+    # arXiv asks for one request every 3 seconds; signups are anyone's: a limit for the
+    # whole site (the shared cache), so visitors cannot get Paperboy's address refused.
+    if not ratelimit.allow("arxiv-seed-lookups", settings.SEED_LOOKUPS_PER_MINUTE, 60):
+        raise SeedError([BUSY])
     try:
         return backfill.arxiv_papers_by_id(
             _fetch_bytes,

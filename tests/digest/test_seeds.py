@@ -287,3 +287,41 @@ def test_a_digest_never_lists_a_like_line_among_the_interests_that_found_nothing
     assert Delivery.objects.get().paper_ids == ["2607.01234"]
     assert "Nothing new this time for: zebrafish.\n" in message.body
     assert "Nothing new this time for: <strong>zebrafish</strong>." in message.alternatives[0][0]
+
+
+def test_a_signup_with_a_seed_shows_its_paper_on_the_confirm_page(
+    client, arxiv, django_capture_on_commit_callbacks
+):
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/",
+            {
+                "email": "grace@example.com",
+                "interests": f"LLM\nlike:https://arxiv.org/abs/{KNOWN}v1",
+                "frequency": "daily",
+                "send_hour": "7",
+                "time_zone": "UTC",
+                "website": "",
+            },
+        )
+
+    assert response.status_code == 302
+    confirm = re.search(r"https://paperboy\.example(/confirm/[^/\s]+/)", mail.outbox[0].body)
+    page = client.get(confirm.group(1)).content.decode()
+    assert f"<li>like:{KNOWN}</li>" in page
+    assert (
+        f'<code>like:{KNOWN}</code>: <a href="https://arxiv.org/abs/{KNOWN}">{KNOWN_TITLE}' in page
+    )
+
+
+def test_lookups_on_arxiv_are_limited_for_the_whole_site(arxiv, settings):
+    settings.SEED_LOOKUPS_PER_MINUTE = 1
+
+    first = manage_form(f"like:{NONEXISTENT}")
+    second = manage_form(f"like:{KNOWN}")
+
+    assert first.errors["interests"] == [f"arXiv has no paper {NONEXISTENT}."]
+    assert second.errors["interests"] == [seeds.BUSY]
+    assert len(arxiv.requests) == 1

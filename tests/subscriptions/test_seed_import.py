@@ -109,15 +109,17 @@ def store(*ids: str) -> None:
 
 @pytest.fixture
 def arxiv(settings, fixture_bytes):
-    """arXiv's API on 127.0.0.1, answering the id_list of 2606.13677 with its one paper."""
+    """arXiv's API on 127.0.0.1, answering the id_list of 2606.13677 with its one paper
+    and that of 2606.99999 with none."""
     settings.FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
     with serve() as server:
         settings.ARXIV_API_URL = f"{server.base}/api/query"
-        url = arxiv_api.id_list_url(settings.ARXIV_API_URL, ["2606.13677"])
-        server.url(
-            url.removeprefix(server.base),
-            Route(body=fixture_bytes("arxiv-api-atom-id-list-one.xml")),
-        )
+        for canonical, name in [("2606.13677", "one"), ("2606.99999", "none")]:
+            url = arxiv_api.id_list_url(settings.ARXIV_API_URL, [canonical])
+            server.url(
+                url.removeprefix(server.base),
+                Route(body=fixture_bytes(f"arxiv-api-atom-id-list-{name}.xml")),
+            )
         yield server
 
 
@@ -232,4 +234,16 @@ def test_the_upload_needs_the_signed_manage_link(client, make_subscriber, fixtur
     )
 
     assert response.status_code == 400
+    assert lines_of(subscriber) == ["LLM"]
+
+
+@pytestmark_db
+def test_a_text_import_checks_its_like_lines_too(client, make_subscriber, arxiv):
+    subscriber = make_subscriber(interests=("LLM",))
+    file = SimpleUploadedFile("interests.txt", b"like:2606.99999\nrobotics\n")
+
+    response = client.post(manage_url(subscriber), {"action": "import", "file": file})
+
+    assert response.status_code == 400
+    assert "arXiv has no paper 2606.99999." in response.content.decode()
     assert lines_of(subscriber) == ["LLM"]
