@@ -81,17 +81,19 @@ def arxiv_papers_by_id(
     IDS_PER_REQUEST at a time with arXiv's politeness `delay` between requests. An id
     arXiv does not have is simply not among the records; FeedError when arXiv could not
     be asked or answered with an error."""
-    wanted = set(ids)
-    found: list[PaperRecord] = []
-    for number, start in enumerate(range(0, len(ids), IDS_PER_REQUEST)):
+    unique = list(dict.fromkeys(ids))
+    found: dict[str, PaperRecord] = {}
+    for number, start in enumerate(range(0, len(unique), IDS_PER_REQUEST)):
         if number:
             sleep(delay)
-        page = arxiv_api.parse_page(
-            fetch_bytes(arxiv_api.id_list_url(api_url, ids[start : start + IDS_PER_REQUEST]))
-        )
-        # Only the papers asked for: an answer naming others is no answer about these.
-        found += [record for record in page.records if record.canonical_id in wanted]
-    return found
+        asked = unique[start : start + IDS_PER_REQUEST]
+        page = arxiv_api.parse_page(fetch_bytes(arxiv_api.id_list_url(api_url, asked)))
+        # Only the papers this request asked for: an answer naming others says nothing.
+        wanted = set(asked)
+        for record in page.records:
+            if record.canonical_id in wanted:
+                found.setdefault(record.canonical_id, record)
+    return list(found.values())
 
 
 def hugging_face_days(
