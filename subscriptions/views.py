@@ -307,7 +307,7 @@ def seed_lines(interests: Sequence[str]) -> list[dict]:
                 {
                     "line": interest,
                     "title": paper.title if paper else "",
-                    "url": paper.abs_url if paper else f"https://arxiv.org/abs/{canonical}",
+                    "url": (paper and paper.abs_url) or f"https://arxiv.org/abs/{canonical}",
                 }
             )
     return found
