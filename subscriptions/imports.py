@@ -36,6 +36,9 @@ _IN_TEXT = re.compile(
 )
 _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
 _FIELD_NAME = re.compile(r"\s*([A-Za-z][\w:.+-]*)\s*=\s*")
+_BRACES = re.compile(r"[{}\\]")
+_PARENTHESES = re.compile(r"[()\\]")
+_BARE_VALUE = re.compile(r"[^,#}\s]+")  # a number or a macro: 2020, aug
 _SKIPPED_TYPES = {"comment", "string", "preamble"}
 _TEXT_FIELDS = ("journal", "note", "howpublished", "number", "eprint", "journaltitle", "annote")
 _CSV_LINKS = ("Url", "DOI")
@@ -95,19 +98,19 @@ def _braced(text: str, start: int, close: str) -> tuple[str, int]:
     """The text from `start` (just after an opening brace or parenthesis) to its
     balanced `close`, and the place after it; LibraryError when it never closes."""
     opening = "{" if close == "}" else "("
+    special = _BRACES if close == "}" else _PARENTHESES
     depth, i = 1, start
-    while i < len(text):
-        char = text[i]
+    # From one brace (or backslash) to the next: a long abstract is one regex step.
+    while found := special.search(text, i):
+        char, i = found.group(0), found.end()
         if char == "\\":  # \{ and \} are letters, not braces
-            i += 2
-            continue
-        if char == opening:
+            i += 1
+        elif char == opening:
             depth += 1
-        elif char == close:
+        else:
             depth -= 1
             if depth == 0:
-                return text[start:i], i + 1
-        i += 1
+                return text[start : i - 1], i
     raise LibraryError("A BibTeX entry is never closed: a brace is missing.")
 
 
@@ -130,7 +133,7 @@ def _value(body: str, i: int) -> tuple[str, int]:
                 end += 1
             part, i = body[i + 1 : end], end + 1
         else:
-            found = re.match(r"[^,#}\s]+", body[i:])
+            found = _BARE_VALUE.match(body, i)
             part = found.group(0) if found else ""
             i += len(part) or 1
         parts.append(part)
@@ -244,8 +247,11 @@ def read_zotero_csv(text: str) -> Library:
 
 
 def _looks_like_csv(text: str) -> bool:
-    first_line = text.split("\n", 1)[0]
-    return _is_zotero_header(next(csv.reader([first_line]), []))
+    first_line = text.partition("\n")[0]
+    try:
+        return _is_zotero_header(next(csv.reader([first_line]), []))
+    except csv.Error:  # a first line no CSV reader takes is no Zotero header
+        return False
 
 
 def read_library(data: bytes) -> Library:
