@@ -247,3 +247,21 @@ def test_a_text_import_checks_its_like_lines_too(client, make_subscriber, arxiv)
     assert response.status_code == 400
     assert "arXiv has no paper 2606.99999." in response.content.decode()
     assert lines_of(subscriber) == ["LLM"]
+
+
+@pytestmark_db
+def test_ids_arxiv_has_no_paper_for_are_named_and_the_others_added(client, make_subscriber, arxiv):
+    store("1706.03762")
+    subscriber = make_subscriber(interests=("LLM",))
+    bibtex = (
+        b"@misc{a, title = {Attention}, eprint = {1706.03762}, archivePrefix = {arXiv}}\n"
+        b"@misc{b, title = {A typo}, eprint = {2606.99999}, archivePrefix = {arXiv}}\n"
+    )
+
+    response = upload(client, subscriber, "library.bib", bibtex)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert lines_of(subscriber) == ["LLM", "like:1706.03762"]
+    assert "Added 1 paper of your BibTeX file (2 entries)" in page
+    assert "arXiv has no paper 2606.99999." in page
