@@ -325,3 +325,26 @@ def test_lookups_on_arxiv_are_limited_for_the_whole_site(arxiv, settings):
     assert first.errors["interests"] == [f"arXiv has no paper {NONEXISTENT}."]
     assert second.errors["interests"] == [seeds.BUSY]
     assert len(arxiv.requests) == 1
+
+
+def test_a_group_takes_no_like_lines(db):
+    from django.core.exceptions import ValidationError
+
+    from groups.forms import GroupForm
+    from groups.models import Group, GroupInterest
+
+    form = GroupForm(
+        {
+            "name": "Reading club",
+            "interests": "LLM\nlike:2403.12345",
+            "frequency": "weekly",
+            "send_hour": "8",
+            "time_zone": "UTC",
+        }
+    )
+    group = Group(name="Reading club", owner_email="ada@example.com")
+
+    assert not form.is_valid()
+    assert "like: lines are for your own digests" in form.errors["interests"][0]
+    with pytest.raises(ValidationError, match="not a group's"):
+        GroupInterest(group=group, text="like:2403.12345").clean()
