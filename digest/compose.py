@@ -26,7 +26,7 @@ from django.utils.text import Truncator
 
 from digest import email_frames, likes, matching
 from digest.excerpts import excerpt
-from digest.matching import trending
+from digest.matching import like, trending
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
@@ -286,13 +286,19 @@ def abstract_shown(paper: Paper, words: Sequence[str], length: str) -> str:
 
 
 def silent_interests(interests: Iterable[str], items: Iterable[DigestItem]) -> list[str]:
-    """The interests no item of a digest is there for, in the subscriber's order."""
+    """The interests no item of a digest is there for, in the subscriber's order.
+    Like lines (seeds) are left out: they look for no words, so no digest is "nothing
+    new" for them."""
 
     def key(interest: str) -> str:
         return " ".join(interest.split()).casefold()
 
     named = {key(reason.interest) for item in items for reason in item.reasons}
-    return [interest for interest in interests if key(interest) not in named]
+    return [
+        interest
+        for interest in interests
+        if key(interest) not in named and not like.is_like(interest)
+    ]
 
 
 # Stand-ins for what differs between digests showing the same paper, put in
