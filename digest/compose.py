@@ -16,7 +16,6 @@ from operator import attrgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +30,7 @@ from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
+from subscriptions.emails import Email
 from subscriptions.models import Subscriber
 
 
@@ -503,7 +503,7 @@ def build_digest_message(
     delivery: Delivery,
     total: int | None = None,
     interests: Sequence[str] | None = None,
-) -> EmailMultiAlternatives:
+) -> Email:
     """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond,
     each paper shown as long as the subscriber chose.
 
@@ -530,7 +530,7 @@ def build_digest_message(
     # What subscriptions.emails.build_message would render, from frames of the
     # templates rendered once per shape (digest/email_frames.py).
     subject, text, html = email_frames.render({"site_url": settings.SITE_URL, **context})
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=subject,
         body=text,
         from_email=settings.DIGEST_FROM_EMAIL,
