@@ -300,6 +300,11 @@ BACKFILL_DELAY_SECONDS = env_float("BACKFILL_DELAY_SECONDS", 3.0)
 # a week's, so a weekly digest's `trending` ranks by this week's counts. 0: only today.
 HF_REFRESH_DAYS = env_int("HF_REFRESH_DAYS", 7)
 ARXIV_API_PAGE_SIZE = env_int("ARXIV_API_PAGE_SIZE", 200)
+# A like: line's paper not stored yet is asked of arXiv's API while the reader saves:
+# a person waits, so a shorter limit than a feed's.
+SEED_LOOKUP_TIMEOUT_SECONDS = env_int("SEED_LOOKUP_TIMEOUT_SECONDS", 10)
+# Requests to arXiv's API for seeds, for the whole site, per minute (arXiv: one per 3 s).
+SEED_LOOKUPS_PER_MINUTE = env_int("SEED_LOOKUPS_PER_MINUTE", 20)
 DIGEST_MAX_PAPERS = env_int("DIGEST_MAX_PAPERS", 25)
 DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 # A new subscriber's first digest covers papers first seen this many days back.
@@ -307,7 +312,10 @@ DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
 # At most this many hand-overs of one worker process overlap, each on a connection of
 # its own, when the provider answers slower than digests are built (digest/handover.py).
-DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 16)
+DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 32)
+# A worker keeps its connections to the provider open between chunks, this long idle at
+# most (digest/kept_lines.py); 0 closes them as each chunk ends.
+EMAIL_KEEP_OPEN_SECONDS = env_float("EMAIL_KEEP_OPEN_SECONDS", 30.0)
 # A worker holds a digest it claimed, or is handing over, this long; after it the
 # reconciler takes it back. Longer than one message's send (EMAIL_TIMEOUT per step).
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)

@@ -16,7 +16,6 @@ from operator import attrgetter
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,11 +25,12 @@ from django.utils.text import Truncator
 
 from digest import email_frames, likes, matching, personal
 from digest.excerpts import excerpt
-from digest.matching import trending
+from digest.matching import like, trending
 from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
+from subscriptions.emails import Email
 from subscriptions.models import Subscriber
 
 # A Reason's field for a paper the reader's model suggests (digest/personal.py); its
@@ -412,13 +412,19 @@ def abstract_shown(paper: Paper, words: Sequence[str], length: str) -> str:
 
 
 def silent_interests(interests: Iterable[str], items: Iterable[DigestItem]) -> list[str]:
-    """The interests no item of a digest is there for, in the subscriber's order."""
+    """The interests no item of a digest is there for, in the subscriber's order.
+    Like lines (seeds) are left out: they look for no words, so no digest is "nothing
+    new" for them."""
 
     def key(interest: str) -> str:
         return " ".join(interest.split()).casefold()
 
     named = {key(reason.interest) for item in items for reason in item.reasons}
-    return [interest for interest in interests if key(interest) not in named]
+    return [
+        interest
+        for interest in interests
+        if key(interest) not in named and not like.is_like(interest)
+    ]
 
 
 # Stand-ins for what differs between digests showing the same paper, put in
@@ -633,7 +639,7 @@ def build_digest_message(
     delivery: Delivery,
     total: int | None = None,
     interests: Sequence[str] | None = None,
-) -> EmailMultiAlternatives:
+) -> Email:
     """The digest email: at most DIGEST_MAX_PAPERS of `items`, and "and N more" beyond,
     each paper shown as long as the subscriber chose.
 
@@ -660,7 +666,7 @@ def build_digest_message(
     # What subscriptions.emails.build_message would render, from frames of the
     # templates rendered once per shape (digest/email_frames.py).
     subject, text, html = email_frames.render({"site_url": settings.SITE_URL, **context})
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=subject,
         body=text,
         from_email=settings.DIGEST_FROM_EMAIL,

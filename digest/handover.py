@@ -3,9 +3,10 @@
 Every digest keeps the journal's order (digest/journal.py): "sending" committed,
 then the hand-over, then its outcome committed as soon as it is known. Within that:
 
-- One connection per chunk, opened once (Django's SMTP backend otherwise connects,
-  greets and quits for every message), and again only after a failed hand-over, which
-  may have left it unusable (a 421 closes it).
+- A connection is opened once (Django's SMTP backend otherwise connects, greets and
+  quits for every message), and again only after a failed hand-over, which may have
+  left it unusable (a 421 closes it). A provider's connections outlive the chunk: the
+  next chunk of this process takes them (digest/kept_lines.py).
 - One commit per digest, not two: a digest's outcome and the next one's "sending"
   share one transaction. The next digest is built before this one is handed over, so
   the outcome is still written the moment the hand-over returns; what waits is the
@@ -47,6 +48,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from digest import journal
+from digest.kept_lines import close_quietly, configuration, kept
 from digest.models import Delivery
 from digest.send_errors import classify
 from subscriptions.models import Subscriber
@@ -84,13 +86,6 @@ class _Returned:
     seconds: float
 
 
-def _close_quietly(line) -> None:
-    try:
-        line.close()
-    except Exception:  # a connection that broke has nothing left to close
-        logger.debug("closing an email connection failed", exc_info=True)
-
-
 def _hand_over(line, prepared: Prepared) -> _Returned:
     """One message through `line` (opened if it is not); the error, if any."""
     started = time.perf_counter()
@@ -102,7 +97,7 @@ def _hand_over(line, prepared: Prepared) -> _Returned:
             raise ConnectionError("the email backend sent nothing")
     except Exception as failure:
         error = failure
-        _close_quietly(line)  # the next message opens a fresh one
+        close_quietly(line)  # the next message opens a fresh one
     return _Returned(prepared, error, time.perf_counter() - started)
 
 
@@ -117,6 +112,11 @@ class Handover:
         limit = max(1, settings.DIGEST_SEND_CONCURRENCY if concurrency is None else concurrency)
         network = isinstance(self.line, NETWORK_BACKENDS)
         local = not network or isinstance(self.line, LOCAL_BACKENDS)
+        # A provider's connections are kept between chunks (kept_lines); a local
+        # backend's cost nothing to open.
+        self.key = None if local else configuration()
+        if self.key is not None:
+            self.line = kept.take(self.key)
         self.limit = 1 if local else limit
         # A quick local hand-over costs less than a commit: then a local backend's
         # digests go in batches of up to `limit`, one commit for a batch's outcomes
@@ -163,9 +163,12 @@ class Handover:
         After an error nothing more is recorded: what was out stays "sending"."""
         if self.pool is not None:
             wait(self.in_flight)
-            list(self.pool.map(_close_quietly, self.lines))  # QUITs overlap too
             self.pool.shutdown()
-        _close_quietly(self.line)
+        if self.key is None:
+            close_quietly(self.line)
+            return
+        lines = self.lines if self.pool is not None else [self.line]
+        kept.give_back(self.key, lines)
 
     def _handover_slower(self) -> bool:
         return self.handover_seconds / self.handed > self.build_seconds / max(self.built, 1)
@@ -261,8 +264,9 @@ class Handover:
     def _on_a_line(self, prepared: Prepared) -> _Returned:
         with self.lock:
             line = self.idle.pop() if self.idle else None
-            if line is None:
-                line = get_connection()
+        if line is None:
+            line = kept.take(self.key)
+            with self.lock:
                 self.lines.append(line)
         try:
             return _hand_over(line, prepared)

@@ -20,10 +20,12 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from digest import seeds
 from digest.learning import rank as learning_rank
 from digest.learning import reader
 from digest.learning import representation as representations
 from digest.learning.representation import Matrix, Representation, paper_text
+from digest.matching import like
 from digest.models import Feedback, Paper, ReaderModel, TextRepresentation
 from subscriptions.models import Subscriber
 
@@ -131,23 +133,25 @@ def vectors_of(key: str, papers: Sequence[Paper]) -> Vectors:
 
 # --- Seeds --------------------------------------------------------------------------
 
-# Interest lines that name papers to follow (issue 15, part 3: `like:<arXiv id>`).
-SEED_PREFIX = "like:"
-
 
 def seed_papers_of(subscriber: Subscriber) -> list[Paper]:
-    """The papers `subscriber` follows (their `like:` lines): the one place seeds are
-    gathered. Part 3 (digest.seeds.seed_papers) plugs in here; until then, none."""
-    return []
+    """The papers `subscriber` follows (their `like:` lines, digest.seeds): the one
+    place a reader's seeds are gathered (never the network)."""
+    return seeds.seed_papers(subscriber)
+
+
+def seeds_of(subscriber_ids: Iterable[int]) -> dict[int, list[Paper]]:
+    """`seed_papers_of` for many readers at once (two queries)."""
+    return seeds.seeds_of(subscriber_ids)
 
 
 def seed_lines(interests: Iterable[str]) -> set[str]:
     """The lines of `interests` that follow papers."""
-    return {line for line in interests if line.strip().lower().startswith(SEED_PREFIX)}
+    return {" ".join(line.split()).casefold() for line in interests if like.is_like(line)}
 
 
 def _with_seed_lines() -> Q:
-    return Q(interests__text__istartswith=SEED_PREFIX)
+    return Q(interests__text__istartswith=f"{like.WORD}:")
 
 
 # --- Training -----------------------------------------------------------------------
@@ -169,7 +173,7 @@ class _Examples:
 
 
 def _examples(
-    subscribers: Sequence[Subscriber], seeds: Mapping[int, list[Paper]]
+    subscribers: Sequence[Subscriber], followed: Mapping[int, list[Paper]]
 ) -> dict[int, _Examples]:
     """Each reader's examples, their feedback read in one query."""
     liked: dict[int, list[Paper]] = {s.pk: [] for s in subscribers}
@@ -188,7 +192,7 @@ def _examples(
         newest.setdefault(sid, feedback.created)
         (liked if feedback.value > 0 else disliked)[sid].append(feedback.paper)
     return {
-        s.pk: _Examples(liked[s.pk], list(seeds.get(s.pk, ())), disliked[s.pk], newest.get(s.pk))
+        s.pk: _Examples(liked[s.pk], list(followed.get(s.pk, ())), disliked[s.pk], newest.get(s.pk))
         for s in subscribers
     }
 
@@ -197,15 +201,15 @@ _PAPER_FIELDS = ("id", "canonical_id", "title", "abstract", "updated_at")
 
 
 def train_readers(
-    subscriber_ids: Iterable[int], seeds: Mapping[int, list[Paper]] | None = None
+    subscriber_ids: Iterable[int], followed: Mapping[int, list[Paper]] | None = None
 ) -> Counter:
-    """Train the models of these readers again from their feedback and `seeds` (the
-    papers each follows; gathered by seed_papers_of when not given). A reader with no
+    """Train the models of these readers again from their feedback and the papers each
+    follows (`followed`, their seeds; gathered by seeds_of when not given). A reader with no
     example loses their model. Their papers are vectorized once, together."""
     subscribers = list(Subscriber.objects.filter(pk__in=list(subscriber_ids)))
-    if seeds is None:
-        seeds = {s.pk: seed_papers_of(s) for s in subscribers}
-    examples = _examples(subscribers, seeds)
+    if followed is None:
+        followed = seeds_of([s.pk for s in subscribers])
+    examples = _examples(subscribers, followed)
     key, _ = current_representation()
     papers: dict[int, Paper] = {}
     for found in examples.values():

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import compose, matching, personal
+from digest import compose, matching, personal, seeds
 from digest.models import Paper
 
 PREVIEW_DAYS = 7
@@ -62,10 +62,16 @@ class InterestFeedback:
     # for an interest that finds nothing: a spelling that finds papers (or the
     # thesaurus knows), "reinforcement learning" for "reinforcment learning"; or ""
     suggestion: str = ""
+    # for a like line, what it does instead of matching words: "follows papers like"
+    # (and `example` is the paper), or "follows papers like arXiv:…" for one not stored yet
+    note: str = ""
 
     @property
     def message(self) -> str:
-        """The warning and the suggestion in one sentence, for plain-text places."""
+        """The warning and the suggestion in one sentence (a like line's note and its
+        paper's title), for plain-text places."""
+        if self.note:
+            return f"{self.note} “{self.example.title}”" if self.example else self.note
         if self.suggestion:
             return f"{self.warning}; did you mean “{self.suggestion}”?"
         return self.warning
@@ -147,11 +153,26 @@ def _paper(
     return PreviewPaper(title=document.title, url=urls.get(document.id, ""), matched=matched)
 
 
+def _seed_feedback(line: matching.Advice, paper: Paper | None) -> InterestFeedback:
+    """A like line finds no papers by words: it says which paper it follows."""
+    if paper is None:
+        note = f"follows papers like arXiv:{line.seed} (looked up on arXiv when you save)"
+        return InterestFeedback(interest=line.interest, matches=0, example=None, note=note)
+    example = PreviewPaper(title=paper.title, url=paper.abs_url, matched=())
+    return InterestFeedback(
+        interest=line.interest, matches=0, example=example, note="follows papers like"
+    )
+
+
 def _feedback(
     advice: list[matching.Advice], documents: dict[str, matching.Document], urls: dict[str, str]
 ) -> list[InterestFeedback]:
     found = []
+    seed_papers = seeds.titles(line.interest for line in advice if line.seed)
     for line in advice:
+        if line.seed:
+            found.append(_seed_feedback(line, seed_papers.get(line.seed)))
+            continue
         warning = ""
         if line.silent and matching.trending.is_trending(line.interest):
             warning = f"No paper of the last {PREVIEW_DAYS} days has upvotes on Hugging Face"

@@ -3,10 +3,11 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from digest.matching import like
 from groups.models import Group
 from groups.services import MAX_INVITES_AT_ONCE
 from subscriptions import addresses
-from subscriptions.forms import AddressField, PreferencesForm
+from subscriptions.forms import AddressField, PreferencesForm, parse_interest_lines
 
 
 class GroupForm(PreferencesForm):
@@ -24,6 +25,16 @@ class GroupForm(PreferencesForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["interests"].label = "The group's interests"
+
+    def clean_interests(self) -> list[str]:
+        interests = parse_interest_lines(self.cleaned_data["interests"])
+        if seeds := [interest for interest in interests if like.is_like(interest)]:
+            # A seed teaches one reader's own digests (their model); a group has none.
+            raise ValidationError(
+                f"{seeds[0]}: like: lines are for your own digests; a group follows "
+                "words, authors and categories."
+            )
+        return interests
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

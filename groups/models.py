@@ -5,12 +5,14 @@ import secrets
 from collections.abc import Collection
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from digest import schedule
+from digest.matching import like
 from subscriptions.models import InterestLine, Subscriber, validate_time_zone
 
 
@@ -73,6 +75,14 @@ class Group(models.Model):
 
 class GroupInterest(InterestLine):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="interests")
+
+    def clean(self) -> None:
+        super().clean()
+        if like.is_like(self.text):
+            # As the group's form says: a seed teaches one reader's own digests.
+            raise ValidationError(
+                {"text": "like: lines are for a reader's own digests, not a group's."}
+            )
 
 
 class Membership(models.Model):

@@ -2,8 +2,9 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Lower
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,8 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from digest import recent, sending, staff_preview
-from digest.matching import InterestSyntaxError, validate_interest
+from digest import recent, seeds, sending, staff_preview
+from digest.matching import InterestSyntaxError, like, validate_interest
 from subscriptions import export, reader_feedback, services
 from subscriptions.forms import CATEGORY_CHOICES, AddressField, checked_pause_end
 from subscriptions.models import ConsentRecord, Interest, Subscriber
@@ -44,6 +45,16 @@ def _paper_link(paper: recent.PreviewPaper) -> str:
     return format_html('<a href="{}">{}</a>', paper.url, paper.title)
 
 
+def _report_row(feedback: recent.InterestFeedback) -> tuple:
+    """One interest's row of the subscriber page's report: its papers, the best one, what
+    to look at; a like line finds none by words and names the paper it follows."""
+    if feedback.note:
+        paper = _paper_link(feedback.example) if feedback.example else ""
+        return (feedback.interest, "-", "-", format_html("{} {}", feedback.note, paper))
+    best = _paper_link(feedback.example) if feedback.example else "-"
+    return (feedback.interest, feedback.matches, best, feedback.message)
+
+
 class InterestFormSet(BaseInlineFormSet):
     """The interests typed on the subscriber page, refused when one repeats another."""
 
@@ -65,6 +76,28 @@ class InterestFormSet(BaseInlineFormSet):
                 )
             else:
                 seen[key] = text
+        self._check_seeds()
+
+    def _check_seeds(self) -> None:
+        """Each like line's paper found (or fetched from arXiv and stored), as the
+        signup and manage forms do; the refusal on the line it is about."""
+        lines = {
+            form.instance.text: form
+            for form in self.forms
+            if not form.errors
+            and form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and like.is_like(form.instance.text)
+        }
+        if not lines:
+            return
+        try:
+            resolved = seeds.resolve(like.seed_ids(lines))
+        except seeds.SeedError as error:
+            raise ValidationError(error.messages) from None
+        for text, form in lines.items():
+            if like.like_id(text) in resolved.missing:
+                form.add_error("text", seeds.missing_message(like.like_id(text)))
 
 
 class InterestInline(admin.TabularInline):
@@ -150,6 +183,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "time_zone",
         "paused_until",
         "interest_count",
+        "seed_count",
         "feedback_counts",
         "has_model",
         "next_digest_at",
@@ -272,10 +306,16 @@ class SubscriberAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 interest_count=Count("interests"),
+                # Its like: lines (digest.seeds): the papers its learned ranking starts from.
+                seed_count=Count("interests", filter=Q(interests__text__istartswith="like:")),
                 **reader_feedback.counts(),
                 has_model=reader_feedback.has_model(),
             )
         )
+
+    @admin.display(ordering="seed_count", description="seeds")
+    def seed_count(self, subscriber: Subscriber) -> int:
+        return subscriber.seed_count
 
     @admin.display(ordering="interest_count", description="interests")
     def interest_count(self, subscriber: Subscriber) -> int:
@@ -323,12 +363,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             except InterestSyntaxError as error:  # saved before a rule of the language
                 invalid.append((line, str(error)))
         rows = [
-            (
-                feedback.interest,
-                feedback.matches,
-                _paper_link(feedback.example) if feedback.example else "-",
-                feedback.message,
-            )
+            _report_row(feedback)
             for feedback in recent.interest_feedback(valid, subscriber.categories)
         ]
         rows += [(line, "-", "-", error) for line, error in invalid]

@@ -4,6 +4,7 @@ One builder renders the three templates of a message (subject, text, HTML)
 under one prefix; everything a person typed reaches only the body, never a header.
 """
 
+import base64
 import unicodedata
 
 from django.conf import settings
@@ -24,13 +25,52 @@ def header_text(text: str) -> str:
     return " ".join(kept.split())
 
 
+# An encoded-word is at most 75 characters (RFC 2047); of 36 bytes, it is 60
+# ("=?utf-8?b?" + 48 + "?="), so the first fits after "Subject: " on a 78-character line.
+_WORD_BYTES = 36
+
+
+def encoded_words(text: str) -> str:
+    """`text` as RFC 2047 base64 encoded-words (ASCII as it is), split between
+    characters, one space apart: a decoder joins adjacent words, ignoring the space."""
+    if text.isascii():
+        return text
+    words, word = [], b""
+    for char in text:
+        octets = char.encode()
+        if len(word) + len(octets) > _WORD_BYTES:
+            words.append(word)
+            word = b""
+        word += octets
+    words.append(word)
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+class Email(EmailMultiAlternatives):
+    """An email whose subject is encoded once, cheaply, when the message is built.
+
+    Python's email package encodes a non-ASCII header character by character,
+    measuring the line again at each (quadratic in its length): for a digest's subject,
+    which ends in "…" when the first title is cut, ~1.5 ms of every message sent over
+    SMTP. Given encoded-words, which are ASCII, Django leaves them as they are. Only
+    the MIME message changes: `subject` stays the text, as an ESP's API wants it.
+    """
+
+    def message(self):
+        subject, self.subject = self.subject, encoded_words(self.subject)
+        try:
+            return super().message()
+        finally:
+            self.subject = subject
+
+
 def build_message(
     template_prefix: str, context: dict, to: str, from_email: str, headers: dict | None = None
-) -> EmailMultiAlternatives:
+) -> Email:
     """Render `<prefix>_subject.txt`, `<prefix>.txt` and `<prefix>.html` into one message."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = header_text(render_to_string(f"{template_prefix}_subject.txt", context))
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=subject,
         body=render_to_string(f"{template_prefix}.txt", context),
         from_email=from_email,

@@ -4,11 +4,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from digest.matching import InterestSyntaxError, trending, validate_interest
+from digest import seeds
+from digest.matching import InterestSyntaxError, like, trending, validate_interest
 from subscriptions import addresses
 from subscriptions.models import Subscriber, known_time_zones, validate_time_zone
 
 MAX_INTERESTS = 30
+# like: lines count apart: a library's papers are many, each one short line.
+MAX_SEEDS = 100
 
 HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
 
@@ -31,10 +34,25 @@ def parse_interest_lines(text: str) -> list[str]:
         raise ValidationError(errors)
     if not interests:
         raise ValidationError("Add at least one interest, one per line.")
-    if len(interests) > MAX_INTERESTS:
+    seed_count = sum(1 for interest in interests if like.is_like(interest))
+    if len(interests) - seed_count > MAX_INTERESTS:
         raise ValidationError(
-            f"At most {MAX_INTERESTS} interests, please (you gave {len(interests)})."
+            f"At most {MAX_INTERESTS} interests, please (you gave {len(interests) - seed_count})."
         )
+    if seed_count > MAX_SEEDS:
+        raise ValidationError(f"At most {MAX_SEEDS} like: lines, please (you gave {seed_count}).")
+    return interests
+
+
+def check_seeds(interests: list[str]) -> list[str]:
+    """`interests` (valid lines) once the paper of each like line is found, in the
+    database or on arXiv (stored then): ValidationError naming an id arXiv has no paper
+    for, or saying arXiv could not be reached. Asks the network: for saving, not for
+    the live preview."""
+    try:
+        seeds.check_interests(interests)
+    except seeds.SeedError as error:
+        raise ValidationError(error.messages) from None
     return interests
 
 
@@ -98,7 +116,7 @@ class PreferencesForm(forms.Form):
     )
 
     def clean_interests(self) -> list[str]:
-        return parse_interest_lines(self.cleaned_data["interests"])
+        return check_seeds(parse_interest_lines(self.cleaned_data["interests"]))
 
     @staticmethod
     def time_zone_names() -> list[str]:
@@ -132,7 +150,7 @@ class SignupForm(PreferencesForm):
             trending.is_trending(line) for line in text.splitlines()
         ):
             text = f"{text}\n{trending.WORD}"
-        return parse_interest_lines(text)
+        return check_seeds(parse_interest_lines(text))
 
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("website"))

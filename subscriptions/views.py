@@ -16,8 +16,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from digest import recent
-from subscriptions import csrf, data_views, mailed_to, ratelimit, services, tokens, your_data
+from digest import recent, seeds
+from digest.matching import like
+from subscriptions import (
+    csrf,
+    data_views,
+    mailed_to,
+    ratelimit,
+    seed_import,
+    services,
+    tokens,
+    your_data,
+)
 from subscriptions.decorators import token_page
 from subscriptions.forms import (
     LinkRequestForm,
@@ -203,6 +213,7 @@ def _preview_answer(
                     "example": _paper_json(line.example),
                     "warning": line.warning,
                     "suggestion": line.suggestion,
+                    "note": line.note,
                 }
                 for line in found.interests
             ],
@@ -249,7 +260,11 @@ def _confirm_page(request: HttpRequest, subscriber_id: int, changed: bool = Fals
         confirmation = services.confirmation_of(subscriber_id)
     except tokens.BadToken as error:
         return _bad_link(request, error)
-    context = {"confirmation": confirmation, "changed": changed}
+    context = {
+        "confirmation": confirmation,
+        "changed": changed,
+        "seed_lines": seed_lines(confirmation.preferences.interests),
+    }
     return render(request, "subscriptions/confirm.html", context, status=409 if changed else 200)
 
 
@@ -299,6 +314,24 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "subscriptions/unsubscribed.html")
 
 
+def seed_lines(interests: Sequence[str]) -> list[dict]:
+    """Each like line of `interests` with its paper's title and link (stored papers
+    only: one query, never arXiv), for pages that list a subscriber's choices."""
+    papers = seeds.titles(interests)
+    found = []
+    for interest in interests:
+        for canonical in like.seed_ids([interest]):  # none for other (or broken) lines
+            paper = papers.get(canonical)
+            found.append(
+                {
+                    "line": interest,
+                    "title": paper.title if paper else "",
+                    "url": (paper and paper.abs_url) or f"https://arxiv.org/abs/{canonical}",
+                }
+            )
+    return found
+
+
 def _manage_page(
     request: HttpRequest,
     subscriber: Subscriber,
@@ -317,6 +350,7 @@ def _manage_page(
         "preview_url": reverse("subscriptions:manage_preview", args=[token]),
         "feedback_url": reverse("manage_feedback", args=[token]),
         "feedback_count": subscriber.reader_feedback.count(),
+        "seed_lines": seed_lines([interest.text for interest in subscriber.interests.all()]),
         **extra,
     }
     return render(request, "subscriptions/manage.html", context, status=status)
@@ -350,6 +384,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         return _manage_page(request, subscriber, feed_done=feed_done)
     if action == "import":
         return _import(request, subscriber)
+    if action == "import_seeds":
+        return _import_seeds(request, subscriber)
     form = ManageForm(request.POST)
     if "preview" in request.POST:
         return _manage_page(request, subscriber, form, **_preview_of(request, form, subscriber.pk))
@@ -381,6 +417,23 @@ def _import(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
         return _manage_page(request, subscriber, status=400, import_errors=refused.messages)
     subscriber.refresh_from_db()
     return _manage_page(request, subscriber, imported=imported)
+
+
+def _import_seeds(request: HttpRequest, subscriber: Subscriber) -> HttpResponse:
+    """The manage page's "papers like these": a BibTeX or Zotero CSV file's arXiv papers
+    added as like: lines (subscriptions/seed_import.py)."""
+    upload = request.FILES.get("file")
+    if not ratelimit.allow(f"import:{subscriber.pk}", your_data.IMPORTS_PER_HOUR, 3600):
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    if upload is None:
+        return _manage_page(request, subscriber, status=400, seed_errors=["Choose a file."])
+    try:
+        seed_import.check_size(upload.size)  # before reading it
+        imported = seed_import.import_library(subscriber, upload.read())
+    except seed_import.LibraryRefused as refused:
+        return _manage_page(request, subscriber, status=400, seed_errors=refused.messages)
+    subscriber.refresh_from_db()
+    return _manage_page(request, subscriber, seeds_imported=imported)
 
 
 def _initial(subscriber: Subscriber) -> dict:

@@ -26,7 +26,7 @@ from digest.models import Delivery, Paper
 from digest.sources.ids import is_arxiv_id
 from subscriptions import services
 from subscriptions.export import Writable, csv_safe
-from subscriptions.forms import MAX_INTERESTS, ManageForm, parse_interest_lines
+from subscriptions.forms import MAX_INTERESTS, ManageForm, check_seeds, parse_interest_lines
 from subscriptions.models import Subscriber
 
 FORMAT = "paperboy-export"
@@ -306,7 +306,7 @@ def _interests(text: str, what: str) -> list[str]:
     """The interests of `text`, one a line, each checked by the engine; errors name the
     line (`what` says what a line is: of the file, of the export)."""
     try:
-        return parse_interest_lines(text)
+        return check_seeds(parse_interest_lines(text))
     except ValidationError as error:
         raise ImportRefused(
             re.sub(r"^Line (\d+):", rf"{what} \1:", message) for message in error.messages

@@ -13,12 +13,14 @@ Pure Python, no Django: the engine can be tested and benchmarked alone.
   results.
 - `trending`: the `trending` / `trending:N` line, the period's most upvoted papers
   on Hugging Face; no query, so the engine skips it and the digest adds its papers.
+- `like`: the `like:2403.12345` line (a seed: papers like that one); no query either,
+  so the engine skips it; digest/seeds.py finds the paper.
 - `spelling`: corrections from the papers' words and the thesaurus;
   `advice`: what each interest finds among a window of papers, the one that
   finds nothing (with what it may mean) and the one that finds most papers.
 """
 
-from digest.matching import trending
+from digest.matching import like, trending
 from digest.matching.advice import Advice, advise
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.engine import (
@@ -45,6 +47,8 @@ def validate_interest(text: str) -> str:
     """The interest tidied up (whitespace folded), or InterestSyntaxError saying why not."""
     if trending.is_trending(text):
         return trending.tidy(text)
+    if like.is_like(text):
+        return like.tidy(text)
     concepts = default_concepts()
     if not _valid_for or _valid_for[0] is not concepts:
         _valid.clear()
@@ -72,6 +76,7 @@ __all__ = [
     "advise",
     "category_keys",
     "default_concepts",
+    "like",
     "match_many",
     "match_papers",
     "same_concept",

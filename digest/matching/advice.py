@@ -9,7 +9,7 @@ admin ask it about the recent papers (digest/recent.py).
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from digest.matching import trending
+from digest.matching import like, trending
 from digest.matching.engine import PaperIndex
 from digest.matching.spelling import Spelling, corrected
 
@@ -27,10 +27,12 @@ class Advice(NamedTuple):
     considered: int
     example: str | None  # the id of the paper it ranks first
     suggestion: str | None = None  # for a line that finds nothing: what it might mean
+    seed: str | None = None  # for a like line: the canonical id of the paper it names
 
     @property
     def silent(self) -> bool:
-        return self.matches == 0
+        """Finds nothing by its words; a like line looks for none, so it never is."""
+        return self.matches == 0 and self.seed is None
 
     @property
     def share(self) -> float:
@@ -62,6 +64,11 @@ def advise(
     found = []
     voted: list[int] | None = None
     for interest in interests:
+        seed = like.like_id(interest)
+        if seed is not None:
+            # No words to find: what it follows is said by whoever knows the paper.
+            found.append(Advice(interest, 0, considered, None, seed=seed))
+            continue
         count = trending.trending_count(interest)
         if count is not None:
             # The most upvoted papers: what a digest of these papers would add.

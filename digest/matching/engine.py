@@ -30,7 +30,7 @@ import math
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
-from digest.matching import trending
+from digest.matching import like, trending
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.evaluate import (
     PROMINENT,
@@ -75,6 +75,8 @@ class Matches(NamedTuple):
 def _parse_or_none(text: str, concepts: Concepts) -> Query | None:
     if trending.is_trending(text):
         return None  # it finds papers by upvotes, not words (compose adds them)
+    if like.is_like(text):
+        return None  # it names a paper to find papers like, not words (digest/seeds.py)
     try:
         return parse(text, concepts)
     except InterestSyntaxError:

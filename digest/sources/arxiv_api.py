@@ -147,6 +147,20 @@ def query_url(base: str, *, search_query: str, start: int, max_results: int) -> 
     return urlunsplit(parts._replace(query=urlencode(params, safe=":")))
 
 
+def id_list_url(base: str, ids: Iterable[str]) -> str:
+    """`base` asking for the papers `ids` ("2403.12345", "hep-th/9901001") by id_list,
+    each once: the answer holds one entry per paper arXiv has (none for an id it lacks)."""
+    unique = list(dict.fromkeys(ids))
+    parts = urlsplit(base.strip())
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key not in _PAGING_PARAMS and key != "id_list"
+    ]
+    params = [*kept, ("id_list", ",".join(unique)), ("max_results", str(len(unique)))]
+    return urlunsplit(parts._replace(query=urlencode(params, safe=":/,")))
+
+
 def search_query_of(url: str) -> str:
     """The search_query of an arXiv API URL ("cat:cs.LG AND all:transformer"), or "".
 

@@ -65,6 +65,37 @@ def arxiv_pages(
             return
 
 
+# Ids asked for in one request of arXiv's id_list: a URL of some 2 KB.
+IDS_PER_REQUEST = 100
+
+
+def arxiv_papers_by_id(
+    fetch_bytes: FetchBytes,
+    *,
+    api_url: str,
+    ids: list[str],
+    delay: float,
+    sleep: Sleep,
+) -> list[PaperRecord]:
+    """The papers of `ids` that arXiv has (canonical ids, no version), asked by id_list,
+    IDS_PER_REQUEST at a time with arXiv's politeness `delay` between requests. An id
+    arXiv does not have is simply not among the records; FeedError when arXiv could not
+    be asked or answered with an error."""
+    unique = list(dict.fromkeys(ids))
+    found: dict[str, PaperRecord] = {}
+    for number, start in enumerate(range(0, len(unique), IDS_PER_REQUEST)):
+        if number:
+            sleep(delay)
+        asked = unique[start : start + IDS_PER_REQUEST]
+        page = arxiv_api.parse_page(fetch_bytes(arxiv_api.id_list_url(api_url, asked)))
+        # Only the papers this request asked for: an answer naming others says nothing.
+        wanted = set(asked)
+        for record in page.records:
+            if record.canonical_id in wanted:
+                found.setdefault(record.canonical_id, record)
+    return list(found.values())
+
+
 def hugging_face_days(
     fetch_bytes: FetchBytes,
     *,

@@ -7,6 +7,7 @@ message arrives, in the database)."""
 import asyncio
 import socket
 import threading
+import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -16,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from digest import handover, sending
+from digest.kept_lines import kept
 from digest.models import Delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,7 +32,23 @@ class Server:
         self.delay, self.refuse = delay, refuse
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str, str, int]] = []  # to, Message-ID, status, sending
-        self.connections = self.open = self.most_open = 0
+        self.connections = self.open = self.most_open = self.quits = 0
+        self.transports: list = []
+
+    def close_all(self, reply: str) -> None:
+        """Say `reply` unasked on every open connection and close it."""
+
+        def close(transport) -> None:
+            transport.write(reply.encode() + b"\r\n")
+            transport.close()
+
+        with self.lock:
+            transports = list(self.transports)
+        for loop, transport in transports:
+            loop.call_soon_threadsafe(close, transport)
+        deadline = time.monotonic() + 5
+        while self.open and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
         # Once per connection a client opens (not for the one aiosmtpd opens to itself).
@@ -38,6 +56,11 @@ class Server:
             self.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.refuse:
@@ -72,12 +95,15 @@ class Server:
             def connection_made(self, transport) -> None:
                 with outer.lock:
                     outer.open += 1
+                    self.counted = (asyncio.get_event_loop(), transport)
+                    outer.transports.append(self.counted)
                     outer.most_open = max(outer.most_open, outer.open)
                 super().connection_made(transport)
 
             def connection_lost(self, error) -> None:
                 with outer.lock:
                     outer.open -= 1
+                    outer.transports.remove(self.counted)
                 super().connection_lost(error)
 
             async def push(self, status) -> None:
@@ -114,6 +140,7 @@ def smtp_server(settings):
     try:
         yield start
     finally:
+        kept.close_all()
         for controller in started:
             controller.stop()
         handover._overlapping["last"] = False
@@ -136,6 +163,55 @@ def test_a_chunk_goes_over_one_connection(smtp_server, settings, make_subscriber
     assert {status for *_, status, _ in server.seen} == {Delivery.Status.SENDING}
     sent = dict(Delivery.objects.values_list("esp_message_id", "status"))
     assert sent == {message_id: Delivery.Status.SENT for _, message_id, *_ in server.seen}
+
+
+def test_the_next_chunk_of_the_process_goes_over_the_same_connection(
+    smtp_server, settings, make_subscriber, ingested_papers
+):
+    settings.DIGEST_SEND_CONCURRENCY = 1
+    server = smtp_server()
+    readers = _readers(make_subscriber, 6)
+
+    first = sending.send_chunk([r.pk for r in readers[:3]], timezone.now())
+    second = sending.send_chunk([r.pk for r in readers[3:]], timezone.now())
+
+    assert (str(first), str(second)) == ("sent 3", "sent 3")
+    assert server.connections == 1 and server.open == 1  # kept open for the next
+    assert len(server.seen) == 6
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_before_a_digest_goes_on_it(
+    smtp_server, settings, make_subscriber, ingested_papers
+):
+    settings.DIGEST_SEND_CONCURRENCY = 1
+    server = smtp_server()
+    readers = _readers(make_subscriber, 4)
+    sending.send_chunk([r.pk for r in readers[:2]], timezone.now())
+    # As a server's idle timeout does: it says 421 and closes the connection.
+    server.close_all("421 4.4.2 Idle too long, closing connection")
+
+    outcome = sending.send_chunk([r.pk for r in readers[2:]], timezone.now())
+
+    assert str(outcome) == "sent 2"  # no failed attempt, no retry
+    assert server.connections == 2
+    assert not Delivery.objects.exclude(status=Delivery.Status.SENT).exists()
+
+
+def test_connections_idle_longer_than_the_setting_are_closed(
+    smtp_server, settings, make_subscriber, ingested_papers
+):
+    settings.DIGEST_SEND_CONCURRENCY = 1
+    settings.EMAIL_KEEP_OPEN_SECONDS = 0.2
+    server = smtp_server()
+    sending.send_chunk([make_subscriber(email="reader@example.com").pk], timezone.now())
+    assert server.open == 1
+
+    deadline = time.monotonic() + 5
+    while server.open and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert server.open == 0 and server.quits == 1  # closed politely, with a QUIT
+    assert not kept.idle
 
 
 def test_after_a_421_that_closed_the_connection_the_next_digest_opens_another(

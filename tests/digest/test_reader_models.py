@@ -288,7 +288,7 @@ def test_a_keyword_match_beyond_the_cap_is_never_called_a_suggestion_and_one_is_
 def test_followed_papers_are_likes_too_and_their_suggestions_say_so(papers, make_subscriber):
     reader = make_subscriber(interests=("gravitational waves",))
 
-    counts = personal.train_readers([reader.pk], seeds={reader.pk: [papers[LIKED]]})
+    counts = personal.train_readers([reader.pk], followed={reader.pk: [papers[LIKED]]})
 
     assert counts == {"centroid": 1}
     model = ReaderModel.objects.get(subscriber=reader)
@@ -317,3 +317,15 @@ def test_changing_the_followed_papers_trains_the_model_again(
     with django_capture_on_commit_callbacks() as callbacks:
         services.update_preferences(reader, preferences)  # the same lines: nothing to learn
     assert callbacks == []
+
+
+def test_a_like_line_alone_gives_a_reader_a_model_at_night(papers, make_subscriber):
+    reader = make_subscriber(interests=("gravitational waves", f"like:{LIKED}"))
+
+    tasks.refresh_reader_models()
+
+    model = ReaderModel.objects.get(subscriber=reader)
+    assert (model.likes, model.dislikes, model.seeds) == (0, 0, 1)
+    suggested = [item for item in sending.preview(reader).items if item.suggested]
+    assert suggested[0].paper.canonical_id == SIMILAR
+    assert suggested[0].reasons[0].interest.endswith(" you follow")

@@ -76,6 +76,7 @@ def test_the_signup_page_posts_its_preview_with_its_csrf_token(sample_papers):
         "example": None,
         "warning": "No paper of the last 7 days",
         "suggestion": "reinforcement learning",
+        "note": "",  # a like line's (what it follows instead of words)
     }
     assert data["interests"][1]["example"]["title"].startswith("CryoZip")
 

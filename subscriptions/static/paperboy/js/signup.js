@@ -74,7 +74,14 @@
   function feedbackItem(line) {
     var item = element("li", line.warning ? "has-warning" : "");
     item.appendChild(element("code", "", line.interest));
-    if (line.matches) {
+    if (line.note) {
+      // A like line looks for no words: it names the paper it follows.
+      item.appendChild(document.createTextNode(": " + line.note));
+      if (line.example) {
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(paperLink(line.example));
+      }
+    } else if (line.matches) {
       var plural = line.matches === 1 ? "" : "s";
       item.appendChild(document.createTextNode(": " + line.matches + " paper" + plural));
       if (line.example) {
