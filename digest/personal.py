@@ -355,6 +355,16 @@ def models_of(subscriber_ids: Iterable[int]) -> dict[int, Model]:
     return {row.subscriber_id: _loaded_model(row) for row in rows}
 
 
+def models_among(subscribers: Iterable[Subscriber | None]) -> dict[int, Model]:
+    """The models of these readers, read with them (select_related("reader_model"))."""
+    found = {}
+    for subscriber in subscribers:
+        row = getattr(subscriber, "reader_model", None) if subscriber is not None else None
+        if row is not None:
+            found[subscriber.pk] = _loaded_model(row)
+    return found
+
+
 def model_of(subscriber_id: int) -> Model | None:
     return models_of([subscriber_id]).get(subscriber_id)
 

@@ -270,7 +270,12 @@ class _Papers:
     and the interests it is for (a digest names those that found nothing): the
     subscriber's own, or its group's."""
 
-    def __init__(self, deliveries: list[Delivery], groups: group_digests.GroupDigests) -> None:
+    def __init__(
+        self,
+        deliveries: list[Delivery],
+        groups: group_digests.GroupDigests,
+        subscribers: dict[int, Subscriber],
+    ) -> None:
         self.stored = compose.stored_papers(d for d in deliveries if d.items)
         self.groups = groups
         self.interests: dict[int, list[str]] = {}
@@ -280,7 +285,8 @@ class _Papers:
         ):
             self.interests.setdefault(subscriber_id, []).append(text)
         # The readers' own models (digest/personal.py); none for a group's digest.
-        self.models = personal.models_of(ids)
+        # (read with the subscribers: no query of its own)
+        self.models = personal.models_among(subscribers.get(i) for i in ids)
         fresh = [d for d in deliveries if not d.items]
         if not fresh:
             return
@@ -326,9 +332,11 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
         return outcome
     # The last check: an address unsubscribed, paused or suppressed since the claim
     # (or since a failed attempt) gets nothing.
-    subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
+    subscribers = Subscriber.objects.select_related("reader_model").in_bulk(
+        [d.subscriber_id for d in deliveries]
+    )
     groups = group_digests.GroupDigests(deliveries)
-    papers = _Papers(deliveries, groups)
+    papers = _Papers(deliveries, groups, subscribers)
     unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
     handover = Handover(token, outcome)
     try:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -329,3 +331,24 @@ def test_a_like_line_alone_gives_a_reader_a_model_at_night(papers, make_subscrib
     suggested = [item for item in sending.preview(reader).items if item.suggested]
     assert suggested[0].paper.canonical_id == SIMILAR
     assert suggested[0].reasons[0].interest.endswith(" you follow")
+
+
+def test_readers_with_models_cost_a_chunk_no_more_queries(papers, make_subscriber):
+    def queries_of_a_chunk(prefix: str, with_models: bool) -> int:
+        readers = [
+            make_subscriber(email=f"{prefix}{n}@example.com", interests=("gravitational waves",))
+            for n in range(3)
+        ]
+        if with_models:
+            for reader in readers:
+                _click(reader, papers[LIKED], 1)
+            personal.train_readers([reader.pk for reader in readers])
+        with CaptureQueriesContext(connection) as queries:
+            sending.send_chunk([reader.pk for reader in readers])
+        return len(queries)
+
+    plain = queries_of_a_chunk("plain", with_models=False)
+    learned = queries_of_a_chunk("learned", with_models=True)
+
+    assert learned == plain
+    assert Delivery.objects.filter(status="sent").count() == 6
