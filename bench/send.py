@@ -28,8 +28,14 @@ out: after the first tenth and at the end. `--profile K` prints a profile (in CP
 time) of chunk K (`--profile K:L`: chunks K to L-1 together), `--profile render` of the
 render limit.
 
+`--with-models F`: that fraction of the subscribers (0.2: one in five) have clicked
+"more / less like this" on 10 + 10 of the papers and hold a trained reader model
+(digest/personal.py), trained before the clock starts (its time per reader printed),
+so their digests are ranked by it and carry its suggestions.
+
     python bench/send.py [--papers 2000] [--subscribers 10000] [--chunk 50]
                          [--smtp HOST:PORT | --smtp local [--reply-delay-ms 30]]
+                         [--with-models 0.2]
 
 Prints its figures; the last line is one JSON object.
 """
@@ -68,8 +74,8 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import compose, sending, tasks  # noqa: E402
-from digest.models import Delivery, Paper  # noqa: E402
+from digest import compose, personal, sending, tasks  # noqa: E402
+from digest.models import Delivery, Feedback, Paper, ReaderModel  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
@@ -113,6 +119,33 @@ def populate(papers: int, subscribers: int, interests: int) -> None:
         ),
         batch_size=5000,
     )
+
+
+def give_models(fraction: float, likes: int = 10, dislikes: int = 10) -> dict:
+    """`fraction` of the subscribers click on random papers and get their models trained
+    (as the nightly task trains them: chunks, papers vectorized once a chunk)."""
+    rng = random.Random(15)
+    people = list(Subscriber.objects.values_list("pk", flat=True))
+    chosen = rng.sample(people, round(len(people) * fraction))
+    papers = list(Paper.objects.values_list("pk", flat=True))
+    Feedback.objects.bulk_create(
+        (
+            Feedback(subscriber_id=person, paper_id=paper, value=1 if n < likes else -1)
+            for person in chosen
+            for n, paper in enumerate(rng.sample(papers, likes + dislikes))
+        ),
+        batch_size=5000,
+    )
+    personal.fit_representation()
+    started = time.perf_counter()
+    for chunk in sending.chunked(chosen, settings.LEARNING_CHUNK_SIZE):
+        personal.train_readers(chunk)
+    seconds = time.perf_counter() - started
+    return {
+        "readers": len(chosen),
+        "models": ReaderModel.objects.count(),
+        "train_ms_per_reader": seconds * 1000 / max(len(chosen), 1),
+    }
 
 
 def rss_mb() -> float:
@@ -250,6 +283,7 @@ def main() -> None:
     parser.add_argument("--smtp", metavar="HOST:PORT", help="or 'local': bench/smtp_sink.py")
     parser.add_argument("--reply-delay-ms", type=float, default=0, help="of --smtp local")
     parser.add_argument("--limit-sample", type=int, default=2000)
+    parser.add_argument("--with-models", type=float, default=0.0, metavar="FRACTION")
     parser.add_argument(
         "--profile",
         metavar="K",
@@ -278,6 +312,7 @@ def main() -> None:
     profile = None
     try:
         populate(args.papers, args.subscribers, args.interests)
+        models = give_models(args.with_models) if args.with_models else None
         now = timezone.now()
         rss_before = rss_mb()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -344,6 +379,11 @@ def main() -> None:
         f"database: {connection.vendor}; {args.papers} papers; {len(ids)} due subscribers; "
         f"chunks of {args.chunk}; {backend}"
     )
+    if models:
+        print(
+            f"{models['models']} of them hold a reader model (10 likes + 10 dislikes each), "
+            f"trained in {models['train_ms_per_reader']:.1f} ms a reader (database included)"
+        )
     print(
         f"{sent} digests sent ({papers_per_digest:.1f} papers each) in {seconds:.2f} s "
         f"({cpu_seconds:.2f} s of CPU): {rate:.0f} digests/s on one process, "
@@ -408,6 +448,9 @@ def main() -> None:
                 "rss_mb_end": round(rss_end, 1),
                 "queries_per_chunk_max": max(queries_per_chunk),
                 "queries_per_chunk_min": min(queries_per_chunk),
+                "with_models": args.with_models,
+                "reader_models": models["models"] if models else 0,
+                "train_ms_per_reader": round(models["train_ms_per_reader"], 2) if models else None,
             }
         )
     )

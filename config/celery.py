@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -39,5 +40,10 @@ def _prepare(sender: Celery, **kwargs: object) -> None:
         "reconcile-deliveries": {
             "task": "digest.tasks.reconcile_deliveries",
             "schedule": timedelta(seconds=settings.RECONCILE_INTERVAL_SECONDS),
+        },
+        # The readers' models (digest/personal.py): nightly, in UTC.
+        "refresh-reader-models": {
+            "task": "digest.tasks.refresh_reader_models",
+            "schedule": crontab(hour=settings.LEARNING_REFRESH_HOUR, minute=0),
         },
     }

@@ -335,6 +335,20 @@ MANAGE_LINK_MAX_AGE_DAYS = env_int("MANAGE_LINK_MAX_AGE_DAYS", 60)
 WEB_COPY_MAX_AGE_DAYS = env_int("WEB_COPY_MAX_AGE_DAYS", 365)
 # The web copy of a digest lists up to this many matching papers (the email fewer).
 WEB_COPY_MAX_PAPERS = env_int("WEB_COPY_MAX_PAPERS", 50)
+# The readers' models (digest/personal.py, digest/learning/): up to this many "suggested
+# for you" papers no keyword caught in a digest, each at least this similar (cosine of
+# the representation's vectors, 0 to 1) to a paper the reader liked or follows.
+LEARNING_SUGGESTIONS = env_int("LEARNING_SUGGESTIONS", 3)
+LEARNING_MIN_SIMILARITY = env_float("LEARNING_MIN_SIMILARITY", 0.03)
+# The representation's kind (digest.learning.representation.KINDS; an operator's
+# embedding model registers its own), fitted nightly at this UTC hour on the newest
+# LEARNING_CORPUS_PAPERS stored papers; then the models of readers whose feedback
+# changed (all of them when the representation did) are trained again.
+LEARNING_REPRESENTATION = env_str("LEARNING_REPRESENTATION", "hashed-tfidf-1")
+LEARNING_REFRESH_HOUR = env_int("LEARNING_REFRESH_HOUR", 2)
+LEARNING_CORPUS_PAPERS = env_int("LEARNING_CORPUS_PAPERS", 50_000)
+# Readers per training task of the nightly run (their papers vectorized once a task).
+LEARNING_CHUNK_SIZE = env_int("LEARNING_CHUNK_SIZE", 1000)
 LINK_REQUEST_RATE_LIMIT_PER_HOUR = env_int("LINK_REQUEST_RATE_LIMIT_PER_HOUR", 10)
 PREVIEW_RATE_LIMIT_PER_HOUR = env_int("PREVIEW_RATE_LIMIT_PER_HOUR", 600)
 # CPU seconds the live previews of one visitor (IP) may take in an hour, each charged

@@ -19,11 +19,11 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from digest import email_frames, likes, matching
+from digest import email_frames, likes, matching, personal
 from digest.excerpts import excerpt
 from digest.matching import like, trending
 from digest.models import Delivery, Paper
@@ -32,6 +32,10 @@ from digest.templatetags.digest_tags import highlight
 from subscriptions import tokens
 from subscriptions.emails import Email
 from subscriptions.models import Subscriber
+
+# A Reason's field for a paper the reader's model suggests (digest/personal.py); its
+# interest is the reason shown ('like "…" you liked').
+SUGGESTED = "suggested"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class DigestItem:
     def trending(self) -> bool:
         """There for a `trending` line: among the period's most upvoted papers."""
         return any(trending.FIELD in reason.fields for reason in self.reasons)
+
+    @property
+    def suggested(self) -> bool:
+        """There because the reader's model suggests it: no keyword caught it."""
+        return any(SUGGESTED in reason.fields for reason in self.reasons)
 
     @property
     def matched_words(self) -> list[str]:
@@ -71,9 +80,13 @@ def in_categories(paper: Paper | matching.Document, categories: Iterable[str]) -
 
 
 def select_items(
-    interests: list[str], papers: Iterable[Paper], categories: Iterable[str] = ()
+    interests: list[str],
+    papers: Iterable[Paper],
+    categories: Iterable[str] = (),
+    model: personal.Model | None = None,
 ) -> list[DigestItem]:
-    """The papers that match any interest, best first, each with why.
+    """The papers that match any interest, best first, each with why; for a reader with
+    a `model`, ranked by it too, with its suggestions.
 
     `categories`, when given, keeps only papers in those arXiv categories.
     """
@@ -85,10 +98,47 @@ def select_items(
         for result in matching.match_papers(interests, documents)
     ]
     count, line = trending.wanted(interests)
-    if not count:
-        return items
-    top = _by_upvotes(by_id.values())[:count]
-    return with_trending(items, top, line)
+    if count:
+        items = with_trending(items, _by_upvotes(by_id.values())[:count], line)
+    if model is not None:
+        items, _ = personalized(items, list(by_id.values()), model)
+    return items
+
+
+def personalized(
+    items: list[DigestItem],
+    universe: Sequence[Paper],
+    model: personal.Model | None,
+    candidates: Sequence[Paper] | None = None,
+    never_suggest: Sequence[int] = (),
+) -> tuple[list[DigestItem], int]:
+    """`items` (every keyword match, best first) as a reader's `model` ranks them, with
+    its suggestions from `candidates` (the window's papers this reader may get; None:
+    all of `universe`, the whole window, whose vectors every reader of it shares); and
+    how many suggestions it added. Without a model, `items` as they are. Trending
+    papers keep their lead."""
+    if model is None:
+        return items, 0
+    lead = [item for item in items if item.trending]
+    keyword = [item for item in items if not item.trending]
+    ranked = personal.rank(
+        model,
+        [item.paper for item in keyword],
+        universe,
+        candidates,
+        exclude=[*(item.paper.id for item in lead), *never_suggest],
+        # Trending papers take the email's first places.
+        shown=max(settings.DIGEST_MAX_PAPERS - len(lead), 1),
+    )
+    if ranked is None:
+        return items, 0
+    by_id = {item.paper.id: item for item in keyword}
+    ordered = [
+        by_id.get(paper.id)
+        or DigestItem(paper, 0.0, (matching.Reason(ranked.reasons[paper.id], (), (SUGGESTED,)),))
+        for paper in ranked.papers
+    ]
+    return lead + ordered, len(ranked.reasons)
 
 
 def _by_upvotes(papers: Iterable[Paper]) -> list[Paper]:
@@ -132,21 +182,27 @@ def digest_items(
     *,
     window: tuple[datetime, datetime],
     whole_index: bool,
+    model: personal.Model | None = None,
 ) -> tuple[list[DigestItem], int]:
     """The best papers of one subscriber's window, and how many matched in all.
 
     `index` holds the papers of a whole chunk. When the subscriber's window is
     the index's (`whole_index`, the usual case) and no category limits it, the
     engine stops at the cap; otherwise every match is checked against the
-    window and categories first.
+    window and categories first. A reader with a `model` gets every match ranked by
+    it, and its suggestions (papers no keyword caught) count as matches.
     """
     # The web copy shows more than the email: keep that many.
     cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
     categories = list(categories)
     start, end = window
+    # A reader's model never suggests a paper the keywords matched beyond the cap.
+    beyond: list[Paper] = []
     if whole_index and not categories:
         matches = index.match(interests, cap)
         results, total = matches.results, matches.total
+        if model is not None and total > len(results):
+            beyond = _matched_beyond(index, interests, results, papers)
     else:
         results = [
             r
@@ -154,11 +210,15 @@ def digest_items(
             if start < papers[r.document_id].first_seen <= end
             and in_categories(papers[r.document_id], categories)
         ]
-        total, results = len(results), results[:cap]
+        total = len(results)
+        beyond = [papers[r.document_id] for r in results[cap:]] if model is not None else []
+        results = results[:cap]
     items = [DigestItem(papers[r.document_id], r.score, r.reasons) for r in results]
     count, line = trending.wanted(interests)
     if not count:
-        return items, total
+        return _personalized_window(
+            items, total, papers, categories, window, whole_index, model, beyond
+        )
     top = []
     for paper in _ranked_by_upvotes(papers):
         if len(top) == count:
@@ -168,7 +228,73 @@ def digest_items(
     # The trending papers that no keyword found add to the count.
     keyword = {r.document_id for r in results}
     added = sum(paper.canonical_id not in keyword for paper in top)
-    return with_trending(items, top, line)[:cap], total + added
+    items = with_trending(items, top, line)
+    return _personalized_window(
+        items, total + added, papers, categories, window, whole_index, model, beyond
+    )
+
+
+def _matched_beyond(
+    index: matching.PaperIndex,
+    interests: list[str],
+    results: list[matching.Result],
+    papers: dict[str, Paper],
+) -> list[Paper]:
+    """The papers `interests` match in `index` other than `results`: read from each
+    interest's bit set (kept by the index), no result built for them."""
+    union = 0
+    for interest in interests:
+        union |= index.papers_of(interest)[0]
+    shown = {r.document_id for r in results}
+    found = []
+    while union:
+        low = union & -union
+        paper_id = index.ids[low.bit_length() - 1]
+        if paper_id not in shown and paper_id in papers:
+            found.append(papers[paper_id])
+        union ^= low
+    return found
+
+
+def _personalized_window(
+    items: list[DigestItem],
+    total: int,
+    papers: dict[str, Paper],
+    categories: list[str],
+    window: tuple[datetime, datetime],
+    whole_index: bool,
+    model: personal.Model | None,
+    beyond: Sequence[Paper] = (),
+) -> tuple[list[DigestItem], int]:
+    """A window's items ranked by the reader's model (when they have one), capped; the
+    `beyond` papers (matched past the cap) are never suggested."""
+    cap = max(settings.WEB_COPY_MAX_PAPERS, settings.DIGEST_MAX_PAPERS)
+    if model is None:
+        return items[:cap], total
+    start, end = window
+    universe = _window_papers(papers)
+    candidates = None  # the whole window: the usual case, no step per paper
+    if not whole_index or categories:
+        candidates = [
+            paper
+            for paper in universe
+            if (whole_index or start < paper.first_seen <= end) and in_categories(paper, categories)
+        ]
+    items, added = personalized(items, universe, model, candidates, [p.id for p in beyond])
+    return items[:cap], total + added
+
+
+# The window's papers as a list, once per window (the sender's `papers`): the rows of
+# its vectors, the same for every reader of the chunk.
+_window_lists: dict[int, tuple[dict[str, Paper], list[Paper]]] = {}
+
+
+def _window_papers(papers: dict[str, Paper]) -> list[Paper]:
+    found = _window_lists.get(id(papers))
+    if found is None or found[0] is not papers:
+        _window_lists.clear()
+        found = _window_lists[id(papers)] = (papers, list(papers.values()))
+    return found[1]
 
 
 _json_items: dict[tuple, str] = {}
@@ -356,10 +482,20 @@ def _reasons(item: DigestItem, words: tuple[str, ...]) -> tuple[str, str]:
     """What an item is there for, as HTML and as text: trending (with its upvotes)
     and the interests that matched it (with their words, in the text)."""
     said_html, said_text = [], []
+    if item.suggested:
+        why = " · ".join(r.interest for r in item.reasons if SUGGESTED in r.fields)
+        said_html.append(
+            format_html('<strong class="suggested">Suggested for you</strong>: {}', why)
+        )
+        said_text.append(f"Suggested for you: {why}")
     if item.trending:
         said_html.append(escape(trending_reason(item.paper)))
         said_text.append(trending_reason(item.paper))
-    interests = [r.interest for r in item.reasons if trending.FIELD not in r.fields]
+    interests = [
+        r.interest
+        for r in item.reasons
+        if trending.FIELD not in r.fields and SUGGESTED not in r.fields
+    ]
     if interests:
         said_html.append(escape(f"matched: {', '.join(interests)}"))
         said_text.append(f"matched: {', '.join(interests)} ({', '.join(words)})")

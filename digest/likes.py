@@ -27,6 +27,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from digest import personal
 from digest.models import Delivery, Feedback, Paper
 from subscriptions.models import Subscriber
 from subscriptions.tokens import BadToken
@@ -153,6 +154,7 @@ def record(link: Link, value: int, now: datetime | None = None) -> int | None:
                 "created": now or timezone.now(),
             },
         )
+        personal.retrain_soon(link.subscriber.pk)
     return previous
 
 
@@ -161,6 +163,7 @@ def undo(link: Link, previous: int | None, now: datetime | None = None) -> None:
     or nothing. The reader could set either value with the link anyway."""
     if previous is None:
         Feedback.objects.filter(subscriber=link.subscriber, paper=link.paper).delete()
+        personal.retrain_soon(link.subscriber.pk)
     else:
         record(link, previous, now)
 
@@ -168,6 +171,8 @@ def undo(link: Link, previous: int | None, now: datetime | None = None) -> None:
 def remove(subscriber: Subscriber, feedback_ids: Iterable[int]) -> int:
     """Forget the reader's feedback of these ids (theirs only); how many went."""
     deleted, _ = Feedback.objects.filter(subscriber=subscriber, pk__in=list(feedback_ids)).delete()
+    if deleted:
+        personal.retrain_soon(subscriber.pk)
     return deleted
 
 

@@ -270,3 +270,55 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} {self.get_value_display()}: {self.paper.canonical_id}"
+
+
+class TextRepresentation(models.Model):
+    """The fitted text representation readers' models are trained on (digest.learning):
+    its kind and what it keeps as bytes (the default's idf vector as a .npy array; never
+    a pickle). The newest row is the one in use; `key` changes with what it gives."""
+
+    kind = models.CharField(max_length=64)
+    key = models.CharField(max_length=32, unique=True)
+    data = models.BinaryField()
+    papers = models.PositiveIntegerField(help_text="Stored papers it was fitted on.")
+    fitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-fitted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.papers} papers, {self.fitted_at:%Y-%m-%d %H:%M})"
+
+
+class ReaderModel(models.Model):
+    """One reader's model (digest.learning.reader): a weight vector over a representation's
+    columns and an intercept, from their likes (+1 clicks and the papers they follow)
+    and dislikes. Personal data: it goes with its subscriber; none exists for a reader
+    with no feedback and no seeds, whose digests are then the keywords' alone."""
+
+    class Kind(models.TextChoices):
+        LOGISTIC = "logistic", "logistic regression"
+        CENTROID = "centroid", "centroid (few examples)"
+
+    subscriber = models.OneToOneField(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="reader_model"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The arrays (columns, weights, the kept likes' vectors) as one .npz of numpy arrays.
+    weights = models.BinaryField()
+    intercept = models.FloatField(default=0.0)
+    representation_key = models.CharField(max_length=32)
+    likes = models.PositiveIntegerField(default=0)
+    dislikes = models.PositiveIntegerField(default=0)
+    seeds = models.PositiveIntegerField(default=0)
+    # The kept likes, in the rows of the arrays: [[canonical id, title, "liked"|"follow"]],
+    # so a suggestion's reason names one without a query.
+    positives = models.JSONField(default=list, blank=True)
+    # Canonical ids of the papers the reader judged: never suggested to them.
+    judged = models.JSONField(default=list, blank=True)
+    # The newest click it learned from; a later one (or other counts) means retrain.
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    trained_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} {self.kind} (+{self.likes} -{self.dislikes} seeds {self.seeds})"

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import compose, matching, seeds
+from digest import compose, matching, personal, seeds
 from digest.models import Paper
 
 PREVIEW_DAYS = 7
@@ -38,6 +38,7 @@ _cached: dict[str, object] = {
     "spelling": None,
     "urls": {},  # canonical id -> abs_url of the indexed papers
     "documents": (None, {}),  # the index, and its documents by canonical id
+    "papers": (None, []),  # the index, and its Paper rows (a reader's model ranks them)
     "checked": None,  # time.monotonic() of the last check outside a transaction
 }
 
@@ -77,11 +78,22 @@ class InterestFeedback:
 
 
 @dataclass(frozen=True)
+class SuggestedPaper:
+    """A recent paper a reader's model suggests, and why ('like "…" you liked')."""
+
+    title: str
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecentMatches:
     total: int
     papers: list[PreviewPaper]
     days: int = PREVIEW_DAYS
     interests: list[InterestFeedback] = field(default_factory=list)  # in the order given
+    # What a known reader's model suggests beside the matches (the manage page).
+    suggested: list[SuggestedPaper] = field(default_factory=list)
 
 
 def _recent_papers():
@@ -104,6 +116,7 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
             _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
             _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
             _cached["documents"] = (index, {p.document.id: p.document for p in index.papers})
+            _cached["papers"] = (index, newest)
             _cached["index"] = index
             _cached["key"] = key
         _cached["checked"] = None if connection.in_atomic_block else time.monotonic()
@@ -262,3 +275,30 @@ def recent_matches(
         ],
         interests=_feedback(advice, documents, urls),
     )
+
+
+def suggestions_for(
+    subscriber_id: int, interests: Sequence[str], categories: Sequence[str] = ()
+) -> list[SuggestedPaper]:
+    """The recent papers (in `categories`, if any) that the reader's model suggests beside
+    what `interests` match: the manage page's preview shows what their clicks taught
+    it. None for a reader without a model (no query beyond looking for it)."""
+    model = personal.model_of(subscriber_id)
+    if model is None:
+        return []
+    index = recent_index()
+    with _lock:
+        owner, papers = _cached["papers"]
+    if owner is not index:
+        return []
+    matched_ids = {r.document_id for r in index.match(list(interests)).results}
+    candidates = [p for p in papers if compose.in_categories(p, categories)] if categories else None
+    matched = [p for p in (candidates or papers) if p.canonical_id in matched_ids]
+    ranked = personal.rank(model, matched, papers, candidates)
+    if ranked is None:
+        return []
+    return [
+        SuggestedPaper(paper.title, paper.abs_url, ranked.reasons[paper.id])
+        for paper in ranked.papers
+        if paper.id in ranked.reasons
+    ]

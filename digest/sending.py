@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, health, journal, matching, schedule, window
+from digest import compose, health, journal, matching, personal, schedule, window
 from digest.handover import Handover, Prepared
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
@@ -112,7 +112,9 @@ def preview(
     start = since or _window_start(subscriber, now)
     interests = [interest.text for interest in subscriber.interests.all()]
     papers = compose.papers_first_seen_between(start, now)
-    items = compose.select_items(interests, papers, subscriber.categories)
+    # Ranked by the reader's model as their digest would be: a click shows at once.
+    model = personal.model_of(subscriber.pk)
+    items = compose.select_items(interests, papers, subscriber.categories, model)
     return Preview(start, now, interests, items)
 
 
@@ -268,7 +270,12 @@ class _Papers:
     and the interests it is for (a digest names those that found nothing): the
     subscriber's own, or its group's."""
 
-    def __init__(self, deliveries: list[Delivery], groups: group_digests.GroupDigests) -> None:
+    def __init__(
+        self,
+        deliveries: list[Delivery],
+        groups: group_digests.GroupDigests,
+        subscribers: dict[int, Subscriber],
+    ) -> None:
         self.stored = compose.stored_papers(d for d in deliveries if d.items)
         self.groups = groups
         self.interests: dict[int, list[str]] = {}
@@ -277,6 +284,9 @@ class _Papers:
             "subscriber_id", "text"
         ):
             self.interests.setdefault(subscriber_id, []).append(text)
+        # The readers' own models (digest/personal.py); none for a group's digest.
+        # (read with the subscribers: no query of its own)
+        self.models = personal.models_among(subscribers.get(i) for i in ids)
         fresh = [d for d in deliveries if not d.items]
         if not fresh:
             return
@@ -303,6 +313,7 @@ class _Papers:
             subscriber.categories if delivery.group_id is None else (),
             window=window,
             whole_index=window == self.extent,
+            model=self.models.get(delivery.subscriber_id) if delivery.group_id is None else None,
         )
 
 
@@ -321,9 +332,11 @@ def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
         return outcome
     # The last check: an address unsubscribed, paused or suppressed since the claim
     # (or since a failed attempt) gets nothing.
-    subscribers = Subscriber.objects.in_bulk([d.subscriber_id for d in deliveries])
+    subscribers = Subscriber.objects.select_related("reader_model").in_bulk(
+        [d.subscriber_id for d in deliveries]
+    )
     groups = group_digests.GroupDigests(deliveries)
-    papers = _Papers(deliveries, groups)
+    papers = _Papers(deliveries, groups, subscribers)
     unsent: dict[str, list[int]] = {Delivery.Status.SKIPPED: [], Delivery.Status.EMPTY: []}
     handover = Handover(token, outcome)
     try:

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from digest import health, ingest, sending, window
+from digest import health, ingest, personal, sending, window
 from digest.models import Source
 from groups import sending as group_sending
 from groups import tasks as group_tasks
@@ -110,3 +110,29 @@ def reconcile_deliveries() -> str:
     if ids:
         logger.warning("took back %d deliveries (retries, or left by a lost worker)", len(ids))
     return f"took back {len(ids)}"
+
+
+@shared_task
+def refresh_reader_models() -> str:
+    """Nightly (beat): fit the text representation on the stored papers again, then
+    train the models of the readers whose feedback changed (every reader's when the
+    representation did), in chunks any worker can run."""
+    _, changed = personal.fit_representation()
+    ids = personal.readers_to_train(everyone=changed)
+    for chunk in sending.chunked(ids, settings.LEARNING_CHUNK_SIZE):
+        train_readers.delay(chunk)
+    said = "changed" if changed else "unchanged"
+    return f"representation {said}; {len(ids)} readers to train"
+
+
+@shared_task(autoretry_for=_DATABASE_ERRORS, retry_backoff=5, max_retries=3)
+def train_readers(subscriber_ids: list[int]) -> str:
+    """Train these readers' models again (their papers vectorized once for all)."""
+    counts = personal.train_readers(subscriber_ids)
+    return ", ".join(f"{what} {n}" for what, n in sorted(counts.items())) or "nobody"
+
+
+@shared_task(autoretry_for=_DATABASE_ERRORS, retry_backoff=5, max_retries=3)
+def train_reader(subscriber_id: int) -> str:
+    """One reader's model after a click, so their next preview and digest follow it."""
+    return train_readers([subscriber_id])

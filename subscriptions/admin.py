@@ -185,6 +185,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "interest_count",
         "seed_count",
         "feedback_counts",
+        "has_model",
         "next_digest_at",
         "signed_up_at",
     ]
@@ -211,6 +212,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "unconfirmed_signup",
         "interest_report",
         "feedback_report",
+        "model_report",
     ]
     actions = [
         "preview_digest",
@@ -262,7 +264,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 f"Their interests in the last {recent.PREVIEW_DAYS} days",
                 {"fields": ["interest_report"]},
             ),
-            ("Their feedback", {"fields": ["feedback_report"]}),
+            ("Their feedback", {"fields": ["feedback_report", "model_report"]}),
             ("Consent record", {"fields": self.consent_fields}),
         ]
 
@@ -307,6 +309,7 @@ class SubscriberAdmin(admin.ModelAdmin):
                 # Its like: lines (digest.seeds): the papers its learned ranking starts from.
                 seed_count=Count("interests", filter=Q(interests__text__istartswith="like:")),
                 **reader_feedback.counts(),
+                has_model=reader_feedback.has_model(),
             )
         )
 
@@ -321,6 +324,14 @@ class SubscriberAdmin(admin.ModelAdmin):
     @admin.display(ordering="feedback_more", description="more / less")
     def feedback_counts(self, subscriber: Subscriber) -> str:
         return f"{subscriber.feedback_more} / {subscriber.feedback_less}"
+
+    @admin.display(boolean=True, ordering="has_model", description="model")
+    def has_model(self, subscriber: Subscriber) -> bool:
+        return subscriber.has_model
+
+    @admin.display(description="their model")
+    def model_report(self, subscriber: Subscriber) -> str:
+        return reader_feedback.model_report(subscriber)
 
     @admin.display(description="latest clicks")
     def feedback_report(self, subscriber: Subscriber) -> str:

@@ -1,13 +1,15 @@
 """What staff see of a reader's "more / less like this" clicks (digest.models.Feedback)
-on the subscriber pages of the admin: counts in the list, the latest clicks on the page."""
+and the model they train (digest.models.ReaderModel) on the subscriber pages of the
+admin: counts and whether a model exists in the list, the latest clicks and the model
+on the page."""
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from digest.models import Feedback
+from digest.models import Feedback, ReaderModel
 from subscriptions.models import Subscriber
 
 LATEST = 10
@@ -61,4 +63,25 @@ def report(subscriber: Subscriber) -> str:
         rows,
         every,
         total,
+    )
+
+
+def has_model() -> Exists:
+    """An annotation of a Subscriber queryset: whether they have a reader model."""
+    return Exists(ReaderModel.objects.filter(subscriber=OuterRef("pk")))
+
+
+def model_report(subscriber: Subscriber) -> str:
+    """The reader's model: its kind, what it learned from and when."""
+    model = ReaderModel.objects.filter(subscriber=subscriber).first() if subscriber.pk else None
+    if model is None:
+        return "No model: their digests are the keyword matches alone."
+    return format_html(
+        "{}, from {} liked, {} disliked and {} followed papers; trained {} (representation {}).",
+        model.get_kind_display(),
+        model.likes,
+        model.dislikes,
+        model.seeds,
+        f"{model.trained_at:%Y-%m-%d %H:%M}",
+        model.representation_key,
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from digest import personal
 from digest import tasks as digest_tasks
 from subscriptions import addresses, feeds, ratelimit, tasks
 from subscriptions.models import ConsentRecord, Interest, Subscriber
@@ -317,6 +318,9 @@ def update_preferences(
             for text in wanted
             if text not in existing
         )
+        # Papers followed (`like:` lines) are the model's likes too: train it again.
+        if personal.seed_lines(existing) != personal.seed_lines(wanted):
+            personal.retrain_soon(subscriber.pk)
 
 
 def pause(subscriber: Subscriber, until: date, now: datetime | None = None) -> None:

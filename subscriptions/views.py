@@ -3,7 +3,7 @@
 import secrets
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -60,7 +60,10 @@ def _too_many(request: HttpRequest, action: str, per_hour: int) -> bool:
 
 
 def _budgeted_matches(
-    request: HttpRequest, interests: Sequence[str], categories: Sequence[str]
+    request: HttpRequest,
+    interests: Sequence[str],
+    categories: Sequence[str],
+    subscriber_id: int | None = None,
 ) -> recent.RecentMatches | None:
     """The live preview's matches, or None once this visitor's CPU budget is spent.
 
@@ -72,24 +75,34 @@ def _budgeted_matches(
     key = f"preview-ip:{client_ip(request)}"
     if not ratelimit.within_budget(key, settings.PREVIEW_CPU_SECONDS_PER_HOUR):
         return None
-    return _charged_matches(key, interests, categories)
+    return _charged_matches(key, interests, categories, subscriber_id)
 
 
 def _charged_matches(
-    key: str, interests: Sequence[str], categories: Sequence[str]
+    key: str, interests: Sequence[str], categories: Sequence[str], subscriber_id: int | None = None
 ) -> recent.RecentMatches:
+    """The preview's matches, and for a known reader (the manage page) what their model
+    suggests beside them (`suggested`), charged to the visitor's CPU budget together."""
     recent.recent_index()  # built once for everyone: not charged to whoever comes first
     with ratelimit.charged_cpu(key, 3600):
-        return recent.recent_matches(interests, categories)
+        found = recent.recent_matches(interests, categories)
+        if subscriber_id is not None:
+            found = replace(
+                found, suggested=recent.suggestions_for(subscriber_id, interests, categories)
+            )
+        return found
 
 
-def _preview_of(request: HttpRequest, form: PreferencesForm) -> dict:
+def _preview_of(
+    request: HttpRequest, form: PreferencesForm, subscriber_id: int | None = None
+) -> dict:
     """The no-JavaScript preview button's context: the matches of the interests typed
-    so far, or `preview_refused` once the budget is spent."""
+    so far (and, for a known reader, what their model suggests), or `preview_refused`
+    once the budget is spent."""
     if "interests" in form.errors or not form.data.get("interests", "").strip():
         return {}
     interests = parse_interest_lines(form.data["interests"])
-    found = _budgeted_matches(request, interests, form.data.getlist("categories"))
+    found = _budgeted_matches(request, interests, form.data.getlist("categories"), subscriber_id)
     return {"preview_refused": True} if found is None else {"preview": found}
 
 
@@ -160,9 +173,12 @@ def _paper_json(paper: recent.PreviewPaper | None) -> dict | None:
     return paper and {"title": paper.title, "url": paper.url, "matched": list(paper.matched)}
 
 
-def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
+def _preview_answer(
+    request: HttpRequest, data: QueryDict, subscriber_id: int | None = None
+) -> JsonResponse:
     """The live preview of the interests in `data`: how many recent papers they match,
-    the first few, and each interest's own feedback; or what is wrong with them."""
+    the first few, and each interest's own feedback; or what is wrong with them. For a
+    known reader (the manage page), what their model suggests beside them too."""
     # The hit counted and the CPU budget read together: one round trip (_budgeted_matches).
     key = f"preview-ip:{client_ip(request)}"
     allowed, within_budget = ratelimit.allow_within_budget(
@@ -181,9 +197,12 @@ def _preview_answer(request: HttpRequest, data: QueryDict) -> JsonResponse:
         return JsonResponse({"errors": error.messages}, status=400)
     if not within_budget:
         return _too_many_previews()
-    found = _charged_matches(key, interests, data.getlist("categories")[:20])
+    found = _charged_matches(key, interests, data.getlist("categories")[:20], subscriber_id)
     return JsonResponse(
         {
+            "suggested": [
+                {"title": s.title, "url": s.url, "reason": s.reason} for s in found.suggested
+            ],
             "days": found.days,
             "total": found.total,
             "papers": [_paper_json(p) for p in found.papers],
@@ -216,10 +235,10 @@ def manage_preview(request: HttpRequest, token: str) -> JsonResponse:
     """The manage page's live preview, behind the page's own signed link: the page has
     no CSRF token to send."""
     try:
-        tokens.read_token(tokens.MANAGE, token)
+        subscriber_id = tokens.read_token(tokens.MANAGE, token)
     except tokens.BadToken as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return _preview_answer(request, request.POST)
+    return _preview_answer(request, request.POST, subscriber_id)
 
 
 def _to_check_inbox(typed_email: str) -> HttpResponse:
@@ -369,7 +388,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         return _import_seeds(request, subscriber)
     form = ManageForm(request.POST)
     if "preview" in request.POST:
-        return _manage_page(request, subscriber, form, **_preview_of(request, form))
+        return _manage_page(request, subscriber, form, **_preview_of(request, form, subscriber.pk))
     if not form.is_valid():
         return _manage_page(request, subscriber, form)
     preferences = services.Preferences(

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from digest import tasks
 from digest.models import Feedback, Paper
 from subscriptions.models import Interest
 
@@ -85,3 +86,22 @@ def test_the_staff_preview_says_why_a_trending_paper_is_there(admin_client, make
     ).content.decode()
 
     assert "<code>trending:3</code>: trending on Hugging Face, ▲ 77" in page
+
+
+def test_staff_see_whether_a_reader_has_a_model_and_what_it_learned_from(admin_client, clicks):
+    ada, bob = clicks
+    tasks.train_reader(ada.pk)
+
+    page = admin_client.get(CHANGELIST).content.decode()
+    rows = {
+        email: row for row in page.split("<tr") for email in (ada.email, bob.email) if email in row
+    }
+    assert 'field-has_model"><img src="/static/admin/img/icon-yes.svg"' in rows[ada.email]
+    assert 'field-has_model"><img src="/static/admin/img/icon-no.svg"' in rows[bob.email]
+
+    ada_page = admin_client.get(reverse("admin:subscriptions_subscriber_change", args=[ada.pk]))
+    assert "centroid (few examples), from 3 liked, 1 disliked and 0 followed papers" in (
+        ada_page.content.decode()
+    )
+    bob_page = admin_client.get(reverse("admin:subscriptions_subscriber_change", args=[bob.pk]))
+    assert "No model: their digests are the keyword matches alone." in bob_page.content.decode()

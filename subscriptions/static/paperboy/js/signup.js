@@ -140,14 +140,26 @@
     total.appendChild(document.createTextNode(" paper" + plural + " of the last " + data.days +
       " days would have matched" + (data.papers.length ? ", for example:" : ".")));
     box.appendChild(total);
-    if (!data.papers.length) return;
-    var titles = element("ul");
-    data.papers.forEach(function (paper) {
+    if (data.papers.length) {
+      var titles = element("ul");
+      data.papers.forEach(function (paper) {
+        var item = element("li");
+        item.appendChild(paperLink(paper));
+        titles.appendChild(item);
+      });
+      box.appendChild(titles);
+    }
+    // The manage page: what the reader's "more / less like this" taught their digest.
+    if (!data.suggested || !data.suggested.length) return;
+    box.appendChild(element("p", "suggested-intro", "Suggested for you, from what you marked:"));
+    var suggested = element("ul", "suggested-papers");
+    data.suggested.forEach(function (paper) {
       var item = element("li");
       item.appendChild(paperLink(paper));
-      titles.appendChild(item);
+      item.appendChild(element("span", "suggested-reason", " · " + paper.reason));
+      suggested.appendChild(item);
     });
-    box.appendChild(titles);
+    box.appendChild(suggested);
   }
 
   function settled() {
