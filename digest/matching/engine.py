@@ -386,20 +386,24 @@ class PaperIndex:
                     if hit is not None:
                         found[clause][i] = hit
         self._found(found)
-        for text in parsed:
-            self._lookup(text)
+        for text, query in parsed.items():
+            self._lookup(text, query)
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for
         each would do, with each paper's analysis made at most once (see `keep`)."""
         interests = list(interests)
-        parsed = [
-            _parse_or_none(text, self.concepts)
+        parsed = {
+            text: _parse_or_none(text, self.concepts)
             for text in dict.fromkeys(interests)
             if text not in self._by_text
-        ]
+        }
         pending = {
-            c for q in parsed if q for c in (*q.required, *q.excluded) if c not in self._clauses
+            c
+            for q in parsed.values()
+            if q
+            for c in (*q.required, *q.excluded)
+            if c not in self._clauses
         }
         by_paper: dict[int, list[Clause]] = {}
         for clause in pending:
@@ -413,8 +417,8 @@ class PaperIndex:
                 if hit is not None:
                     found[clause][i] = hit
         self._found(found)
-        for text in interests:
-            self._lookup(text)
+        for text, query in parsed.items():
+            self._lookup(text, query)
 
     def _found(self, found: dict[Clause, dict[int, Hit]]) -> None:
         for clause, hits in found.items():
@@ -472,10 +476,13 @@ class PaperIndex:
             self._interests[query.text] = found
         return found
 
-    def _lookup(self, text: str) -> _Interest | None:
+    def _lookup(self, text: str, query: object = _UNKNOWN) -> _Interest | None:
+        """The evaluated interest of a line (None: unusable); `query`: its parse, when
+        the caller has it already (parsing is a good part of an interest's cost)."""
         interest = self._by_text.get(text, _UNKNOWN)
         if interest is _UNKNOWN:
-            query = _parse_or_none(text, self.concepts)
+            if query is _UNKNOWN:
+                query = _parse_or_none(text, self.concepts)
             interest = self._by_text[text] = query and self._interest(query)
         return interest
 
