@@ -353,6 +353,9 @@ class PaperIndex:
         self.ids = [document.id for document in ordered]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
+        # (surname, the initial of another part of the name): a wanted author's every
+        # part must agree with one of the name's, initial first (evaluate.author_matches)
+        self.initials: dict[tuple[str, str], int] = {}
         self.categories: dict[str, int] = {}
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         self._interests: dict[str, _Interest] = {}
@@ -375,7 +378,11 @@ class PaperIndex:
                     self.terms[term] = self.terms.get(term, 0) | bit
                 for _, parts in paper.authors:
                     if parts:
-                        self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
+                        surname = parts[-1]
+                        self.surnames[surname] = self.surnames.get(surname, 0) | bit
+                        for given in parts[:-1]:
+                            key = (surname, given[0])
+                            self.initials[key] = self.initials.get(key, 0) | bit
                 for key in paper.category_keys:
                     self.categories[key] = self.categories.get(key, 0) | bit
                 self.papers.put(i, paper)
@@ -428,7 +435,11 @@ class PaperIndex:
 
     def _candidates(self, clause: Clause) -> int:
         if isinstance(clause, Author):
-            return self.surnames.get(clause.names[-1], 0)
+            *given, surname = clause.names
+            found = self.surnames.get(surname, 0)
+            for part in given:
+                found &= self.initials.get((surname, part[0]), 0)
+            return found
         if isinstance(clause, Category):
             return self.categories.get(clause.key, 0)
         found = 0
