@@ -358,6 +358,9 @@ class PaperIndex:
         self.initials: dict[tuple[str, str], int] = {}
         self.categories: dict[str, int] = {}
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
+        # Each distinct Hit once: most are alike (the same words in the same field of
+        # many papers), and the clauses' hits are most of a big window's memory.
+        self._hits: dict[Hit, Hit] = {}
         self._interests: dict[str, _Interest] = {}
         self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
@@ -391,7 +394,7 @@ class PaperIndex:
                 for i in _bits(self._candidates(clause) & window):
                     hit = clause_hit(clause, self.papers[i])
                     if hit is not None:
-                        found[clause][i] = hit
+                        found[clause][i] = self._hits.setdefault(hit, hit)
         self._found(found)
         for text, query in parsed.items():
             self._lookup(text, query)
@@ -422,7 +425,7 @@ class PaperIndex:
             for clause in by_paper[i]:
                 hit = clause_hit(clause, paper)
                 if hit is not None:
-                    found[clause][i] = hit
+                    found[clause][i] = self._hits.setdefault(hit, hit)
         self._found(found)
         for text, query in parsed.items():
             self._lookup(text, query)
@@ -461,7 +464,7 @@ class PaperIndex:
             for i in _bits(self._candidates(clause)):
                 hit = clause_hit(clause, self.papers[i])
                 if hit is not None:
-                    hits[i] = hit
+                    hits[i] = self._hits.setdefault(hit, hit)
             cached = self._clauses[clause] = (sum(1 << i for i in hits), hits)
         return cached
 
