@@ -191,6 +191,19 @@ def match_analyzed(
     return [result for _, result in ranked[:limit]]
 
 
+def _mask_of(bits: list[int]) -> int:
+    """The bit set of `bits`, in time linear in its size: a sum of 1 << i would cost
+    the set's width for each bit, quadratic in a big window."""
+    if not bits:
+        return 0
+    low = min(bits) & ~7
+    found = bytearray(((max(bits) - low) >> 3) + 1)
+    for i in bits:
+        i -= low
+        found[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(found, "little") << low
+
+
 def _bits(mask: int) -> Iterator[int]:
     """The set bits of `mask`, lowest first."""
     while mask:
@@ -374,27 +387,45 @@ class PaperIndex:
         block = keep or len(ordered) or 1
         for start in range(0, len(ordered), block):
             end = min(start + block, len(ordered))
+            analyses = []
+            # key -> the block's papers that have it, made one bit set per block: an OR
+            # per paper into a window-wide int would cost the window's size each time
+            terms: dict[str, list[int]] = {}
+            surnames: dict[str, list[int]] = {}
+            initials: dict[tuple[str, str], list[int]] = {}
+            categories: dict[str, list[int]] = {}
             for i in range(start, end):
                 paper = AnalyzedDocument(ordered[i], self.concepts)
-                bit = 1 << i
+                analyses.append(paper)
                 for term in paper.terms():
-                    self.terms[term] = self.terms.get(term, 0) | bit
+                    if (papers := terms.get(term)) is None:
+                        terms[term] = [i]
+                    else:
+                        papers.append(i)
                 for _, parts in paper.authors:
                     if parts:
                         surname = parts[-1]
-                        self.surnames[surname] = self.surnames.get(surname, 0) | bit
+                        surnames.setdefault(surname, []).append(i)
                         for given in parts[:-1]:
-                            key = (surname, given[0])
-                            self.initials[key] = self.initials.get(key, 0) | bit
+                            initials.setdefault((surname, given[0]), []).append(i)
                 for key in paper.category_keys:
-                    self.categories[key] = self.categories.get(key, 0) | bit
+                    categories.setdefault(key, []).append(i)
                 self.papers.put(i, paper)
+            for index, postings in (
+                (self.terms, terms),
+                (self.surnames, surnames),
+                (self.initials, initials),
+                (self.categories, categories),
+            ):
+                for key, papers in postings.items():
+                    index[key] = index.get(key, 0) | _mask_of(papers)
             window = (1 << end) - (1 << start)
             for clause in pending:
+                hits = found[clause]
                 for i in _bits(self._candidates(clause) & window):
-                    hit = clause_hit(clause, self.papers[i])
+                    hit = clause_hit(clause, analyses[i - start])
                     if hit is not None:
-                        found[clause][i] = self._hits.setdefault(hit, hit)
+                        hits[i] = self._hits.setdefault(hit, hit)
         self._found(found)
         for text, query in parsed.items():
             self._lookup(text, query)
@@ -434,7 +465,7 @@ class PaperIndex:
         for clause, hits in found.items():
             # hits in bit order, as _clause makes them
             hits = dict(sorted(hits.items()))
-            self._clauses[clause] = (sum(1 << i for i in hits), hits)
+            self._clauses[clause] = (_mask_of(list(hits)), hits)
 
     def _candidates(self, clause: Clause) -> int:
         if isinstance(clause, Author):
@@ -465,7 +496,7 @@ class PaperIndex:
                 hit = clause_hit(clause, self.papers[i])
                 if hit is not None:
                     hits[i] = self._hits.setdefault(hit, hit)
-            cached = self._clauses[clause] = (sum(1 << i for i in hits), hits)
+            cached = self._clauses[clause] = (_mask_of(list(hits)), hits)
         return cached
 
     def _interest(self, query: Query) -> _Interest:
@@ -478,12 +509,13 @@ class PaperIndex:
             for clause in query.excluded:
                 mask &= ~self._clause(clause)[0]
             mask = max(mask, 0)
-            prominent = loose = 0
+            prominent_bits, loose_bits = [], []
             for i in _bits(mask):
                 if any(not PROMINENT.isdisjoint(hits[i].fields) for _, hits in required):
-                    prominent |= 1 << i
+                    prominent_bits.append(i)
                 if any(hits[i].loose for _, hits in required):
-                    loose |= 1 << i
+                    loose_bits.append(i)
+            prominent, loose = _mask_of(prominent_bits), _mask_of(loose_bits)
             found = _Interest(
                 query, mask, prominent, loose, [hits for _, hits in required], self.ids
             )
