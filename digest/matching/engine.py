@@ -57,6 +57,8 @@ from digest.matching.query import (
 )
 
 K = TypeVar("K", bound=Hashable)
+# An index's keys -> bit sets: terms, surnames, (surname, initial), categories.
+_Keys = tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int], dict[str, int]]
 
 _UNKNOWN = object()
 # Results of several interests kept for reuse, at most this many (about 200 bytes each).
@@ -440,21 +442,29 @@ class PaperIndex:
                     for key in paper.category_keys:
                         categories.setdefault(key, []).append(i)
                     self.papers.put(i, paper)
+                # The block's own bit sets (bit i: paper start + i), for its candidates
+                # below: a few machine words each however wide the window.
+                local: list[dict] = []
                 for index, postings in (
                     (self.terms, terms),
                     (self.surnames, surnames),
                     (self.initials, initials),
                     (self.categories, categories),
                 ):
-                    for key, papers in postings.items():
-                        index[key] = index.get(key, 0) | _mask_of(papers)
-                window = (1 << end) - (1 << start)
+                    masks = {
+                        key: _mask_of([i - start for i in papers])
+                        for key, papers in postings.items()
+                    }
+                    for key, mask in masks.items():
+                        index[key] = index.get(key, 0) | mask << start
+                    local.append(masks)
+                keys: _Keys = (local[0], local[1], local[2], local[3])
                 for clause in pending:
                     hits = found[clause]
-                    for i in _bits(self._candidates(clause) & window):
-                        hit = clause_hit(clause, analyses[i - start])
+                    for i in _bits(self._candidates(clause, keys)):
+                        hit = clause_hit(clause, analyses[i])
                         if hit is not None:
-                            hits[i] = self._hits.setdefault(hit, hit)
+                            hits[start + i] = self._hits.setdefault(hit, hit)
             self._found(found)
             for text, query in parsed.items():
                 self._lookup(text, query)
@@ -497,25 +507,33 @@ class PaperIndex:
             hits = dict(sorted(hits.items()))
             self._clauses[clause] = (_mask_of(list(hits)), hits)
 
-    def _candidates(self, clause: Clause) -> int:
+    def _candidates(self, clause: Clause, keys: "_Keys | None" = None) -> int:
+        """The papers that may match `clause`: those with its words (any alternative),
+        its surname and initials or its category; over `keys` (a block's) if given."""
+        terms, surnames, initials, categories = keys or (
+            self.terms,
+            self.surnames,
+            self.initials,
+            self.categories,
+        )
         if isinstance(clause, Author):
             *given, surname = clause.names
-            found = self.surnames.get(surname, 0)
+            found = surnames.get(surname, 0)
             for part in given:
-                found &= self.initials.get((surname, part[0]), 0)
+                found &= initials.get((surname, part[0]), 0)
             return found
         if isinstance(clause, Category):
-            return self.categories.get(clause.key, 0)
+            return categories.get(clause.key, 0)
         found = 0
-        for terms in (*clause.alternatives, *clause.heads, *clause.contextual):
+        for alternative in (*clause.alternatives, *clause.heads, *clause.contextual):
             mask = -1
-            for term in terms:
-                mask &= self.terms.get(term, 0)
+            for term in alternative:
+                mask &= terms.get(term, 0)
                 if not mask:
                     break
             found |= mask if mask != -1 else 0
         for key in clause.categories:
-            found |= self.categories.get(key, 0)
+            found |= categories.get(key, 0)
         return found
 
     def _clause(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
