@@ -48,7 +48,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digest.matching import Document, InterestSyntaxError, PaperIndex, default_concepts, parse
+from digest.matching import (
+    Document,
+    InterestSyntaxError,
+    PaperIndex,
+    default_concepts,
+    parse,
+    query,
+)
 from digest.matching.engine import match_analyzed
 from digest.matching.evaluate import AnalyzedDocument
 
@@ -174,6 +181,9 @@ def job(
     the papers are indexed (a sender knows its subscribers' interests), or, `lazy`,
     after it, one by one as subscribers ask (the preview's way)."""
     texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
+    # Cold, as a sender's first chunk: no phrase compiled yet (interest_pool's check of
+    # every interest would have compiled them all).
+    query._COMPILED.update(concepts=None, phrases={})
     started = time.process_time()
     index = PaperIndex(papers, interests=() if lazy else texts, keep=keep)
     indexed = time.process_time()

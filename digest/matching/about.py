@@ -125,9 +125,11 @@ class Layout:
         own: list[bool] = [False]
         number = 0
         for i, token in enumerate(tokens):
-            if i and "," in text[tokens[i - 1].end : token.start]:
+            # A single space, most separators, is neither a comma nor a sentence's end.
+            between = text[tokens[i - 1].end : token.start] if i else " "
+            if between != " " and "," in between:
                 self.commas.add(tokens[i - 1].position)
-            if i and _END.search(text[tokens[i - 1].end : token.start]):
+            if between != " " and _END.search(between):
                 previous = tokens[i - 1].folded
                 starts = token.folded[:1].isdigit() or text[token.start].isupper()
                 if starts and previous not in _ABBREVIATIONS and len(previous) > 1:
@@ -138,9 +140,9 @@ class Layout:
             if _coined(surface):
                 self.coined.add(token.position)
             if (
-                _ENUMERATOR.fullmatch(token.folded)
-                and text[token.start - 1 : token.start] == "("
+                text[token.start - 1 : token.start] == "("
                 and text[token.end : token.end + 1] == ")"
+                and _ENUMERATOR.fullmatch(token.folded)
             ):
                 self.enumerators.setdefault(number, []).append(token.position)
             if not number and len(self.order) < OPENING_WORDS:

@@ -35,7 +35,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 # Separators that keep words in one phrase: spaces, and hyphens or slashes
 # inside a compound ("pre-training", "encoder/decoder").
 _JOINING = re.compile(r"^[\s\-\u2010\u2011\u2012\u2013/]*$")
-_HYPHENS = re.compile(r"^[\-\u2010\u2011\u2012\u2013]$")
+_HYPHENS = frozenset("-\u2010\u2011\u2012\u2013")
 # Schwartz & Hearst style definitions: "words words (ACR)" or "(ACRs)".
 _DEFINITION = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{1,9}?)(s?)\s*\)")
 _STOPWORDS = frozenset({"a", "an", "and", "for", "from", "in", "of", "on", "the", "to", "with"})
@@ -98,14 +98,35 @@ class Token(NamedTuple):
 # What a paper writes that is no mention of a topic, whatever words it spells: web
 # addresses ("github.com/NJU-RL/…"), e-mail addresses, file paths and identifiers of
 # code ("train_rl.py", "RL_agent").
-_OPAQUE = re.compile(
-    r"(?:https?://|ftp://|www\.)\S+"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|edu|gov|dev|co|cn|de|uk|me)/\S*"
-    r"|[^\s()\[\]{},;:]*[^\W_]_[^\W_][^\s()\[\]{},;:]*"
-    r"|\b\w+\.(?:py|ipynb|json|yaml|cpp|rs|js|ts|sh)\b",
-    re.IGNORECASE,
+_OPAQUE_PARTS = (
+    r"(?:https?://|ftp://|www\.)\S+",
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|edu|gov|dev|co|cn|de|uk|me)/\S*",
+    r"[^\s()\[\]{},;:]*[^\W_]_[^\W_][^\s()\[\]{},;:]*",
+    r"\b\w+\.(?:py|ipynb|json|yaml|cpp|rs|js|ts|sh)\b",
 )
+
+
+@lru_cache(maxsize=32)
+def _opaque_of(present: tuple[bool, ...]) -> re.Pattern[str]:
+    """_OPAQUE_PARTS as one expression, with only the alternatives a text can match
+    (`present`: whether it has each one's mark, _opaque_marks): the same matches, as
+    an alternative that cannot match anywhere changes none, without trying the costly
+    ones at every character (an identifier's: most texts have no underscore)."""
+    parts = [part for part, there in zip(_OPAQUE_PARTS, present, strict=True) if there]
+    return re.compile("|".join(parts) or "(?!)", re.IGNORECASE)
+
+
+def _opaque_marks(text: str) -> tuple[bool, ...]:
+    """Whether `text` has what each of _OPAQUE_PARTS needs: "://" or "www.", "@", "/",
+    "_", "." (any case: the expression ignores it)."""
+    return (
+        "://" in text or "www." in text.lower(),
+        "@" in text,
+        "/" in text,
+        "_" in text,
+        "." in text,
+    )
 
 
 def _words(text: str, opaque: bool) -> list[re.Match[str] | None]:
@@ -115,7 +136,7 @@ def _words(text: str, opaque: bool) -> list[re.Match[str] | None]:
         return list(_TOKEN.finditer(text))
     found: list[re.Match[str] | None] = []
     last = 0
-    for hidden in _OPAQUE.finditer(text):
+    for hidden in _opaque_of(_opaque_marks(text)).finditer(text):
         found.extend(_TOKEN.finditer(text, last, hidden.start()))
         found.append(None)
         last = hidden.end()
@@ -127,23 +148,29 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
     """The words of `text` with positions; punctuation leaves a gap of one position.
 
     `opaque` (a paper's text): web and e-mail addresses, paths and code identifiers
-    are no words of it (see _OPAQUE)."""
+    are no words of it (see _OPAQUE_PARTS)."""
     tokens: list[Token] = []
+    append, joining, fold_and_stem = tokens.append, _JOINING.match, _fold_and_stem
     position, previous_end, hidden = 0, None, False
     for found in _words(text, opaque):
         if found is None:
             hidden = True
             continue
+        start, end = found.span()
         if previous_end is not None:
-            between = text[previous_end : found.start()]
+            between = text[previous_end:start]
             # A single space is by far the most common separator: no expression for it.
-            joined = not hidden and (between == " " or _JOINING.match(between))
+            joined = not hidden and (between == " " or joining(between))
             position += 1 if joined else 2
         hidden = False
-        folded, stemmed = _fold_and_stem(found.group())
-        tokens.append(Token(folded, stemmed, position, found.start(), found.end()))
-        previous_end = found.end()
+        # tuple.__new__: a Token without namedtuple's Python-level constructor (a paper
+        # has some 200 words, each made a Token)
+        append(_new_token(Token, (*fold_and_stem(found.group()), position, start, end)))
+        previous_end = end
     return tokens
+
+
+_new_token = tuple.__new__
 
 
 @lru_cache(maxsize=200_000)
@@ -195,9 +222,10 @@ def _hyphen_runs(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
     """Index ranges [i, j) of tokens joined by single hyphens: "state-of-the-art"."""
     runs, start = [], 0
     for i in range(1, len(tokens) + 1):
+        # one character between them, a hyphen (_HYPHENS: a set, not an expression,
+        # asked of every word a single space follows)
         joined = i < len(tokens) and (
-            tokens[i].start - tokens[i - 1].end == 1
-            and _HYPHENS.match(text[tokens[i - 1].end : tokens[i].start])
+            tokens[i].start - tokens[i - 1].end == 1 and text[tokens[i - 1].end] in _HYPHENS
         )
         if not joined:
             if i - start >= 2:
@@ -343,24 +371,36 @@ def enrich(
 ) -> Field:
     """Add the terms of a tokenized field: words, their families' keys (forms.family),
     compounds, concepts, local acronyms. `senses`: acronyms used in another sense."""
-    text, tokens = result.text, result.tokens
+    text, tokens, spans = result.text, result.tokens, result.spans
+
+    def add(term: str, start: int, end: int) -> None:
+        # Field.add, here without a method call: a paper's field gets some 250 terms
+        at = spans.get(term)
+        if at is None:
+            spans[term] = {start: [end]}
+        elif (ends := at.get(start)) is None:
+            at[start] = [end]
+        else:
+            ends.append(end)
+
     keys = []
     for token in tokens:
-        result.add(token.stem, token.position, token.position + 1)
-        key = family(token.stem)
+        stemmed, position = token.stem, token.position
+        add(stemmed, position, position + 1)
+        key = family(stemmed)
         keys.append(key)
-        if key != token.stem:
-            result.add(key, token.position, token.position + 1)
-        rest = token.folded[5:]
-        if token.folded.startswith("multi") and len(rest) >= 4 and rest.isalpha():
+        if key != stemmed:
+            add(key, position, position + 1)
+        folded = token.folded
+        if folded.startswith("multi") and len(rest := folded[5:]) >= 4 and rest.isalpha():
             # "multiagent" is multi-agent: its "agent" is a word of it.
             for term in {stem(rest), family(stem(rest))}:
-                result.add(term, token.position, token.position + 1)
+                add(term, position, position + 1)
     for start, stop in _hyphen_runs(text, tokens):
         for first in range(start, stop - 1):
             for last in range(first + 2, min(stop, first + _MAX_COMPOUND) + 1):
                 run = tokens[first:last]
-                result.add(glued(t.folded for t in run), run[0].position, run[-1].position + 1)
+                add(glued(t.folded for t in run), run[0].position, run[-1].position + 1)
     stems = [t.stem for t in tokens]
     # A paper that defines a known acronym otherwise ("Graph Attention Network (GAN)")
     # uses it in that other sense throughout.
@@ -371,29 +411,33 @@ def enrich(
         and concepts.canonical(long_form) != (concept_term(acronym),)
     } | senses
     derived = derived_long_forms(concepts)
+    by_first_stem, acronyms = concepts.by_first_stem, concepts.acronyms
+    # The paper's own long forms by their first stem (each has two words or more), in
+    # their order: most words start none.
+    local_at: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for acronym, (long_form, _) in local.items():
+        local_at.setdefault(long_form[0], []).append((acronym, long_form))
     for i, token in enumerate(tokens):
-        for long_form, acronym in concepts.long_forms_at(stems, i):
-            end_token = tokens[i + len(long_form) - 1]
-            if end_token.position - token.position == len(long_form) - 1:
-                result.add(concept_term(acronym), token.position, end_token.position + 1)
+        stemmed = token.stem
+        if stemmed in by_first_stem:
+            for long_form, acronym in concepts.long_forms_at(stems, i):
+                end_token = tokens[i + len(long_form) - 1]
+                if end_token.position - token.position == len(long_form) - 1:
+                    add(concept_term(acronym), token.position, end_token.position + 1)
         for long_form, acronym in derived.get(keys[i], ()):
             if tuple(keys[i : i + len(long_form)]) == long_form:
                 end_token = tokens[i + len(long_form) - 1]
                 if end_token.position - token.position == len(long_form) - 1:
-                    result.add(concept_term(acronym), token.position, end_token.position + 1)
-        if (
-            token.stem in concepts.acronyms
-            and token.stem not in redefined
-            and _written_as_acronym(text, token)
-        ):
-            result.add(concept_term(token.stem), token.position, token.position + 1)
-        for acronym, (long_form, _) in local.items():
+                    add(concept_term(acronym), token.position, end_token.position + 1)
+        if stemmed in acronyms and stemmed not in redefined and _written_as_acronym(text, token):
+            add(concept_term(stemmed), token.position, token.position + 1)
+        for acronym, long_form in local_at.get(stemmed, ()):
             size = len(long_form)
             if tuple(stems[i : i + size]) == long_form:
-                result.add(acronym, token.position, tokens[i + size - 1].position + 1)
+                add(acronym, token.position, tokens[i + size - 1].position + 1)
     for acronym, (_, words) in local.items():
         compound = glued(words)
-        for start in list(result.spans.get(acronym, {})):
-            for end in list(result.spans[acronym][start]):
-                result.add(compound, start, end)
+        for start in list(spans.get(acronym, {})):
+            for end in list(spans[acronym][start]):
+                add(compound, start, end)
     return result

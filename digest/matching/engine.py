@@ -26,8 +26,10 @@ give identical results (a property test checks it). docs/ARCHITECTURE.md
 says why so, and how `keep` bounds the memory of a big window.
 """
 
+import gc
 import math
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
 from digest.matching import like, trending
@@ -55,6 +57,8 @@ from digest.matching.query import (
 )
 
 K = TypeVar("K", bound=Hashable)
+# An index's keys -> bit sets: terms, surnames, (surname, initial), categories.
+_Keys = tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int], dict[str, int]]
 
 _UNKNOWN = object()
 # Results of several interests kept for reuse, at most this many (about 200 bytes each).
@@ -189,6 +193,19 @@ def match_analyzed(
             ranked.append((key, Result(paper.document.id, total / 1000, tuple(reasons))))
     ranked.sort(key=lambda pair: pair[0])
     return [result for _, result in ranked[:limit]]
+
+
+def _mask_of(bits: list[int]) -> int:
+    """The bit set of `bits`, in time linear in its size: a sum of 1 << i would cost
+    the set's width for each bit, quadratic in a big window."""
+    if not bits:
+        return 0
+    low = min(bits) & ~7
+    found = bytearray(((max(bits) - low) >> 3) + 1)
+    for i in bits:
+        i -= low
+        found[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(found, "little") << low
 
 
 def _bits(mask: int) -> Iterator[int]:
@@ -328,6 +345,32 @@ class _Analyses(Sequence[AnalyzedDocument]):
             del kept[next(iter(kept))]
 
 
+# From how many papers indexing pauses the cycle collector (see _collector_paused): a
+# small index makes few objects, and the full collection after it would cost more.
+PAUSE_COLLECTOR_FROM = 300
+
+
+@contextmanager
+def _collector_paused(pause: bool) -> Iterator[None]:
+    """CPython's cycle collector paused inside (when `pause`; as it was after). Indexing
+    makes millions of small containers (tokens, spans, hits) that live until it ends,
+    and the collector walked them again and again as they piled up: ~17% of indexing
+    2,000 papers. What indexing drops is freed by reference counting (it makes no
+    cycles), so memory is the same."""
+    enabled = pause and gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            # One pass now ages what was built into the oldest generation, which the
+            # collector then walks only when it has grown by a quarter: left young, it
+            # would be walked by the next collections of young objects.
+            gc.collect()
+
+
 class PaperIndex:
     """A window of papers analyzed and indexed once, to match many subscribers against.
 
@@ -353,8 +396,14 @@ class PaperIndex:
         self.ids = [document.id for document in ordered]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
+        # (surname, the initial of another part of the name): a wanted author's every
+        # part must agree with one of the name's, initial first (evaluate.author_matches)
+        self.initials: dict[tuple[str, str], int] = {}
         self.categories: dict[str, int] = {}
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
+        # Each distinct Hit once: most are alike (the same words in the same field of
+        # many papers), and the clauses' hits are most of a big window's memory.
+        self._hits: dict[Hit, Hit] = {}
         self._interests: dict[str, _Interest] = {}
         self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
@@ -365,78 +414,126 @@ class PaperIndex:
         # Papers go in blocks of `keep`: each block is indexed, then the known interests'
         # candidates in it (the index so far has every term of the block) are evaluated
         # while its analyses are still kept.
-        block = keep or len(ordered) or 1
-        for start in range(0, len(ordered), block):
-            end = min(start + block, len(ordered))
-            for i in range(start, end):
-                paper = AnalyzedDocument(ordered[i], self.concepts)
-                bit = 1 << i
-                for term in paper.terms():
-                    self.terms[term] = self.terms.get(term, 0) | bit
-                for _, parts in paper.authors:
-                    if parts:
-                        self.surnames[parts[-1]] = self.surnames.get(parts[-1], 0) | bit
-                for key in paper.category_keys:
-                    self.categories[key] = self.categories.get(key, 0) | bit
-                self.papers.put(i, paper)
-            window = (1 << end) - (1 << start)
-            for clause in pending:
-                for i in _bits(self._candidates(clause) & window):
-                    hit = clause_hit(clause, self.papers[i])
-                    if hit is not None:
-                        found[clause][i] = hit
-        self._found(found)
-        for text in parsed:
-            self._lookup(text)
+        with _collector_paused(len(ordered) >= PAUSE_COLLECTOR_FROM):
+            block = keep or len(ordered) or 1
+            for start in range(0, len(ordered), block):
+                end = min(start + block, len(ordered))
+                analyses = []
+                # key -> the block's papers that have it, made one bit set per block: an OR
+                # per paper into a window-wide int would cost the window's size each time
+                terms: dict[str, list[int]] = {}
+                surnames: dict[str, list[int]] = {}
+                initials: dict[tuple[str, str], list[int]] = {}
+                categories: dict[str, list[int]] = {}
+                for i in range(start, end):
+                    paper = AnalyzedDocument(ordered[i], self.concepts)
+                    analyses.append(paper)
+                    for term in paper.terms():
+                        if (papers := terms.get(term)) is None:
+                            terms[term] = [i]
+                        else:
+                            papers.append(i)
+                    for _, parts in paper.authors:
+                        if parts:
+                            surname = parts[-1]
+                            surnames.setdefault(surname, []).append(i)
+                            for given in parts[:-1]:
+                                initials.setdefault((surname, given[0]), []).append(i)
+                    for key in paper.category_keys:
+                        categories.setdefault(key, []).append(i)
+                    self.papers.put(i, paper)
+                # The block's own bit sets (bit i: paper start + i), for its candidates
+                # below: a few machine words each however wide the window.
+                local: list[dict] = []
+                for index, postings in (
+                    (self.terms, terms),
+                    (self.surnames, surnames),
+                    (self.initials, initials),
+                    (self.categories, categories),
+                ):
+                    masks = {
+                        key: _mask_of([i - start for i in papers])
+                        for key, papers in postings.items()
+                    }
+                    for key, mask in masks.items():
+                        index[key] = index.get(key, 0) | mask << start
+                    local.append(masks)
+                keys: _Keys = (local[0], local[1], local[2], local[3])
+                for clause in pending:
+                    hits = found[clause]
+                    for i in _bits(self._candidates(clause, keys)):
+                        hit = clause_hit(clause, analyses[i])
+                        if hit is not None:
+                            hits[start + i] = self._hits.setdefault(hit, hit)
+            self._found(found)
+            for text, query in parsed.items():
+                self._lookup(text, query)
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for
         each would do, with each paper's analysis made at most once (see `keep`)."""
         interests = list(interests)
-        parsed = [
-            _parse_or_none(text, self.concepts)
+        parsed = {
+            text: _parse_or_none(text, self.concepts)
             for text in dict.fromkeys(interests)
             if text not in self._by_text
-        ]
+        }
         pending = {
-            c for q in parsed if q for c in (*q.required, *q.excluded) if c not in self._clauses
+            c
+            for q in parsed.values()
+            if q
+            for c in (*q.required, *q.excluded)
+            if c not in self._clauses
         }
         by_paper: dict[int, list[Clause]] = {}
         for clause in pending:
             for i in _bits(self._candidates(clause)):
                 by_paper.setdefault(i, []).append(clause)
         found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
-        for i in sorted(by_paper):
-            paper = self.papers[i]
-            for clause in by_paper[i]:
-                hit = clause_hit(clause, paper)
-                if hit is not None:
-                    found[clause][i] = hit
-        self._found(found)
-        for text in interests:
-            self._lookup(text)
+        with _collector_paused(len(by_paper) >= PAUSE_COLLECTOR_FROM):
+            for i in sorted(by_paper):
+                paper = self.papers[i]
+                for clause in by_paper[i]:
+                    hit = clause_hit(clause, paper)
+                    if hit is not None:
+                        found[clause][i] = self._hits.setdefault(hit, hit)
+            self._found(found)
+            for text, query in parsed.items():
+                self._lookup(text, query)
 
     def _found(self, found: dict[Clause, dict[int, Hit]]) -> None:
         for clause, hits in found.items():
             # hits in bit order, as _clause makes them
             hits = dict(sorted(hits.items()))
-            self._clauses[clause] = (sum(1 << i for i in hits), hits)
+            self._clauses[clause] = (_mask_of(list(hits)), hits)
 
-    def _candidates(self, clause: Clause) -> int:
+    def _candidates(self, clause: Clause, keys: "_Keys | None" = None) -> int:
+        """The papers that may match `clause`: those with its words (any alternative),
+        its surname and initials or its category; over `keys` (a block's) if given."""
+        terms, surnames, initials, categories = keys or (
+            self.terms,
+            self.surnames,
+            self.initials,
+            self.categories,
+        )
         if isinstance(clause, Author):
-            return self.surnames.get(clause.names[-1], 0)
+            *given, surname = clause.names
+            found = surnames.get(surname, 0)
+            for part in given:
+                found &= initials.get((surname, part[0]), 0)
+            return found
         if isinstance(clause, Category):
-            return self.categories.get(clause.key, 0)
+            return categories.get(clause.key, 0)
         found = 0
-        for terms in (*clause.alternatives, *clause.heads, *clause.contextual):
+        for alternative in (*clause.alternatives, *clause.heads, *clause.contextual):
             mask = -1
-            for term in terms:
-                mask &= self.terms.get(term, 0)
+            for term in alternative:
+                mask &= terms.get(term, 0)
                 if not mask:
                     break
             found |= mask if mask != -1 else 0
         for key in clause.categories:
-            found |= self.categories.get(key, 0)
+            found |= categories.get(key, 0)
         return found
 
     def _clause(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
@@ -446,8 +543,8 @@ class PaperIndex:
             for i in _bits(self._candidates(clause)):
                 hit = clause_hit(clause, self.papers[i])
                 if hit is not None:
-                    hits[i] = hit
-            cached = self._clauses[clause] = (sum(1 << i for i in hits), hits)
+                    hits[i] = self._hits.setdefault(hit, hit)
+            cached = self._clauses[clause] = (_mask_of(list(hits)), hits)
         return cached
 
     def _interest(self, query: Query) -> _Interest:
@@ -460,22 +557,26 @@ class PaperIndex:
             for clause in query.excluded:
                 mask &= ~self._clause(clause)[0]
             mask = max(mask, 0)
-            prominent = loose = 0
+            prominent_bits, loose_bits = [], []
             for i in _bits(mask):
                 if any(not PROMINENT.isdisjoint(hits[i].fields) for _, hits in required):
-                    prominent |= 1 << i
+                    prominent_bits.append(i)
                 if any(hits[i].loose for _, hits in required):
-                    loose |= 1 << i
+                    loose_bits.append(i)
+            prominent, loose = _mask_of(prominent_bits), _mask_of(loose_bits)
             found = _Interest(
                 query, mask, prominent, loose, [hits for _, hits in required], self.ids
             )
             self._interests[query.text] = found
         return found
 
-    def _lookup(self, text: str) -> _Interest | None:
+    def _lookup(self, text: str, query: object = _UNKNOWN) -> _Interest | None:
+        """The evaluated interest of a line (None: unusable); `query`: its parse, when
+        the caller has it already (parsing is a good part of an interest's cost)."""
         interest = self._by_text.get(text, _UNKNOWN)
         if interest is _UNKNOWN:
-            query = _parse_or_none(text, self.concepts)
+            if query is _UNKNOWN:
+                query = _parse_or_none(text, self.concepts)
             interest = self._by_text[text] = query and self._interest(query)
         return interest
 

@@ -127,6 +127,14 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     if not all(rest):
         return []
     found = []
+    if len(rest) == 1:
+        # Two terms, most phrases: each end of the first where the second starts.
+        get = rest[0].get
+        for start, ends in first.items():
+            for end in ends:
+                if following := get(end):
+                    found += [(start, last) for last in following]
+        return found
     for start, ends in first.items():
         frontier = list(ends)
         for following in rest:
@@ -144,6 +152,12 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     first = field.spans.get(terms[0])
     rest = [field.spans.get(term) for term in terms[1:]]
     if not first or not all(rest):
+        return []
+    # Most candidates have the words far apart: none of the first's ends is within
+    # MAX_INSIDE words before the second's start (for two terms, with a word inside:
+    # the words in a row are _chains'), so nothing below can reach the second.
+    second, reach = rest[0], range(1 if len(rest) == 1 else 0, about.MAX_INSIDE + 1)
+    if not any(end + gap in second for ends in first.values() for end in ends for gap in reach):
         return []
     shape = None  # the field's layout, made when a gap has to be read
     found = []

@@ -295,8 +295,27 @@ def _clause(text: str, item: _Item, words: list[_Item], concepts: Concepts) -> C
     if item.kind == "field":
         return _author(text, item) if item.field == "author" else _category(text, item, concepts)
     if item.kind == "quoted":
-        return phrase(item.text, concepts, exact=True)
-    return phrase(" ".join(word.text for word in words), concepts)
+        return _compiled(item.text, concepts, exact=True)
+    return _compiled(" ".join(word.text for word in words), concepts)
+
+
+# Phrases compiled for the last Concepts used: interests share phrases ("diffusion
+# models", "diffusion models -video", "diffusion models AND physics"), and compiling
+# one (synonyms, narrower topics, families) is most of what parsing an interest costs.
+_COMPILED: dict[str, object] = {"concepts": None, "phrases": {}}
+_MAX_COMPILED = 100_000
+
+
+def _compiled(text: str, concepts: Concepts, *, exact: bool = False) -> Phrase:
+    if _COMPILED["concepts"] is not concepts:
+        _COMPILED.update(concepts=concepts, phrases={})
+    phrases: dict[tuple[str, bool], Phrase] = _COMPILED["phrases"]  # type: ignore[assignment]
+    found = phrases.get((text, exact))
+    if found is None:
+        found = phrase(text, concepts, exact=exact)
+        if len(phrases) < _MAX_COMPILED:
+            phrases[text, exact] = found
+    return found
 
 
 def parse(text: str, concepts: Concepts) -> Query:

@@ -1,10 +1,12 @@
 """The batch path (an index over the papers, bit sets per subscriber) gives exactly
 what the plain per-subscriber loop gives: same papers, order, scores and reasons."""
 
+import gc
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.matching import Document, PaperIndex, match_many, match_papers
+from digest.matching import Document, PaperIndex, engine, match_many, match_papers
 
 WORDS = [
     "graph", "neural", "networks", "network", "diffusion", "models", "model", "LLM", "LLMs",
@@ -134,3 +136,43 @@ def test_the_analyses_kept_are_bounded_and_the_others_made_again():
     assert [p.document.id for p in index.papers] == index.ids
     assert len(index.papers._kept) == 3
     assert index.match(["graph neural networks"]).total == 10
+
+
+def collections_while(build) -> list[int]:
+    """The generations the cycle collector went through while `build` ran."""
+    seen: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        build()
+    finally:
+        gc.callbacks.remove(count)
+    return seen
+
+
+def test_a_big_index_is_built_with_the_cycle_collector_paused_then_one_full_pass():
+    documents = [
+        Document(f"p{i}", f"graph neural networks for molecules {i}", "We propose a method.")
+        for i in range(engine.PAUSE_COLLECTOR_FROM)
+    ]
+
+    seen = collections_while(lambda: PaperIndex(documents, interests=["graph neural networks"]))
+
+    assert seen == [2]
+    assert gc.isenabled()
+
+
+def test_an_index_leaves_a_paused_collector_paused():
+    documents = [Document(f"p{i}", f"graph {i}") for i in range(engine.PAUSE_COLLECTOR_FROM)]
+    gc.disable()
+    try:
+        seen = collections_while(lambda: PaperIndex(documents))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert seen == []

@@ -332,3 +332,19 @@ def test_spelling_corrections_leave_every_word_of_an_exclusion_alone():
     assert searched_spans("difusion models -vidoe generaton AND speed") == [
         (0, 8), (9, 15), (37, 42)
     ]  # fmt: skip
+
+
+def test_a_phrase_compiled_once_is_compiled_again_for_another_vocabulary():
+    # Parsing keeps compiled phrases for reuse; a vocabulary of its own (a test's, a
+    # changed concepts.toml) must get its own expansions, not the previous one's.
+    from digest.matching.concepts import build
+
+    plain = build({"synonyms": {}})
+    widened = build({"synonyms": {"gnn": ["graph neural networks", "message passing"]}})
+
+    default = parse("graph neural networks", plain).required[0]
+    again = parse("graph neural networks", widened).required[0]
+
+    assert parse("graph neural networks", plain).required[0] == default
+    assert len(again.alternatives) > len(default.alternatives)
+    assert ("messag", "pas") in again.alternatives
