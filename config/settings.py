@@ -310,6 +310,12 @@ DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 # A new subscriber's first digest covers papers first seen this many days back.
 DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 50)
+# A worker keeps at most this many papers' analyses of a window (~100 KB each: a weekly
+# window across arXiv, 15,000 papers, holds 1.5 GB); a paper beyond them is analysed again
+# when a chunk's new interests need it, which costs far more time than it saves memory
+# (bench/send.py, 6,000 papers: 1,000 MB and 24 digests/s kept all, 448 MB and 6/s at
+# 1,024). 0: keep all, for speed; a bound for a small machine.
+MATCH_KEEP_ANALYSES = env_int("MATCH_KEEP_ANALYSES", 0)
 # At most this many hand-overs of one worker process overlap, each on a connection of
 # its own, when the provider answers slower than digests are built (digest/handover.py).
 DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 32)

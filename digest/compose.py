@@ -593,15 +593,16 @@ def digest_context(
     silent: Sequence[str] = (),
     account_links: bool = True,
     feedback_links: bool = True,
+    signed_at: datetime | None = None,
 ) -> dict:
     """What the digest templates show: one function for the email and its web copy.
 
     The papers' items are joined here, not looped over in the templates: each one is
     rendered once already (render_item), and a digest holds up to 50 of them.
     `length` says how much of each paper shows; `silent` names the interests that
-    found nothing. Manage and unsubscribe links (`account_links`) belong in the email
-    only: a web copy is a link people forward, and must not open the account of its
-    reader.
+    found nothing; `signed_at` dates its signed links (None: now). Manage and
+    unsubscribe links (`account_links`) belong in the email only: a web copy is a link
+    people forward, and must not open the account of its reader.
     """
     # A digest's own links, signed per delivery and paper: the email's, or its web
     # copy's (forwarded: they open no account); a test digest (no delivery) has none.
@@ -613,8 +614,8 @@ def digest_context(
     items_html, items_text = _joined(rendered, items, links)
     if account_links:
         links = {
-            "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk),
-            "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk),
+            "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk, signed_at),
+            "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk, signed_at),
         }
     else:
         links = {"link_request_url": settings.SITE_URL + reverse("subscriptions:request_link")}
@@ -628,7 +629,7 @@ def digest_context(
         "period": period,
         "length": length,
         "silent_interests": list(silent),
-        "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id),
+        "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id, signed_at),
         **links,
     }
 
@@ -661,6 +662,8 @@ def build_digest_message(
         delivery.period,
         length=subscriber.digest_length,
         silent=silent,
+        # Dated by the claim: a resend (a retry, a worker's death) has the same links.
+        signed_at=delivery.claimed_at,
     )
     context["source_note"] = delivery.source_note
     # What subscriptions.emails.build_message would render, from frames of the

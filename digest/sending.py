@@ -247,11 +247,15 @@ def send_chunk(subscriber_ids: list[int], now: datetime | None = None) -> Outcom
 _windows: dict[tuple, tuple[dict[str, Paper], matching.PaperIndex]] = {}
 
 
-def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.PaperIndex]:
-    """The papers of a window and their index, read and built once per worker process.
+def _window(
+    start: datetime, end: datetime, interests: list[str]
+) -> tuple[dict[str, Paper], matching.PaperIndex]:
+    """The papers of a window and their index, read and built once per worker process,
+    with the first chunk's `interests` evaluated as it is built.
 
     Every chunk of a dispatch has the same window, so after the first chunk a
-    worker only asks whether the window's papers changed (one small query).
+    worker only asks whether the window's papers changed (one small query). At most
+    MATCH_KEEP_ANALYSES papers' analyses are kept (a weekly window's would take GBs).
     """
     papers = compose.papers_first_seen_between(start, end)
     state = papers.aggregate(count=Count("id"), newest=Max("updated_at"))
@@ -259,7 +263,11 @@ def _window(start: datetime, end: datetime) -> tuple[dict[str, Paper], matching.
     if key not in _windows:
         _windows.clear()  # one dispatch at a time; the last window is the one asked again
         loaded = list(papers)
-        index = matching.PaperIndex(map(matching.Document.of, loaded))
+        index = matching.PaperIndex(
+            map(matching.Document.of, loaded),
+            interests=interests,
+            keep=settings.MATCH_KEEP_ANALYSES or None,
+        )
         _windows[key] = ({paper.canonical_id: paper for paper in loaded}, index)
     return _windows[key]
 
@@ -291,7 +299,11 @@ class _Papers:
         if not fresh:
             return
         self.extent = (min(d.window_start for d in fresh), max(d.window_end for d in fresh))
-        self.by_id, self.index = _window(*self.extent)
+        wanted = [text for d in fresh for text in self.interests_of(d)]
+        self.by_id, self.index = _window(*self.extent, wanted)
+        # The chunk's interests the index has not seen yet, evaluated together: a paper
+        # whose analysis was not kept is analysed again once, not once per interest.
+        self.index.prepare(wanted)
 
     def interests_of(self, delivery: Delivery) -> list[str]:
         if delivery.group_id is not None:

@@ -103,6 +103,7 @@ def group_message(
         silent=silent,
         account_links=False,
         feedback_links=False,
+        signed_at=delivery.claimed_at,
     )
     leave_url = links.leave_url(membership.pk)
     owner = addresses.same_address(group.owner_email, subscriber.email)

@@ -5,7 +5,7 @@ unsubscribe URL and the reverse. Tokens carry their issue time (signing adds
 it) and expire; `max_age` is checked when a token is read.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -37,15 +37,30 @@ def _salt(purpose: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _signer(purpose: str, secret_key: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(key=secret_key, salt=_salt(purpose))
+class _SignedAt(signing.TimestampSigner):
+    """A TimestampSigner whose tokens say they were made at `when`, not now."""
+
+    def __init__(self, *args, when: datetime, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.when = int(when.timestamp())
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(self.when)
 
 
-def make_token(purpose: str, subscriber_id: int) -> str:
+def _signer(purpose: str, secret_key: str, when: datetime | None = None):
+    if when is None:
+        return signing.TimestampSigner(key=secret_key, salt=_salt(purpose))
+    return _SignedAt(key=secret_key, salt=_salt(purpose), when=when)
+
+
+def make_token(purpose: str, subscriber_id: int, when: datetime | None = None) -> str:
     """What `signing.dumps({"s": id}, salt=...)` gives, with one signer per purpose (a
     digest signs three links). Never compressed: zlib never shortens a payload this
-    small, so signing.dumps(..., compress=True) made the same token."""
-    return _signer(purpose, settings.SECRET_KEY).sign_object({"s": subscriber_id})
+    small, so signing.dumps(..., compress=True) made the same token. `when` dates the
+    token (its age counts from then): a digest's links are dated by its claim, so every
+    attempt to send it carries the same links."""
+    return _signer(purpose, settings.SECRET_KEY, when).sign_object({"s": subscriber_id})
 
 
 def read_token(purpose: str, token: str) -> int:
@@ -80,7 +95,7 @@ def _path_around_token(purpose: str, script_prefix: str, urlconf: str | None) ->
     return before, after
 
 
-def absolute_url(purpose: str, subscriber_id: int) -> str:
-    token = make_token(purpose, subscriber_id)
+def absolute_url(purpose: str, subscriber_id: int, when: datetime | None = None) -> str:
+    token = make_token(purpose, subscriber_id, when)
     before, after = _path_around_token(purpose, get_script_prefix(), get_urlconf())
     return f"{settings.SITE_URL}{before}{token}{after}"

@@ -5,6 +5,7 @@ with the same Message-ID and content."""
 import json
 import re
 import smtplib
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -141,7 +142,7 @@ def test_a_greylisted_recipient_is_retried_and_never_suppressed(
 
 
 def test_every_attempt_of_a_digest_carries_the_same_message_id_and_content(
-    make_subscriber, ingested_papers, time_passes, fixture_bytes
+    make_subscriber, ingested_papers, time_passes, fixture_bytes, time_machine
 ):
     subscriber = make_subscriber(interests=("anomaly detection", "language models"))
     attempts = []
@@ -159,6 +160,9 @@ def test_every_attempt_of_a_digest_carries_the_same_message_id_and_content(
         assert (delivery.status, delivery.maybe_sent) == (Delivery.Status.RETRY, True)
         # Meanwhile new papers arrive: the resend still holds what the first attempt held.
         ingest.ingest_bytes(fixture_bytes("arxiv-rss-2026-cs.CL.xml"), "arxiv_rss")
+        # Minutes later: the resend's signed links (unsubscribe, manage, web copy) are
+        # still the first attempt's, dated by the claim.
+        time_machine.move_to(timezone.now() + timedelta(minutes=3))
         time_passes()
 
     (first_id, first_body), (second_id, second_body) = attempts
