@@ -38,25 +38,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.relevance import PARTS, V2_DIR, load_v2  # noqa: E402
+from bench.relevance import PARTS, V2_DIR, document, load_v2  # noqa: E402
 from digest.learning import rank, reader  # noqa: E402
 from digest.learning.representation import HashedTfidf, paper_text  # noqa: E402
-from digest.matching import Document, match_papers  # noqa: E402
+from digest.matching import match_papers  # noqa: E402
 
 STEPS = (0, 5, 10, 20)
 SHOWN = 25  # DIGEST_MAX_PAPERS: what one email shows
 TOP = 10
-
-
-def _document(paper: Mapping) -> Document:
-    return Document(
-        id=paper["id"],
-        title=paper["title"],
-        abstract=paper.get("abstract", ""),
-        authors=tuple(paper.get("authors", ())),
-        categories=tuple(paper.get("categories", ())),
-        upvotes=paper.get("upvotes", 0),
-    )
 
 
 def _dcg(gains: Sequence[int]) -> float:
@@ -81,7 +70,7 @@ class Window:
         self.vectors = representation.transform(
             [paper_text(p["title"], p.get("abstract", "")) for p in papers]
         )
-        self.documents = {paper["id"]: _document(paper) for paper in papers}
+        self.documents = {paper["id"]: document(paper) for paper in papers}
         self._keyword: dict[tuple, list[str]] = {}
 
     def keyword(self, interest: str, pool: Sequence[str]) -> list[str]:

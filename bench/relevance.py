@@ -202,19 +202,23 @@ def score_v2(
 # --- The matchers -------------------------------------------------------------------
 
 
+def document(paper: Mapping):
+    """A judged paper (a JSON record of the set) as the engine's Document."""
+    from digest.matching import Document
+
+    return Document(
+        id=paper["id"],
+        title=paper["title"],
+        abstract=paper.get("abstract", ""),
+        authors=tuple(paper.get("authors", ())),
+        categories=tuple(paper.get("categories", ())),
+        upvotes=paper.get("upvotes", 0),
+    )
+
+
 def engine_match() -> Match:
     """A Match that runs digest.matching.match_papers for one interest over the papers."""
-    from digest.matching import Document, match_papers
-
-    def document(paper: Mapping) -> Document:
-        return Document(
-            id=paper["id"],
-            title=paper["title"],
-            abstract=paper.get("abstract", ""),
-            authors=tuple(paper.get("authors", ())),
-            categories=tuple(paper.get("categories", ())),
-            upvotes=paper.get("upvotes", 0),
-        )
+    from digest.matching import match_papers
 
     cache: dict[tuple[str, ...], list] = {}
 

@@ -145,16 +145,23 @@ def _by_upvotes(papers: Iterable[Paper]) -> list[Paper]:
     return trending.by_upvotes(papers, ident=attrgetter("canonical_id"))
 
 
-# The window's papers most upvoted first, once per window (the sender's `papers`).
-_ranked: dict[int, tuple[dict[str, Paper], list[Paper]]] = {}
+class _PerWindow:
+    """What `make` gives for the sender's window (its `papers`, the same dict for every
+    digest of a chunk), made once per window: the last window's only."""
+
+    def __init__(self, make: Callable[[dict[str, Paper]], list[Paper]]) -> None:
+        self.make = make
+        self.papers: dict[str, Paper] | None = None
+        self.made: list[Paper] = []
+
+    def __call__(self, papers: dict[str, Paper]) -> list[Paper]:
+        if self.papers is not papers:
+            self.papers, self.made = papers, self.make(papers)
+        return self.made
 
 
-def _ranked_by_upvotes(papers: dict[str, Paper]) -> list[Paper]:
-    found = _ranked.get(id(papers))
-    if found is None or found[0] is not papers:
-        _ranked.clear()
-        found = _ranked[id(papers)] = (papers, _by_upvotes(papers.values()))
-    return found[1]
+# The window's papers most upvoted first.
+_ranked_by_upvotes = _PerWindow(lambda papers: _by_upvotes(papers.values()))
 
 
 def with_trending(items: list[DigestItem], top: list[Paper], line: str) -> list[DigestItem]:
@@ -284,17 +291,8 @@ def _personalized_window(
     return items[:cap], total + added
 
 
-# The window's papers as a list, once per window (the sender's `papers`): the rows of
-# its vectors, the same for every reader of the chunk.
-_window_lists: dict[int, tuple[dict[str, Paper], list[Paper]]] = {}
-
-
-def _window_papers(papers: dict[str, Paper]) -> list[Paper]:
-    found = _window_lists.get(id(papers))
-    if found is None or found[0] is not papers:
-        _window_lists.clear()
-        found = _window_lists[id(papers)] = (papers, list(papers.values()))
-    return found[1]
+# The window's papers as a list: the rows of its vectors, the same for every reader.
+_window_papers = _PerWindow(lambda papers: list(papers.values()))
 
 
 _json_items: dict[tuple, str] = {}
