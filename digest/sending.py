@@ -299,11 +299,11 @@ class _Papers:
         if not fresh:
             return
         self.extent = (min(d.window_start for d in fresh), max(d.window_end for d in fresh))
+        # Later chunks' new interests are evaluated as each is asked for: prepare()
+        # would end each chunk with a full pass of the cycle collector over the
+        # worker's whole heap (engine._collector_paused), far more than it saves.
         wanted = [text for d in fresh for text in self.interests_of(d)]
         self.by_id, self.index = _window(*self.extent, wanted)
-        # The chunk's interests the index has not seen yet, evaluated together: a paper
-        # whose analysis was not kept is analysed again once, not once per interest.
-        self.index.prepare(wanted)
 
     def interests_of(self, delivery: Delivery) -> list[str]:
         if delivery.group_id is not None:
