@@ -520,7 +520,7 @@ def refresh_counts(
     succeeded. How many papers' counts changed."""
     today = today or timezone.localdate()
     pages = backfill.hugging_face_days(
-        _fetch_bytes,
+        fetch_bytes,
         kind=source.kind,
         url=source.url,
         today=today - timedelta(days=1),
@@ -546,10 +546,12 @@ def refresh_counts(
     return changed
 
 
-def _fetch_bytes(url: str) -> bytes:
+def fetch_bytes(url: str, timeout: float | None = None) -> bytes:
+    """The body at `url`, fetched under the site's limits (FETCH_TIMEOUT_SECONDS unless
+    `timeout` says otherwise)."""
     return fetch(
         url,
-        timeout=settings.FETCH_TIMEOUT_SECONDS,
+        timeout=settings.FETCH_TIMEOUT_SECONDS if timeout is None else timeout,
         max_bytes=settings.FETCH_MAX_BYTES,
         allowed_hosts=settings.FETCH_ALLOWED_HOSTS,
     ).body
@@ -560,7 +562,7 @@ def _history_pages(source: Source, days: int, sleep: Callable[[float], None]) ->
     delay = settings.BACKFILL_DELAY_SECONDS
     if source.kind in ("hf_daily", "hf_page"):
         return backfill.hugging_face_days(
-            _fetch_bytes,
+            fetch_bytes,
             kind=source.kind,
             url=source.url,
             today=timezone.localdate(now),
@@ -569,7 +571,7 @@ def _history_pages(source: Source, days: int, sleep: Callable[[float], None]) ->
             sleep=sleep,
         )
     return backfill.arxiv_pages(
-        _fetch_bytes,
+        fetch_bytes,
         api_url=settings.ARXIV_API_URL,
         search_query=backfill.arxiv_search_query(source.kind, source.url),
         since=now - timedelta(days=days),

@@ -25,7 +25,6 @@ from digest import ingest
 from digest.matching import like
 from digest.models import Paper
 from digest.sources import backfill
-from digest.sources.fetch import fetch
 from digest.sources.records import FeedError, PaperRecord
 from subscriptions import ratelimit
 from subscriptions.models import Interest, Subscriber
@@ -59,12 +58,7 @@ class Resolved:
 
 def _fetch_bytes(url: str) -> bytes:
     # A person waits for this answer (a form being saved): a shorter wait than a feed's.
-    return fetch(
-        url,
-        timeout=settings.SEED_LOOKUP_TIMEOUT_SECONDS,
-        max_bytes=settings.FETCH_MAX_BYTES,
-        allowed_hosts=settings.FETCH_ALLOWED_HOSTS,
-    ).body
+    return ingest.fetch_bytes(url, timeout=settings.SEED_LOOKUP_TIMEOUT_SECONDS)
 
 
 def _from_arxiv(ids: list[str]) -> list[PaperRecord]:
