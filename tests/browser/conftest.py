@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # How long a step or an expectation waits: a page's first answer in a test process
@@ -58,14 +58,18 @@ def page(browser_context) -> Page:
 
 @pytest.fixture
 def screenshot(tmp_path) -> Callable[..., Path]:
-    """screenshot(page, "name.png"): a full-page screenshot, kept in docs/screenshots/
-    when SCREENSHOTS_DIR says so (`make screenshots`), else in the test's own folder."""
+    """screenshot(page, "name.png"): a full-page screenshot (of a locator: that part of
+    the page), kept in docs/screenshots/ when SCREENSHOTS_DIR says so (`make
+    screenshots`), else in the test's own folder."""
     folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path / "screenshots")
 
-    def take(page: Page, name: str, **options) -> Path:
+    def take(target: Page | Locator, name: str, **options) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
-        page.screenshot(path=path, full_page=True, **options)
+        if isinstance(target, Locator):
+            target.screenshot(path=path, **options)
+        else:
+            target.screenshot(path=path, full_page=True, **options)
         return path
 
     return take

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_more_like_this_in_the_outbox_changes_the_next_preview(
-    page: Page, live_server, make_subscriber
+    page: Page, live_server, make_subscriber, screenshot
 ):
     demo.load_sample()
     make_subscriber(email="reader@example.com", interests=("quantum error correction", "trending"))
@@ -44,3 +44,4 @@ def test_more_like_this_in_the_outbox_changes_the_next_preview(
     expect(preview).to_contain_text("Suggested for you, from what you marked:")
     reasons = page.locator(".suggested-papers .suggested-reason")
     expect(reasons.first).to_contain_text(f'like "{" ".join(liked.title.split())}" you liked')
+    screenshot(preview, "manage-suggested.png")

@@ -4,8 +4,6 @@ were sent, downloads their export and imports interests from a file. Screenshots
 the page's new parts (`make screenshots` writes them to docs/screenshots/)."""
 
 import json
-import os
-from pathlib import Path
 
 import feedparser
 import pytest
@@ -35,7 +33,7 @@ def test_the_feed_the_archive_and_the_data_on_the_manage_page(
         "Performance Anomaly Detection in Athletics: A Benchmarking System with Visual Analytics"
     }
     expect(page.locator("#archive")).to_contain_text("2 papers: Performance Anomaly Detection")
-    _part(page.locator("#feed"), "manage-feed.png", tmp_path)
+    screenshot(page.locator("#feed"), "manage-feed.png")
 
     # A new address: the old one stops working.
     page.get_by_role("button", name="New address").click()
@@ -67,7 +65,7 @@ def test_the_feed_the_archive_and_the_data_on_the_manage_page(
         "LLM agents",
         "quantum error correction",
     ]
-    _part(page.locator("#your-data"), "manage-your-data.png", tmp_path)
+    screenshot(page.locator("#your-data"), "manage-your-data.png")
 
     # Search the papers one was sent.
     page.get_by_label("Search the papers you were sent").fill("athletics")
@@ -79,10 +77,3 @@ def test_the_feed_the_archive_and_the_data_on_the_manage_page(
     # Its digest's web copy.
     page.locator("ul.found .hint a").first.click()
     expect(page.get_by_text("Your digest for")).to_be_visible()
-
-
-def _part(locator, name: str, tmp_path: Path) -> None:
-    """A screenshot of one part of a page, kept as the `screenshot` fixture keeps them."""
-    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    locator.screenshot(path=folder / name)
