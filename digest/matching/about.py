@@ -109,11 +109,34 @@ class Mention(NamedTuple):
 class Layout:
     """A field's sentences and the words around each position."""
 
-    __slots__ = ("coined", "commas", "enumerators", "folded", "order", "own", "sentence")
+    __slots__ = (
+        "coined",
+        "commas",
+        "enumerators",
+        "folded",
+        "order",
+        "own",
+        "runs",
+        "sentence",
+        "words",
+    )
 
     def __init__(self, field: Field) -> None:
         tokens, text = field.tokens, field.text
         self.folded: dict[int, str] = {t.position: t.folded for t in tokens}
+        # The same by position in a list (None where punctuation is), and where the run
+        # of words without punctuation that has each position starts (-1: none): what
+        # _before reads, for every mention of every interest, as one slice.
+        size = tokens[-1].position + 1 if tokens else 0
+        self.words: list[str | None] = [None] * size
+        self.runs: list[int] = [-1] * size
+        run = -1
+        for token in tokens:
+            position = token.position
+            if not position or self.words[position - 1] is None:
+                run = position
+            self.words[position] = token.folded
+            self.runs[position] = run
         # the positions of the first sentence's words, in order
         self.order: list[int] = []
         self.sentence: dict[int, int] = {}
@@ -187,15 +210,10 @@ class Layout:
 
     def _before(self, start: int, reach: int) -> list[str]:
         """The words before `start` in its clause (no punctuation between), nearest last."""
-        words: list[str] = []
         position = start - 1
-        while position >= 0 and len(words) < reach:
-            word = self.folded.get(position)
-            if word is None:
-                break
-            words.append(word)
-            position -= 1
-        return words[::-1]
+        if position < 0 or position >= len(self.runs) or (run := self.runs[position]) < 0:
+            return []
+        return self.words[max(run, start - reach) : start]
 
     def negated(self, start: int, end: int) -> bool:
         """ "without RL", "no reinforcement learning", "does not require RL", "RL-free"."""
@@ -343,6 +361,12 @@ _DEVICES = frozenset(
 
 # Endings of nouns that name a phenomenon or property: superconductivity, magnetism.
 _PHENOMENA = ("ity", "ism", "ance", "ence", "ness")
+
+
+def may_name_a_device(written: str) -> bool:
+    """Whether names_a_device can be true for an interest's last word `written` (most
+    interests name no phenomenon: then no mention of theirs is asked about)."""
+    return written.endswith(_PHENOMENA)
 
 
 def names_a_device(shape: "Layout", end: int, written: str) -> bool:

@@ -26,6 +26,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from digest.matching.concepts import Concepts, concept_term
@@ -129,19 +130,24 @@ def _opaque_marks(text: str) -> tuple[bool, ...]:
     )
 
 
-def _words(text: str, opaque: bool) -> list[re.Match[str] | None]:
-    """The word matches of `text`; with `opaque`, None in place of each address or
-    identifier, which breaks a phrase as punctuation does."""
+def _segments(text: str, opaque: bool) -> list[tuple[int, int]]:
+    """The stretches of `text` its words are read from: all of it, or with `opaque`
+    the text between addresses and identifiers, each of which breaks a phrase as
+    punctuation does."""
     if not opaque or not any(mark in text for mark in ("/", "@", "_", "www.", ".py")):
-        return list(_TOKEN.finditer(text))
-    found: list[re.Match[str] | None] = []
-    last = 0
+        return [(0, len(text))]
+    found, last = [], 0
     for hidden in _opaque_of(_opaque_marks(text)).finditer(text):
-        found.extend(_TOKEN.finditer(text, last, hidden.start()))
-        found.append(None)
+        found.append((last, hidden.start()))
         last = hidden.end()
-    found.extend(_TOKEN.finditer(text, last))
+    found.append((last, len(text)))
     return found
+
+
+# The words of a text and what lies between them, in one pass in C: [between, word,
+# between, word, …, between]. Reading offsets off their lengths makes no match object
+# per word (a paper has some 200).
+_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
@@ -151,22 +157,27 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
     are no words of it (see _OPAQUE_PARTS)."""
     tokens: list[Token] = []
     append, joining, fold_and_stem = tokens.append, _JOINING.match, _fold_and_stem
-    position, previous_end, hidden = 0, None, False
-    for found in _words(text, opaque):
-        if found is None:
-            hidden = True
-            continue
-        start, end = found.span()
-        if previous_end is not None:
-            between = text[previous_end:start]
-            # A single space is by far the most common separator: no expression for it.
-            joined = not hidden and (between == " " or joining(between))
-            position += 1 if joined else 2
-        hidden = False
-        # tuple.__new__: a Token without namedtuple's Python-level constructor (a paper
-        # has some 200 words, each made a Token)
-        append(_new_token(Token, (*fold_and_stem(found.group()), position, start, end)))
-        previous_end = end
+    position, first, hidden = 0, True, False
+    for begin, stop in _segments(text, opaque):
+        parts = _SPLIT.split(text[begin:stop] if begin or stop != len(text) else text)
+        offset = begin
+        for k in range(1, len(parts), 2):
+            between, word = parts[k - 1], parts[k]
+            start = offset + len(between)
+            offset = end = start + len(word)
+            if first:
+                first = False
+            elif hidden:
+                position += 2
+            else:
+                # A single space is by far the most common separator: no expression for it.
+                position += 1 if between == " " or joining(between) else 2
+            hidden = False
+            # tuple.__new__: a Token without namedtuple's Python-level constructor (a
+            # paper has some 200 words, each made a Token)
+            append(_new_token(Token, (*fold_and_stem(word), position, start, end)))
+        # what follows this stretch is hidden: the next word starts no phrase with ours
+        hidden = True
     return tokens
 
 
@@ -214,8 +225,9 @@ class Field:
         return self.text[tokens[first].start : tokens[last - 1].end]
 
 
-def _position(token: Token) -> int:
-    return token.position
+# A Token's position (its third item), as a C-level key for bisect: surface() is asked
+# for every word of every match.
+_position = itemgetter(2)
 
 
 def _hyphen_runs(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
@@ -350,7 +362,10 @@ def other_senses(fields: Iterable[Field], concepts: Concepts) -> frozenset[str]:
         size, known, other = len(acronym), False, False
         for field_ in fields:
             tokens = field_.tokens
+            initial = acronym[0]
             for i in range(len(tokens) - size + 1):
+                if tokens[i].folded[0] != initial:
+                    continue  # the initials below cannot spell it: most words
                 run = tokens[i : i + size]
                 if run[-1].position - run[0].position != size - 1:
                     continue
@@ -364,6 +379,31 @@ def other_senses(fields: Iterable[Field], concepts: Concepts) -> frozenset[str]:
         if other and not known:
             found.add(acronym)
     return frozenset(found)
+
+
+# folded word -> (its family's key, the terms it adds at its position, in order): a
+# paper's words repeat across papers, and each one's stem, key and "multi-" parts are
+# the same every time (stem and family are functions of the word alone). Cleared
+# when full rather than kept in order: a hit costs a dict lookup, not a call.
+_WORD_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {}
+_WORD_TERMS_MAX = 200_000
+
+
+def _word_terms(folded: str, stemmed: str) -> tuple[str, tuple[str, ...]]:
+    """What `enrich` adds for one word: its stem, its family's key if that differs,
+    and for "multiagent" (multi-agent) the terms of its "agent"."""
+    key = family(stemmed)
+    terms = [stemmed]
+    if key != stemmed:
+        terms.append(key)
+    if folded.startswith("multi") and len(rest := folded[5:]) >= 4 and rest.isalpha():
+        # "multiagent" is multi-agent: its "agent" is a word of it.
+        terms.extend({stem(rest), family(stem(rest))})
+    found = (key, tuple(terms))
+    if len(_WORD_TERMS) >= _WORD_TERMS_MAX:
+        _WORD_TERMS.clear()
+    _WORD_TERMS[folded] = found
+    return found
 
 
 def enrich(
@@ -384,18 +424,23 @@ def enrich(
             ends.append(end)
 
     keys = []
+    known = _WORD_TERMS
     for token in tokens:
-        stemmed, position = token.stem, token.position
-        add(stemmed, position, position + 1)
-        key = family(stemmed)
+        position = token.position
+        found = known.get(token.folded)
+        if found is None:
+            found = _word_terms(token.folded, token.stem)
+        key, terms = found
         keys.append(key)
-        if key != stemmed:
-            add(key, position, position + 1)
-        folded = token.folded
-        if folded.startswith("multi") and len(rest := folded[5:]) >= 4 and rest.isalpha():
-            # "multiagent" is multi-agent: its "agent" is a word of it.
-            for term in {stem(rest), family(stem(rest))}:
-                add(term, position, position + 1)
+        # add(), inlined: this loop runs for every word of every paper
+        for term in terms:
+            at = spans.get(term)
+            if at is None:
+                spans[term] = {position: [position + 1]}
+            elif (ends := at.get(position)) is None:
+                at[position] = [position + 1]
+            else:
+                ends.append(position + 1)
     for start, stop in _hyphen_runs(text, tokens):
         for first in range(start, stop - 1):
             for last in range(first + 2, min(stop, first + _MAX_COMPOUND) + 1):

@@ -145,6 +145,17 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     return found
 
 
+def _within_reach(first: dict[int, list[int]], second: dict[int, list[int]], low: int) -> bool:
+    """Whether the second term starts `low` to MAX_INSIDE words after an end of the first
+    (plain loops: a generator's frames cost more than the test, asked of most candidates)."""
+    for ends in first.values():
+        for end in ends:
+            for gap in range(low, about.MAX_INSIDE + 1):
+                if end + gap in second:
+                    return True
+    return False
+
+
 def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     """Spans where `terms` follow one another with up to MAX_INSIDE modifier words
     inside ("diffusion language models", "LLM-based multi-agent"), at least one;
@@ -156,8 +167,7 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     # Most candidates have the words far apart: none of the first's ends is within
     # MAX_INSIDE words before the second's start (for two terms, with a word inside:
     # the words in a row are _chains'), so nothing below can reach the second.
-    second, reach = rest[0], range(1 if len(rest) == 1 else 0, about.MAX_INSIDE + 1)
-    if not any(end + gap in second for ends in first.values() for end in ends for gap in reach):
+    if not _within_reach(first, rest[0], 1 if len(rest) == 1 else 0):
         return []
     shape = None  # the field's layout, made when a gap has to be read
     found = []
@@ -224,13 +234,16 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
                     for span in _chains(field, terms)
                     if _head_counts(paper, terms, *span)
                 ]
+    if not mentions and not clause.contextual and not clause.categories:
+        return None  # most candidates: nothing below could find a field
     if mentions and not clause.exact:
         written = clause.text.rsplit(None, 1)[-1].casefold()
-        mentions = [
-            m
-            for m in mentions
-            if not about.names_a_device(about.layout(paper.fields[m.field]), m.end, written)
-        ]
+        if about.may_name_a_device(written):
+            mentions = [
+                m
+                for m in mentions
+                if not about.names_a_device(about.layout(paper.fields[m.field]), m.end, written)
+            ]
     fields, words = set(), []
     kept = about.counted(mentions, paper.fields) if mentions else []
     if not kept and clause.contextual and _has_context(clause, paper):
@@ -239,7 +252,11 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         fields.add(mention.field)
         words.append(paper.fields[mention.field].surface(mention.start, mention.end))
     loose = not any(mention.strength == 0 for mention in kept)
-    matched_categories = [c for c in paper.categories if paper_has(c, clause.categories)]
+    matched_categories = (
+        [c for c in paper.categories if paper_has(c, clause.categories)]
+        if clause.categories
+        else None
+    )
     if matched_categories:
         fields.add("categories")
         words.extend(matched_categories)
