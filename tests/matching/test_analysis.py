@@ -90,7 +90,16 @@ def test_the_sample_papers_words_are_those_of_the_whole_expression():
 
 @pytest.mark.parametrize("opaque", [False, True])
 def test_tokens_are_those_read_one_match_at_a_time(opaque):
-    odd = ["", " ", "a", "-a-", "pre-training  models", "x\u2013y / z", "(MoE)-based", "é\u0301t\u00e9"]
+    odd = [
+        "",
+        " ",
+        "a",
+        "-a-",
+        "pre-training  models",
+        "x\u2013y / z",
+        "(MoE)-based",
+        "é\u0301t\u00e9",
+    ]
     for text in [*TRICKY, *odd, *sample_texts()]:
         tokens = analysis.tokenize(text, opaque=opaque)
         got = [(text[t.start : t.end], t.position, t.start, t.end) for t in tokens]
