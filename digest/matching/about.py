@@ -50,6 +50,7 @@ _OWN_AFTER_THIS = frozenset(
 _OWN_PASSIVE = frozenset(
     {"proposed", "developed", "presented", "introduced", "designed", "devised", "formulated"}
 )
+_IS_ARE = frozenset({"is", "are"})
 # Words after a comma that go on with a clause, not a list: "X, which …".
 _CLAUSE_AFTER_COMMA = frozenset(
     {"which", "where", "who", "whose", "whereby", "while", "whereas", "thereby", "thus"}
@@ -128,59 +129,62 @@ class Layout:
         # of words without punctuation that has each position starts (-1: none): what
         # _before reads, for every mention of every interest, as one slice.
         size = tokens[-1].position + 1 if tokens else 0
-        self.words: list[str | None] = [None] * size
-        self.runs: list[int] = [-1] * size
-        run = -1
-        for token in tokens:
-            position = token.position
-            if not position or self.words[position - 1] is None:
-                run = position
-            self.words[position] = token.folded
-            self.runs[position] = run
+        words: list[str | None] = [None] * size
+        runs: list[int] = [-1] * size
         # the positions of the first sentence's words, in order
-        self.order: list[int] = []
-        self.sentence: dict[int, int] = {}
-        self.commas: set[int] = set()  # positions of words a comma follows
+        order: list[int] = []
+        sentence: dict[int, int] = {}
+        commas: set[int] = set()  # positions of words a comma follows
         # positions of coined names: capitals or digits after the first letter ("A2World")
-        self.coined: set[int] = set()
+        coined: set[int] = set()
         # sentence -> positions of its list markers: "(1)", "(ii)", "(c)"
-        self.enumerators: dict[int, list[int]] = {}
+        enumerators: dict[int, list[int]] = {}
         own: list[bool] = [False]
-        number = 0
+        number, run, last = 0, -1, len(tokens) - 1
+        previous = None
+        # One pass, locals only: every field a clause asks about gets its layout.
         for i, token in enumerate(tokens):
-            # A single space, most separators, is neither a comma nor a sentence's end.
-            between = text[tokens[i - 1].end : token.start] if i else " "
-            if between != " " and "," in between:
-                self.commas.add(tokens[i - 1].position)
-            if between != " " and _END.search(between):
-                previous = tokens[i - 1].folded
-                starts = token.folded[:1].isdigit() or text[token.start].isupper()
-                if starts and previous not in _ABBREVIATIONS and len(previous) > 1:
-                    number += 1
-                    own.append(False)
-            self.sentence[token.position] = number
-            surface = text[token.start + 1 : token.end]
-            if _coined(surface):
-                self.coined.add(token.position)
+            word, position, start, end = token.folded, token.position, token.start, token.end
+            if not position or words[position - 1] is None:
+                run = position
+            words[position] = word
+            runs[position] = run
+            if previous is not None:
+                between = text[previous.end : start]
+                # A single space, most separators, is neither a comma nor a sentence's end.
+                if between != " ":
+                    if "," in between:
+                        commas.add(previous.position)
+                    if _END.search(between):
+                        before = previous.folded
+                        starts = word[:1].isdigit() or text[start].isupper()
+                        if starts and before not in _ABBREVIATIONS and len(before) > 1:
+                            number += 1
+                            own.append(False)
+            sentence[position] = number
+            if _coined(text[start + 1 : end]):
+                coined.add(position)
             if (
-                text[token.start - 1 : token.start] == "("
-                and text[token.end : token.end + 1] == ")"
-                and _ENUMERATOR.fullmatch(token.folded)
+                text[start - 1 : start] == "("
+                and text[end : end + 1] == ")"
+                and _ENUMERATOR.fullmatch(word)
             ):
-                self.enumerators.setdefault(number, []).append(token.position)
-            if not number and len(self.order) < OPENING_WORDS:
-                self.order.append(token.position)
-            word = token.folded
-            following = tokens[i + 1].folded if i + 1 < len(tokens) else ""
-            previous_word = tokens[i - 1].folded if i else ""
+                enumerators.setdefault(number, []).append(position)
+            if not number and len(order) < OPENING_WORDS:
+                order.append(position)
             if (
-                (word in _OWN_WORDS and following not in _NOT_OWN_AFTER)
-                or (word in _OWN_AFTER_THIS and previous_word == "this")
-                or (word in ("is", "are") and following in _OWN_PASSIVE)
-                or (word == "proposed" and previous_word == "the")
+                (
+                    word in _OWN_WORDS
+                    and (tokens[i + 1].folded if i < last else "") not in _NOT_OWN_AFTER
+                )
+                or (word in _OWN_AFTER_THIS and previous is not None and previous.folded == "this")
+                or (word in _IS_ARE and i < last and tokens[i + 1].folded in _OWN_PASSIVE)
+                or (word == "proposed" and previous is not None and previous.folded == "the")
             ):
                 own[number] = True
-        self.own = own
+            previous = token
+        self.words, self.runs, self.order, self.sentence = words, runs, order, sentence
+        self.commas, self.coined, self.enumerators, self.own = commas, coined, enumerators, own
 
     def opening(self, start: int) -> bool:
         """Whether a mention sets the topic of the abstract's first sentence: among its

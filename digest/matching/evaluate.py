@@ -212,8 +212,12 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
     mentions: list[about.Mention] = []
     for name, field in paper.fields.items():
         spans = field.spans
-        # Most of an interest's alternatives name a word this field lacks: skip them here.
-        present = [terms for terms in clause.alternatives if all(map(spans.get, terms))]
+        # Most of an interest's alternatives name a word this field lacks: skip them here
+        # (a term's spans are never empty; most alternatives fail on their first term).
+        has = spans.__contains__
+        present = [
+            terms for terms in clause.alternatives if terms[0] in spans and all(map(has, terms))
+        ]
         narrower = clause.narrower
         for terms in present:
             for start, end in _chains(field, terms):
