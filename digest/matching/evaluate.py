@@ -7,6 +7,7 @@ two can differ only in which papers they ask about, never in the answer.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import NamedTuple, Protocol
 
@@ -156,10 +157,37 @@ def _within_reach(first: dict[int, list[int]], second: dict[int, list[int]], low
     return False
 
 
-def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+# The gaps a word inside a two-term phrase leaves: 1 to MAX_INSIDE.
+_INSIDE = tuple(range(1, about.MAX_INSIDE + 1))
+
+
+def _pair_chains(
+    first: dict[int, list[int]], second: dict[int, list[int]]
+) -> tuple[list[tuple[int, int]], bool]:
+    """_chains of two terms (their spans `first`, `second`), and whether the second
+    starts within reach of the first for a loose chain (_within_reach), in one pass
+    over the first's ends: two-term phrases are most alternatives."""
+    found: list[tuple[int, int]] = []
+    reach = False
+    get = second.get
+    for start, ends in first.items():
+        for end in ends:
+            if following := get(end):
+                found += [(start, last) for last in following]
+            if not reach:
+                for gap in _INSIDE:
+                    if end + gap in second:
+                        reach = True
+                        break
+    return found, reach
+
+
+def _loose_chains(
+    field: Field, terms: tuple[str, ...], reached: bool = False
+) -> list[tuple[int, int]]:
     """Spans where `terms` follow one another with up to MAX_INSIDE modifier words
     inside ("diffusion language models", "LLM-based multi-agent"), at least one;
-    the spans without any are _chains'."""
+    the spans without any are _chains'. `reached`: _within_reach is known true."""
     first = field.spans.get(terms[0])
     rest = [field.spans.get(term) for term in terms[1:]]
     if not first or not all(rest):
@@ -167,7 +195,7 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     # Most candidates have the words far apart: none of the first's ends is within
     # MAX_INSIDE words before the second's start (for two terms, with a word inside:
     # the words in a row are _chains'), so nothing below can reach the second.
-    if not _within_reach(first, rest[0], 1 if len(rest) == 1 else 0):
+    if not reached and not _within_reach(first, rest[0], 1 if len(rest) == 1 else 0):
         return []
     shape = None  # the field's layout, made when a gap has to be read
     found = []
@@ -208,8 +236,13 @@ def _head_counts(paper: AnalyzedDocument, terms: tuple[str, ...], start: int, en
     return not abstract.tokens or bool(_chains(abstract, terms))
 
 
+# A Mention without namedtuple's Python-level constructor: made for every chain found.
+_mention = partial(tuple.__new__, about.Mention)
+
+
 def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
     mentions: list[about.Mention] = []
+    exact, narrower = clause.exact, clause.narrower
     for name, field in paper.fields.items():
         spans = field.spans
         # Most of an interest's alternatives name a word this field lacks: skip them here
@@ -218,25 +251,39 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         present = [
             terms for terms in clause.alternatives if terms[0] in spans and all(map(has, terms))
         ]
-        narrower = clause.narrower
+        # the present alternatives a loose chain may join, and whether within reach is known
+        loose: list[tuple[tuple[str, ...], bool]] = []
         for terms in present:
-            for start, end in _chains(field, terms):
-                if clause.exact:
+            if len(terms) == 2 and not exact:
+                found, reach = _pair_chains(spans[terms[0]], spans[terms[1]])
+                if reach:
+                    loose.append((terms, True))
+            else:
+                found = _chains(field, terms)
+                if len(terms) > 1:
+                    loose.append((terms, False))
+            if not found:
+                continue
+            is_narrower = terms in narrower
+            for start, end in found:
+                if exact:
                     folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
-                    if folded != clause.exact:
+                    if folded != exact:
                         continue
-                mentions.append(about.Mention(name, start, end, 0, terms in narrower))
-        if clause.exact:
+                mentions.append(_mention((name, start, end, 0, is_narrower)))
+        if exact:
             continue
-        for terms in present:
-            if len(terms) > 1:
-                mentions += [about.Mention(name, *span, 1) for span in _loose_chains(field, terms)]
+        for terms, reached in loose:
+            mentions += [
+                _mention((name, start, end, 1, False))
+                for start, end in _loose_chains(field, terms, reached)
+            ]
         if name == "title":
             for terms in clause.heads:
                 mentions += [
-                    about.Mention(name, *span, 1)
-                    for span in _chains(field, terms)
-                    if _head_counts(paper, terms, *span)
+                    _mention((name, start, end, 1, False))
+                    for start, end in _chains(field, terms)
+                    if _head_counts(paper, terms, start, end)
                 ]
     if not mentions and not clause.contextual and not clause.categories:
         return None  # most candidates: nothing below could find a field
