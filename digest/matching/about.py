@@ -107,6 +107,20 @@ class Mention(NamedTuple):
     narrower: bool = False
 
 
+# How many words before a mention as_matter reads ("the topological phase of X").
+_MATTER_REACH = 5
+_DISCOUNT_REACH = max(NEGATION_REACH, _MATTER_REACH)
+
+
+def _of_matter(before: list[str]) -> bool:
+    """as_matter, given the _MATTER_REACH words before the mention."""
+    before = [w for w in before if w not in ("the", "a", "an")]
+    if len(before) < 3 or before[-1] != "of":
+        return False
+    pair = (before[-3], before[-2])
+    return pair[1] in ("hamiltonian", "hamiltonians") or pair in _STATES_OF_MATTER
+
+
 class Layout:
     """A field's sentences and the words around each position."""
 
@@ -203,11 +217,7 @@ class Layout:
         """ "the topological phase of the surface code", "ground states of the surface
         code", "the Hamiltonian of …": what is named there is a physical system whose
         states are studied, not the code, method or model the words also name."""
-        before = [w for w in self._before(start, 5) if w not in ("the", "a", "an")]
-        if len(before) < 3 or before[-1] != "of":
-            return False
-        pair = (before[-3], before[-2])
-        return pair[1] in ("hamiltonian", "hamiltonians") or pair in _STATES_OF_MATTER
+        return _of_matter(self._before(start, _MATTER_REACH))
 
     def word(self, position: int) -> str | None:
         return self.folded.get(position)
@@ -221,7 +231,9 @@ class Layout:
 
     def negated(self, start: int, end: int) -> bool:
         """ "without RL", "no reinforcement learning", "does not require RL", "RL-free"."""
-        before = self._before(start, NEGATION_REACH)
+        return self._negated_after(self._before(start, NEGATION_REACH), start, end)
+
+    def _negated_after(self, before: list[str], start: int, end: int) -> bool:
         for i, word in enumerate(before):
             following = before[i + 1] if i + 1 < len(before) else self.folded.get(start)
             if word in NEGATIONS and following not in ("only", "just", "merely", "least"):
@@ -229,6 +241,14 @@ class Layout:
             if (word, following) in _NEGATING_PAIRS:
                 return True
         return self.folded.get(end) == "free"
+
+    def discounted(self, start: int, end: int) -> bool:
+        """negated(start, end) or as_matter(start), the words before read once: asked of
+        every mention an interest finds."""
+        before = self._before(start, _DISCOUNT_REACH)
+        return self._negated_after(before[-NEGATION_REACH:], start, end) or _of_matter(
+            before[-_MATTER_REACH:]
+        )
 
     def listed(self, start: int, end: int) -> bool:
         """ "dark matter, galaxy formation and …", "both dense and MoE models", "on A and
@@ -408,9 +428,12 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     mechanisms) in two sentences needs one of them to say what the paper does, or a
     third: a component named twice in passing is still background."""
     kept = []
+    shapes: dict[str, Layout] = {}
     for mention in mentions:
-        shape = layout(fields[mention.field])
-        if not (shape.negated(mention.start, mention.end) or shape.as_matter(mention.start)):
+        shape = shapes.get(mention.field)
+        if shape is None:
+            shape = shapes[mention.field] = layout(fields[mention.field])
+        if not shape.discounted(mention.start, mention.end):
             kept.append(mention)
     if any(m.field == "title" for m in kept):
         return kept
