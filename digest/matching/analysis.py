@@ -156,28 +156,34 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
     `opaque` (a paper's text): web and e-mail addresses, paths and code identifiers
     are no words of it (see _OPAQUE_PARTS)."""
     tokens: list[Token] = []
-    append, joining, fold_and_stem = tokens.append, _JOINING.match, _fold_and_stem
-    position, first, hidden = 0, True, False
+    append, joining, fold_and_stem, split = (
+        tokens.append,
+        _JOINING.match,
+        _fold_and_stem,
+        _SPLIT.split,
+    )
+    position = 0
     for begin, stop in _segments(text, opaque):
-        parts = _SPLIT.split(text[begin:stop] if begin or stop != len(text) else text)
-        offset = begin
-        for k in range(1, len(parts), 2):
-            between, word = parts[k - 1], parts[k]
+        parts = split(text[begin:stop] if begin or stop != len(text) else text)
+        if len(parts) < 2:
+            continue  # no word in this stretch
+        pairs = zip(parts[0:-1:2], parts[1::2], strict=True)
+        between, word = next(pairs)
+        start = begin + len(between)
+        offset = end = start + len(word)
+        if tokens:
+            position += 2  # the stretch before ends with what is hidden: a phrase breaks
+        folded, stemmed = fold_and_stem(word)
+        # tuple.__new__: a Token without namedtuple's Python-level constructor (a paper
+        # has some 200 words, each made a Token)
+        append(_new_token(Token, (folded, stemmed, position, start, end)))
+        for between, word in pairs:
             start = offset + len(between)
             offset = end = start + len(word)
-            if first:
-                first = False
-            elif hidden:
-                position += 2
-            else:
-                # A single space is by far the most common separator: no expression for it.
-                position += 1 if between == " " or joining(between) else 2
-            hidden = False
-            # tuple.__new__: a Token without namedtuple's Python-level constructor (a
-            # paper has some 200 words, each made a Token)
-            append(_new_token(Token, (*fold_and_stem(word), position, start, end)))
-        # what follows this stretch is hidden: the next word starts no phrase with ours
-        hidden = True
+            # A single space is by far the most common separator: no expression for it.
+            position += 1 if between == " " or joining(between) else 2
+            folded, stemmed = fold_and_stem(word)
+            append(_new_token(Token, (folded, stemmed, position, start, end)))
     return tokens
 
 
