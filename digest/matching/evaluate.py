@@ -91,7 +91,10 @@ class AnalyzedDocument:
         self.category_keys = {key for c in self.categories for key in category_keys(c)}
 
     def terms(self) -> set[str]:
-        return {term for field in self.fields.values() for term in field.spans}
+        found: set[str] = set()
+        for field in self.fields.values():
+            found.update(field.spans)
+        return found
 
 
 # Words that, hyphened to the word before, make it a modifier without changing what
