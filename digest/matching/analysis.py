@@ -23,7 +23,7 @@ Punctuation between two words breaks a phrase: "language. Models" is not
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -206,19 +206,37 @@ def glued(words: Iterable[str]) -> str:
     return stem("".join(words))
 
 
+# The end (or ends) of a term's spans that start at one position.
+Ends = int | list[int]
+
+
+def ends_of(ends: Ends) -> Sequence[int]:
+    """The ends of Field.spans[term][start] as a sequence."""
+    return (ends,) if type(ends) is int else ends
+
+
 @dataclass
 class Field:
     """One analyzed text field: its tokens, and every term with its spans."""
 
     text: str
     tokens: list[Token]
-    # term -> {start position: [end positions]}; ends are exclusive
-    spans: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    # term -> {start position: its end, or [its ends] where it has several}; ends are
+    # exclusive. An int for the one end most spans have: no list each, and a dict of
+    # ints is no container the cycle collector walks (see ends_of).
+    spans: dict[str, dict[int, Ends]] = field(default_factory=dict)
     # its sentences and the words around each position (about.Layout), when first asked
     layout: object = field(default=None, repr=False, compare=False)
 
     def add(self, term: str, start: int, end: int) -> None:
-        self.spans.setdefault(term, {}).setdefault(start, []).append(end)
+        at = self.spans.setdefault(term, {})
+        ends = at.get(start)
+        if ends is None:
+            at[start] = end
+        elif type(ends) is int:
+            at[start] = [ends, end]
+        else:
+            ends.append(end)
 
     def surface(self, start: int, end: int) -> str:
         """The text as written between two positions ("Mixture-of-Experts")."""
@@ -423,9 +441,11 @@ def enrich(
         # Field.add, here without a method call: a paper's field gets some 250 terms
         at = spans.get(term)
         if at is None:
-            spans[term] = {start: [end]}
+            spans[term] = {start: end}
         elif (ends := at.get(start)) is None:
-            at[start] = [end]
+            at[start] = end
+        elif type(ends) is int:
+            at[start] = [ends, end]
         else:
             ends.append(end)
 
@@ -442,9 +462,11 @@ def enrich(
         for term in terms:
             at = spans.get(term)
             if at is None:
-                spans[term] = {position: [position + 1]}
+                spans[term] = {position: position + 1}
             elif (ends := at.get(position)) is None:
-                at[position] = [position + 1]
+                at[position] = position + 1
+            elif type(ends) is int:
+                at[position] = [ends, position + 1]
             else:
                 ends.append(position + 1)
     for start, stop in _hyphen_runs(text, tokens):
@@ -489,6 +511,6 @@ def enrich(
     for acronym, (_, words) in local.items():
         compound = glued(words)
         for start in list(spans.get(acronym, {})):
-            for end in list(spans[acronym][start]):
+            for end in list(ends_of(spans[acronym][start])):
                 add(compound, start, end)
     return result

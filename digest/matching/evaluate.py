@@ -12,7 +12,15 @@ from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from digest.matching import about
-from digest.matching.analysis import Field, definitions, enrich, other_senses, tokenize
+from digest.matching.analysis import (
+    Ends,
+    Field,
+    definitions,
+    ends_of,
+    enrich,
+    other_senses,
+    tokenize,
+)
 from digest.matching.concepts import Concepts, category_keys
 from digest.matching.query import Author, Category, Clause, Phrase, Query, normalize_name
 
@@ -118,8 +126,14 @@ def _connect(field: Field) -> None:
     if not joined:
         return
     for ends_at in field.spans.values():
-        for ends in ends_at.values():
-            ends.extend([joined[end] for end in ends if end in joined and joined[end] not in ends])
+        for start, ends in ends_at.items():
+            if type(ends) is int:
+                if ends in joined and joined[ends] != ends:
+                    ends_at[start] = [ends, joined[ends]]  # a value replaced: no key added
+            else:
+                ends.extend(
+                    [joined[end] for end in ends if end in joined and joined[end] not in ends]
+                )
 
 
 def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -135,25 +149,30 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
         # Two terms, most phrases: each end of the first where the second starts.
         get = rest[0].get
         for start, ends in first.items():
-            for end in ends:
-                if following := get(end):
-                    found += [(start, last) for last in following]
+            for end in (ends,) if type(ends) is int else ends:
+                if (following := get(end)) is not None:
+                    if type(following) is int:
+                        found.append((start, following))
+                    else:
+                        found += [(start, last) for last in following]
         return found
     for start, ends in first.items():
-        frontier = list(ends)
+        frontier = list(ends_of(ends))
         for following in rest:
-            frontier = [end for position in frontier for end in following.get(position, ())]
+            frontier = [
+                end for position in frontier for end in ends_of(following.get(position, ()))
+            ]
             if not frontier:
                 break
         found.extend((start, end) for end in frontier)
     return found
 
 
-def _within_reach(first: dict[int, list[int]], second: dict[int, list[int]], low: int) -> bool:
+def _within_reach(first: dict[int, Ends], second: dict[int, Ends], low: int) -> bool:
     """Whether the second term starts `low` to MAX_INSIDE words after an end of the first
     (plain loops: a generator's frames cost more than the test, asked of most candidates)."""
     for ends in first.values():
-        for end in ends:
+        for end in (ends,) if type(ends) is int else ends:
             for gap in range(low, about.MAX_INSIDE + 1):
                 if end + gap in second:
                     return True
@@ -165,7 +184,7 @@ _INSIDE = tuple(range(1, about.MAX_INSIDE + 1))
 
 
 def _pair_chains(
-    first: dict[int, list[int]], second: dict[int, list[int]]
+    first: dict[int, Ends], second: dict[int, Ends]
 ) -> tuple[list[tuple[int, int]], bool]:
     """_chains of two terms (their spans `first`, `second`), and whether the second
     starts within reach of the first for a loose chain (_within_reach), in one pass
@@ -174,9 +193,12 @@ def _pair_chains(
     reach = False
     get = second.get
     for start, ends in first.items():
-        for end in ends:
-            if following := get(end):
-                found += [(start, last) for last in following]
+        for end in (ends,) if type(ends) is int else ends:
+            if (following := get(end)) is not None:
+                if type(following) is int:
+                    found.append((start, following))
+                else:
+                    found += [(start, last) for last in following]
             if not reach:
                 for gap in _INSIDE:
                     if end + gap in second:
@@ -203,12 +225,12 @@ def _loose_chains(
     shape = None  # the field's layout, made when a gap has to be read
     found = []
     for start, ends in first.items():
-        frontier = [(end, False) for end in ends]  # (position, words inside so far)
+        frontier = [(end, False) for end in ends_of(ends)]  # (position, words inside so far)
         for number, following in enumerate(rest, 2):
             last = number == len(terms)
             reached = []
             for position, inside in frontier:
-                reached += [(end, inside) for end in following.get(position, ())]
+                reached += [(end, inside) for end in ends_of(following.get(position, ()))]
                 # Gaps the next term could close; words inside are read only up to them.
                 gaps = [g for g in range(1, about.MAX_INSIDE + 1) if position + g in following]
                 if not gaps:
@@ -221,7 +243,7 @@ def _loose_chains(
                         continue
                     if last and about.another_task(shape, position - 1, position + gap - 1):
                         continue
-                    reached += [(end, True) for end in following[position + gap]]
+                    reached += [(end, True) for end in ends_of(following[position + gap])]
             frontier = reached
             if not frontier:
                 break
