@@ -50,6 +50,7 @@ _OWN_AFTER_THIS = frozenset(
 _OWN_PASSIVE = frozenset(
     {"proposed", "developed", "presented", "introduced", "designed", "devised", "formulated"}
 )
+_IS_ARE = frozenset({"is", "are"})
 # Words after a comma that go on with a clause, not a list: "X, which …".
 _CLAUSE_AFTER_COMMA = frozenset(
     {"which", "where", "who", "whose", "whereby", "while", "whereas", "thereby", "thus"}
@@ -106,58 +107,98 @@ class Mention(NamedTuple):
     narrower: bool = False
 
 
+# How many words before a mention as_matter reads ("the topological phase of X").
+_MATTER_REACH = 5
+_DISCOUNT_REACH = max(NEGATION_REACH, _MATTER_REACH)
+
+
+def _of_matter(before: list[str]) -> bool:
+    """as_matter, given the _MATTER_REACH words before the mention."""
+    before = [w for w in before if w not in ("the", "a", "an")]
+    if len(before) < 3 or before[-1] != "of":
+        return False
+    pair = (before[-3], before[-2])
+    return pair[1] in ("hamiltonian", "hamiltonians") or pair in _STATES_OF_MATTER
+
+
 class Layout:
     """A field's sentences and the words around each position."""
 
-    __slots__ = ("coined", "commas", "enumerators", "folded", "order", "own", "sentence")
+    __slots__ = (
+        "coined",
+        "commas",
+        "enumerators",
+        "folded",
+        "order",
+        "own",
+        "runs",
+        "sentence",
+        "words",
+    )
 
     def __init__(self, field: Field) -> None:
         tokens, text = field.tokens, field.text
         self.folded: dict[int, str] = {t.position: t.folded for t in tokens}
+        # The same by position in a list (None where punctuation is), and where the run
+        # of words without punctuation that has each position starts (-1: none): what
+        # _before reads, for every mention of every interest, as one slice.
+        size = tokens[-1].position + 1 if tokens else 0
+        words: list[str | None] = [None] * size
+        runs: list[int] = [-1] * size
         # the positions of the first sentence's words, in order
-        self.order: list[int] = []
-        self.sentence: dict[int, int] = {}
-        self.commas: set[int] = set()  # positions of words a comma follows
+        order: list[int] = []
+        sentence: dict[int, int] = {}
+        commas: set[int] = set()  # positions of words a comma follows
         # positions of coined names: capitals or digits after the first letter ("A2World")
-        self.coined: set[int] = set()
+        coined: set[int] = set()
         # sentence -> positions of its list markers: "(1)", "(ii)", "(c)"
-        self.enumerators: dict[int, list[int]] = {}
+        enumerators: dict[int, list[int]] = {}
         own: list[bool] = [False]
-        number = 0
+        number, run, last = 0, -1, len(tokens) - 1
+        previous = None
+        # One pass, locals only: every field a clause asks about gets its layout.
         for i, token in enumerate(tokens):
-            # A single space, most separators, is neither a comma nor a sentence's end.
-            between = text[tokens[i - 1].end : token.start] if i else " "
-            if between != " " and "," in between:
-                self.commas.add(tokens[i - 1].position)
-            if between != " " and _END.search(between):
-                previous = tokens[i - 1].folded
-                starts = token.folded[:1].isdigit() or text[token.start].isupper()
-                if starts and previous not in _ABBREVIATIONS and len(previous) > 1:
-                    number += 1
-                    own.append(False)
-            self.sentence[token.position] = number
-            surface = text[token.start + 1 : token.end]
-            if _coined(surface):
-                self.coined.add(token.position)
+            word, position, start, end = token.folded, token.position, token.start, token.end
+            if not position or words[position - 1] is None:
+                run = position
+            words[position] = word
+            runs[position] = run
+            if previous is not None:
+                between = text[previous.end : start]
+                # A single space, most separators, is neither a comma nor a sentence's end.
+                if between != " ":
+                    if "," in between:
+                        commas.add(previous.position)
+                    if _END.search(between):
+                        before = previous.folded
+                        starts = word[:1].isdigit() or text[start].isupper()
+                        if starts and before not in _ABBREVIATIONS and len(before) > 1:
+                            number += 1
+                            own.append(False)
+            sentence[position] = number
+            if _coined(text[start + 1 : end]):
+                coined.add(position)
             if (
-                text[token.start - 1 : token.start] == "("
-                and text[token.end : token.end + 1] == ")"
-                and _ENUMERATOR.fullmatch(token.folded)
+                text[start - 1 : start] == "("
+                and text[end : end + 1] == ")"
+                and _ENUMERATOR.fullmatch(word)
             ):
-                self.enumerators.setdefault(number, []).append(token.position)
-            if not number and len(self.order) < OPENING_WORDS:
-                self.order.append(token.position)
-            word = token.folded
-            following = tokens[i + 1].folded if i + 1 < len(tokens) else ""
-            previous_word = tokens[i - 1].folded if i else ""
+                enumerators.setdefault(number, []).append(position)
+            if not number and len(order) < OPENING_WORDS:
+                order.append(position)
             if (
-                (word in _OWN_WORDS and following not in _NOT_OWN_AFTER)
-                or (word in _OWN_AFTER_THIS and previous_word == "this")
-                or (word in ("is", "are") and following in _OWN_PASSIVE)
-                or (word == "proposed" and previous_word == "the")
+                (
+                    word in _OWN_WORDS
+                    and (tokens[i + 1].folded if i < last else "") not in _NOT_OWN_AFTER
+                )
+                or (word in _OWN_AFTER_THIS and previous is not None and previous.folded == "this")
+                or (word in _IS_ARE and i < last and tokens[i + 1].folded in _OWN_PASSIVE)
+                or (word == "proposed" and previous is not None and previous.folded == "the")
             ):
                 own[number] = True
-        self.own = own
+            previous = token
+        self.words, self.runs, self.order, self.sentence = words, runs, order, sentence
+        self.commas, self.coined, self.enumerators, self.own = commas, coined, enumerators, own
 
     def opening(self, start: int) -> bool:
         """Whether a mention sets the topic of the abstract's first sentence: among its
@@ -176,30 +217,23 @@ class Layout:
         """ "the topological phase of the surface code", "ground states of the surface
         code", "the Hamiltonian of …": what is named there is a physical system whose
         states are studied, not the code, method or model the words also name."""
-        before = [w for w in self._before(start, 5) if w not in ("the", "a", "an")]
-        if len(before) < 3 or before[-1] != "of":
-            return False
-        pair = (before[-3], before[-2])
-        return pair[1] in ("hamiltonian", "hamiltonians") or pair in _STATES_OF_MATTER
+        return _of_matter(self._before(start, _MATTER_REACH))
 
     def word(self, position: int) -> str | None:
         return self.folded.get(position)
 
     def _before(self, start: int, reach: int) -> list[str]:
         """The words before `start` in its clause (no punctuation between), nearest last."""
-        words: list[str] = []
         position = start - 1
-        while position >= 0 and len(words) < reach:
-            word = self.folded.get(position)
-            if word is None:
-                break
-            words.append(word)
-            position -= 1
-        return words[::-1]
+        if position < 0 or position >= len(self.runs) or (run := self.runs[position]) < 0:
+            return []
+        return self.words[max(run, start - reach) : start]
 
     def negated(self, start: int, end: int) -> bool:
         """ "without RL", "no reinforcement learning", "does not require RL", "RL-free"."""
-        before = self._before(start, NEGATION_REACH)
+        return self._negated_after(self._before(start, NEGATION_REACH), start, end)
+
+    def _negated_after(self, before: list[str], start: int, end: int) -> bool:
         for i, word in enumerate(before):
             following = before[i + 1] if i + 1 < len(before) else self.folded.get(start)
             if word in NEGATIONS and following not in ("only", "just", "merely", "least"):
@@ -207,6 +241,14 @@ class Layout:
             if (word, following) in _NEGATING_PAIRS:
                 return True
         return self.folded.get(end) == "free"
+
+    def discounted(self, start: int, end: int) -> bool:
+        """negated(start, end) or as_matter(start), the words before read once: asked of
+        every mention an interest finds."""
+        before = self._before(start, _DISCOUNT_REACH)
+        return self._negated_after(before[-NEGATION_REACH:], start, end) or _of_matter(
+            before[-_MATTER_REACH:]
+        )
 
     def listed(self, start: int, end: int) -> bool:
         """ "dark matter, galaxy formation and …", "both dense and MoE models", "on A and
@@ -345,6 +387,12 @@ _DEVICES = frozenset(
 _PHENOMENA = ("ity", "ism", "ance", "ence", "ness")
 
 
+def may_name_a_device(written: str) -> bool:
+    """Whether names_a_device can be true for an interest's last word `written` (most
+    interests name no phenomenon: then no mention of theirs is asked about)."""
+    return written.endswith(_PHENOMENA)
+
+
 def names_a_device(shape: "Layout", end: int, written: str) -> bool:
     """Whether a mention ending at `end` is the adjective of a phenomenon the interest
     names (`written`, its last word) before a device: "superconducting quantum
@@ -380,9 +428,12 @@ def counted(mentions: list[Mention], fields: dict[str, Field]) -> list[Mention]:
     mechanisms) in two sentences needs one of them to say what the paper does, or a
     third: a component named twice in passing is still background."""
     kept = []
+    shapes: dict[str, Layout] = {}
     for mention in mentions:
-        shape = layout(fields[mention.field])
-        if not (shape.negated(mention.start, mention.end) or shape.as_matter(mention.start)):
+        shape = shapes.get(mention.field)
+        if shape is None:
+            shape = shapes[mention.field] = layout(fields[mention.field])
+        if not shape.discounted(mention.start, mention.end):
             kept.append(mention)
     if any(m.field == "title" for m in kept):
         return kept

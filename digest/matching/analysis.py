@@ -23,9 +23,10 @@ Punctuation between two words breaks a phrase: "language. Models" is not
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from digest.matching.concepts import Concepts, concept_term
@@ -129,19 +130,24 @@ def _opaque_marks(text: str) -> tuple[bool, ...]:
     )
 
 
-def _words(text: str, opaque: bool) -> list[re.Match[str] | None]:
-    """The word matches of `text`; with `opaque`, None in place of each address or
-    identifier, which breaks a phrase as punctuation does."""
+def _segments(text: str, opaque: bool) -> list[tuple[int, int]]:
+    """The stretches of `text` its words are read from: all of it, or with `opaque`
+    the text between addresses and identifiers, each of which breaks a phrase as
+    punctuation does."""
     if not opaque or not any(mark in text for mark in ("/", "@", "_", "www.", ".py")):
-        return list(_TOKEN.finditer(text))
-    found: list[re.Match[str] | None] = []
-    last = 0
+        return [(0, len(text))]
+    found, last = [], 0
     for hidden in _opaque_of(_opaque_marks(text)).finditer(text):
-        found.extend(_TOKEN.finditer(text, last, hidden.start()))
-        found.append(None)
+        found.append((last, hidden.start()))
         last = hidden.end()
-    found.extend(_TOKEN.finditer(text, last))
+    found.append((last, len(text)))
     return found
+
+
+# The words of a text and what lies between them, in one pass in C: [between, word,
+# between, word, …, between]. Reading offsets off their lengths makes no match object
+# per word (a paper has some 200).
+_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
 def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
@@ -150,23 +156,34 @@ def tokenize(text: str, *, opaque: bool = False) -> list[Token]:
     `opaque` (a paper's text): web and e-mail addresses, paths and code identifiers
     are no words of it (see _OPAQUE_PARTS)."""
     tokens: list[Token] = []
-    append, joining, fold_and_stem = tokens.append, _JOINING.match, _fold_and_stem
-    position, previous_end, hidden = 0, None, False
-    for found in _words(text, opaque):
-        if found is None:
-            hidden = True
-            continue
-        start, end = found.span()
-        if previous_end is not None:
-            between = text[previous_end:start]
-            # A single space is by far the most common separator: no expression for it.
-            joined = not hidden and (between == " " or joining(between))
-            position += 1 if joined else 2
-        hidden = False
+    append, joining, fold_and_stem, split = (
+        tokens.append,
+        _JOINING.match,
+        _fold_and_stem,
+        _SPLIT.split,
+    )
+    position = 0
+    for begin, stop in _segments(text, opaque):
+        parts = split(text[begin:stop] if begin or stop != len(text) else text)
+        if len(parts) < 2:
+            continue  # no word in this stretch
+        pairs = zip(parts[0:-1:2], parts[1::2], strict=True)
+        between, word = next(pairs)
+        start = begin + len(between)
+        offset = end = start + len(word)
+        if tokens:
+            position += 2  # the stretch before ends with what is hidden: a phrase breaks
+        folded, stemmed = fold_and_stem(word)
         # tuple.__new__: a Token without namedtuple's Python-level constructor (a paper
         # has some 200 words, each made a Token)
-        append(_new_token(Token, (*fold_and_stem(found.group()), position, start, end)))
-        previous_end = end
+        append(_new_token(Token, (folded, stemmed, position, start, end)))
+        for between, word in pairs:
+            start = offset + len(between)
+            offset = end = start + len(word)
+            # A single space is by far the most common separator: no expression for it.
+            position += 1 if between == " " or joining(between) else 2
+            folded, stemmed = fold_and_stem(word)
+            append(_new_token(Token, (folded, stemmed, position, start, end)))
     return tokens
 
 
@@ -189,19 +206,37 @@ def glued(words: Iterable[str]) -> str:
     return stem("".join(words))
 
 
+# The end (or ends) of a term's spans that start at one position.
+Ends = int | list[int]
+
+
+def ends_of(ends: Ends) -> Sequence[int]:
+    """The ends of Field.spans[term][start] as a sequence."""
+    return (ends,) if type(ends) is int else ends
+
+
 @dataclass
 class Field:
     """One analyzed text field: its tokens, and every term with its spans."""
 
     text: str
     tokens: list[Token]
-    # term -> {start position: [end positions]}; ends are exclusive
-    spans: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+    # term -> {start position: its end, or [its ends] where it has several}; ends are
+    # exclusive. An int for the one end most spans have: no list each, and a dict of
+    # ints is no container the cycle collector walks (see ends_of).
+    spans: dict[str, dict[int, Ends]] = field(default_factory=dict)
     # its sentences and the words around each position (about.Layout), when first asked
     layout: object = field(default=None, repr=False, compare=False)
 
     def add(self, term: str, start: int, end: int) -> None:
-        self.spans.setdefault(term, {}).setdefault(start, []).append(end)
+        at = self.spans.setdefault(term, {})
+        ends = at.get(start)
+        if ends is None:
+            at[start] = end
+        elif type(ends) is int:
+            at[start] = [ends, end]
+        else:
+            ends.append(end)
 
     def surface(self, start: int, end: int) -> str:
         """The text as written between two positions ("Mixture-of-Experts")."""
@@ -214,8 +249,9 @@ class Field:
         return self.text[tokens[first].start : tokens[last - 1].end]
 
 
-def _position(token: Token) -> int:
-    return token.position
+# A Token's position (its third item), as a C-level key for bisect: surface() is asked
+# for every word of every match.
+_position = itemgetter(2)
 
 
 def _hyphen_runs(text: str, tokens: list[Token]) -> list[tuple[int, int]]:
@@ -350,7 +386,10 @@ def other_senses(fields: Iterable[Field], concepts: Concepts) -> frozenset[str]:
         size, known, other = len(acronym), False, False
         for field_ in fields:
             tokens = field_.tokens
+            initial = acronym[0]
             for i in range(len(tokens) - size + 1):
+                if tokens[i].folded[0] != initial:
+                    continue  # the initials below cannot spell it: most words
                 run = tokens[i : i + size]
                 if run[-1].position - run[0].position != size - 1:
                     continue
@@ -366,6 +405,31 @@ def other_senses(fields: Iterable[Field], concepts: Concepts) -> frozenset[str]:
     return frozenset(found)
 
 
+# folded word -> (its family's key, the terms it adds at its position, in order): a
+# paper's words repeat across papers, and each one's stem, key and "multi-" parts are
+# the same every time (stem and family are functions of the word alone). Cleared
+# when full rather than kept in order: a hit costs a dict lookup, not a call.
+_WORD_TERMS: dict[str, tuple[str, tuple[str, ...]]] = {}
+_WORD_TERMS_MAX = 200_000
+
+
+def _word_terms(folded: str, stemmed: str) -> tuple[str, tuple[str, ...]]:
+    """What `enrich` adds for one word: its stem, its family's key if that differs,
+    and for "multiagent" (multi-agent) the terms of its "agent"."""
+    key = family(stemmed)
+    terms = [stemmed]
+    if key != stemmed:
+        terms.append(key)
+    if folded.startswith("multi") and len(rest := folded[5:]) >= 4 and rest.isalpha():
+        # "multiagent" is multi-agent: its "agent" is a word of it.
+        terms.extend({stem(rest), family(stem(rest))})
+    found = (key, tuple(terms))
+    if len(_WORD_TERMS) >= _WORD_TERMS_MAX:
+        _WORD_TERMS.clear()
+    _WORD_TERMS[folded] = found
+    return found
+
+
 def enrich(
     result: Field, concepts: Concepts, local: Definitions, senses: frozenset[str] = frozenset()
 ) -> Field:
@@ -377,25 +441,34 @@ def enrich(
         # Field.add, here without a method call: a paper's field gets some 250 terms
         at = spans.get(term)
         if at is None:
-            spans[term] = {start: [end]}
+            spans[term] = {start: end}
         elif (ends := at.get(start)) is None:
-            at[start] = [end]
+            at[start] = end
+        elif type(ends) is int:
+            at[start] = [ends, end]
         else:
             ends.append(end)
 
     keys = []
+    known = _WORD_TERMS
     for token in tokens:
-        stemmed, position = token.stem, token.position
-        add(stemmed, position, position + 1)
-        key = family(stemmed)
+        position = token.position
+        found = known.get(token.folded)
+        if found is None:
+            found = _word_terms(token.folded, token.stem)
+        key, terms = found
         keys.append(key)
-        if key != stemmed:
-            add(key, position, position + 1)
-        folded = token.folded
-        if folded.startswith("multi") and len(rest := folded[5:]) >= 4 and rest.isalpha():
-            # "multiagent" is multi-agent: its "agent" is a word of it.
-            for term in {stem(rest), family(stem(rest))}:
-                add(term, position, position + 1)
+        # add(), inlined: this loop runs for every word of every paper
+        for term in terms:
+            at = spans.get(term)
+            if at is None:
+                spans[term] = {position: position + 1}
+            elif (ends := at.get(position)) is None:
+                at[position] = position + 1
+            elif type(ends) is int:
+                at[position] = [ends, position + 1]
+            else:
+                ends.append(position + 1)
     for start, stop in _hyphen_runs(text, tokens):
         for first in range(start, stop - 1):
             for last in range(first + 2, min(stop, first + _MAX_COMPOUND) + 1):
@@ -438,6 +511,6 @@ def enrich(
     for acronym, (_, words) in local.items():
         compound = glued(words)
         for start in list(spans.get(acronym, {})):
-            for end in list(spans[acronym][start]):
+            for end in list(ends_of(spans[acronym][start])):
                 add(compound, start, end)
     return result

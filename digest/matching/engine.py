@@ -28,6 +28,7 @@ says why so, and how `keep` bounds the memory of a big window.
 
 import gc
 import math
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
@@ -421,7 +422,7 @@ class PaperIndex:
                 analyses = []
                 # key -> the block's papers that have it, made one bit set per block: an OR
                 # per paper into a window-wide int would cost the window's size each time
-                terms: dict[str, list[int]] = {}
+                terms: defaultdict[str, list[int]] = defaultdict(list)
                 surnames: dict[str, list[int]] = {}
                 initials: dict[tuple[str, str], list[int]] = {}
                 categories: dict[str, list[int]] = {}
@@ -429,10 +430,7 @@ class PaperIndex:
                     paper = AnalyzedDocument(ordered[i], self.concepts)
                     analyses.append(paper)
                     for term in paper.terms():
-                        if (papers := terms.get(term)) is None:
-                            terms[term] = [i]
-                        else:
-                            papers.append(i)
+                        terms[term].append(i)
                     for _, parts in paper.authors:
                         if parts:
                             surname = parts[-1]

@@ -7,11 +7,20 @@ two can differ only in which papers they ask about, never in the answer.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from digest.matching import about
-from digest.matching.analysis import Field, definitions, enrich, other_senses, tokenize
+from digest.matching.analysis import (
+    Ends,
+    Field,
+    definitions,
+    ends_of,
+    enrich,
+    other_senses,
+    tokenize,
+)
 from digest.matching.concepts import Concepts, category_keys
 from digest.matching.query import Author, Category, Clause, Phrase, Query, normalize_name
 
@@ -90,7 +99,10 @@ class AnalyzedDocument:
         self.category_keys = {key for c in self.categories for key in category_keys(c)}
 
     def terms(self) -> set[str]:
-        return {term for field in self.fields.values() for term in field.spans}
+        found: set[str] = set()
+        for field in self.fields.values():
+            found.update(field.spans)
+        return found
 
 
 # Words that, hyphened to the word before, make it a modifier without changing what
@@ -114,8 +126,14 @@ def _connect(field: Field) -> None:
     if not joined:
         return
     for ends_at in field.spans.values():
-        for ends in ends_at.values():
-            ends.extend([joined[end] for end in ends if end in joined and joined[end] not in ends])
+        for start, ends in ends_at.items():
+            if type(ends) is int:
+                if ends in joined and joined[ends] != ends:
+                    ends_at[start] = [ends, joined[ends]]  # a value replaced: no key added
+            else:
+                ends.extend(
+                    [joined[end] for end in ends if end in joined and joined[end] not in ends]
+                )
 
 
 def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -131,24 +149,70 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
         # Two terms, most phrases: each end of the first where the second starts.
         get = rest[0].get
         for start, ends in first.items():
-            for end in ends:
-                if following := get(end):
-                    found += [(start, last) for last in following]
+            for end in (ends,) if type(ends) is int else ends:
+                if (following := get(end)) is not None:
+                    if type(following) is int:
+                        found.append((start, following))
+                    else:
+                        found += [(start, last) for last in following]
         return found
     for start, ends in first.items():
-        frontier = list(ends)
+        frontier = list(ends_of(ends))
         for following in rest:
-            frontier = [end for position in frontier for end in following.get(position, ())]
+            frontier = [
+                end for position in frontier for end in ends_of(following.get(position, ()))
+            ]
             if not frontier:
                 break
         found.extend((start, end) for end in frontier)
     return found
 
 
-def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+def _within_reach(first: dict[int, Ends], second: dict[int, Ends], low: int) -> bool:
+    """Whether the second term starts `low` to MAX_INSIDE words after an end of the first
+    (plain loops: a generator's frames cost more than the test, asked of most candidates)."""
+    for ends in first.values():
+        for end in (ends,) if type(ends) is int else ends:
+            for gap in range(low, about.MAX_INSIDE + 1):
+                if end + gap in second:
+                    return True
+    return False
+
+
+# The gaps a word inside a two-term phrase leaves: 1 to MAX_INSIDE.
+_INSIDE = tuple(range(1, about.MAX_INSIDE + 1))
+
+
+def _pair_chains(
+    first: dict[int, Ends], second: dict[int, Ends]
+) -> tuple[list[tuple[int, int]], bool]:
+    """_chains of two terms (their spans `first`, `second`), and whether the second
+    starts within reach of the first for a loose chain (_within_reach), in one pass
+    over the first's ends: two-term phrases are most alternatives."""
+    found: list[tuple[int, int]] = []
+    reach = False
+    get = second.get
+    for start, ends in first.items():
+        for end in (ends,) if type(ends) is int else ends:
+            if (following := get(end)) is not None:
+                if type(following) is int:
+                    found.append((start, following))
+                else:
+                    found += [(start, last) for last in following]
+            if not reach:
+                for gap in _INSIDE:
+                    if end + gap in second:
+                        reach = True
+                        break
+    return found, reach
+
+
+def _loose_chains(
+    field: Field, terms: tuple[str, ...], reached: bool = False
+) -> list[tuple[int, int]]:
     """Spans where `terms` follow one another with up to MAX_INSIDE modifier words
     inside ("diffusion language models", "LLM-based multi-agent"), at least one;
-    the spans without any are _chains'."""
+    the spans without any are _chains'. `reached`: _within_reach is known true."""
     first = field.spans.get(terms[0])
     rest = [field.spans.get(term) for term in terms[1:]]
     if not first or not all(rest):
@@ -156,18 +220,17 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
     # Most candidates have the words far apart: none of the first's ends is within
     # MAX_INSIDE words before the second's start (for two terms, with a word inside:
     # the words in a row are _chains'), so nothing below can reach the second.
-    second, reach = rest[0], range(1 if len(rest) == 1 else 0, about.MAX_INSIDE + 1)
-    if not any(end + gap in second for ends in first.values() for end in ends for gap in reach):
+    if not reached and not _within_reach(first, rest[0], 1 if len(rest) == 1 else 0):
         return []
     shape = None  # the field's layout, made when a gap has to be read
     found = []
     for start, ends in first.items():
-        frontier = [(end, False) for end in ends]  # (position, words inside so far)
+        frontier = [(end, False) for end in ends_of(ends)]  # (position, words inside so far)
         for number, following in enumerate(rest, 2):
             last = number == len(terms)
             reached = []
             for position, inside in frontier:
-                reached += [(end, inside) for end in following.get(position, ())]
+                reached += [(end, inside) for end in ends_of(following.get(position, ()))]
                 # Gaps the next term could close; words inside are read only up to them.
                 gaps = [g for g in range(1, about.MAX_INSIDE + 1) if position + g in following]
                 if not gaps:
@@ -180,7 +243,7 @@ def _loose_chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]
                         continue
                     if last and about.another_task(shape, position - 1, position + gap - 1):
                         continue
-                    reached += [(end, True) for end in following[position + gap]]
+                    reached += [(end, True) for end in ends_of(following[position + gap])]
             frontier = reached
             if not frontier:
                 break
@@ -198,39 +261,65 @@ def _head_counts(paper: AnalyzedDocument, terms: tuple[str, ...], start: int, en
     return not abstract.tokens or bool(_chains(abstract, terms))
 
 
+# A Mention without namedtuple's Python-level constructor: made for every chain found.
+_mention = partial(tuple.__new__, about.Mention)
+
+
 def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
     mentions: list[about.Mention] = []
+    exact, narrower = clause.exact, clause.narrower
     for name, field in paper.fields.items():
         spans = field.spans
-        # Most of an interest's alternatives name a word this field lacks: skip them here.
-        present = [terms for terms in clause.alternatives if all(map(spans.get, terms))]
-        narrower = clause.narrower
+        # Most of an interest's alternatives name a word this field lacks: skip them here
+        # (a term's spans are never empty; most alternatives fail on their first term).
+        has = spans.__contains__
+        present = [
+            terms for terms in clause.alternatives if terms[0] in spans and all(map(has, terms))
+        ]
+        # the present alternatives a loose chain may join, and whether within reach is known
+        loose: list[tuple[tuple[str, ...], bool]] = []
         for terms in present:
-            for start, end in _chains(field, terms):
-                if clause.exact:
+            if len(terms) == 2 and not exact:
+                found, reach = _pair_chains(spans[terms[0]], spans[terms[1]])
+                if reach:
+                    loose.append((terms, True))
+            else:
+                found = _chains(field, terms)
+                if len(terms) > 1:
+                    loose.append((terms, False))
+            if not found:
+                continue
+            is_narrower = terms in narrower
+            for start, end in found:
+                if exact:
                     folded = tuple(t.folded for t in field.tokens if start <= t.position < end)
-                    if folded != clause.exact:
+                    if folded != exact:
                         continue
-                mentions.append(about.Mention(name, start, end, 0, terms in narrower))
-        if clause.exact:
+                mentions.append(_mention((name, start, end, 0, is_narrower)))
+        if exact:
             continue
-        for terms in present:
-            if len(terms) > 1:
-                mentions += [about.Mention(name, *span, 1) for span in _loose_chains(field, terms)]
+        for terms, reached in loose:
+            mentions += [
+                _mention((name, start, end, 1, False))
+                for start, end in _loose_chains(field, terms, reached)
+            ]
         if name == "title":
             for terms in clause.heads:
                 mentions += [
-                    about.Mention(name, *span, 1)
-                    for span in _chains(field, terms)
-                    if _head_counts(paper, terms, *span)
+                    _mention((name, start, end, 1, False))
+                    for start, end in _chains(field, terms)
+                    if _head_counts(paper, terms, start, end)
                 ]
+    if not mentions and not clause.contextual and not clause.categories:
+        return None  # most candidates: nothing below could find a field
     if mentions and not clause.exact:
         written = clause.text.rsplit(None, 1)[-1].casefold()
-        mentions = [
-            m
-            for m in mentions
-            if not about.names_a_device(about.layout(paper.fields[m.field]), m.end, written)
-        ]
+        if about.may_name_a_device(written):
+            mentions = [
+                m
+                for m in mentions
+                if not about.names_a_device(about.layout(paper.fields[m.field]), m.end, written)
+            ]
     fields, words = set(), []
     kept = about.counted(mentions, paper.fields) if mentions else []
     if not kept and clause.contextual and _has_context(clause, paper):
@@ -239,7 +328,11 @@ def _phrase_hit(clause: Phrase, paper: AnalyzedDocument) -> Hit | None:
         fields.add(mention.field)
         words.append(paper.fields[mention.field].surface(mention.start, mention.end))
     loose = not any(mention.strength == 0 for mention in kept)
-    matched_categories = [c for c in paper.categories if paper_has(c, clause.categories)]
+    matched_categories = (
+        [c for c in paper.categories if paper_has(c, clause.categories)]
+        if clause.categories
+        else None
+    )
     if matched_categories:
         fields.add("categories")
         words.extend(matched_categories)

@@ -388,9 +388,12 @@ def parse(text: str, concepts: Concepts) -> Query:
     return Query(tidy, tuple(required), tuple(excluded))
 
 
+_NAME_PART = re.compile(r"[^\W_]+")
+
+
 def normalize_name(name: str) -> tuple[str, ...]:
     """Folded name parts of an author, surname last: "Yann LeCun" -> ("yann", "lecun")."""
-    return tuple(fold(part) for part in re.findall(r"[^\W_]+", name))
+    return tuple(fold(part) for part in _NAME_PART.findall(name))
 
 
 def searched_spans(text: str) -> list[tuple[int, int]]:
