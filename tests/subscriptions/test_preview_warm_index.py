@@ -2,6 +2,7 @@
 checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new paper
 once that time has passed, and at once for a caller inside a transaction."""
 
+import gc
 import threading
 
 import pytest
@@ -93,3 +94,48 @@ def test_a_paper_another_process_commits_shows_within_the_recheck_interval(inges
     assert _total(NEW) == 0  # checked less than RECHECK_SECONDS ago: not asked again
     recent._cached["checked"] -= recent.RECHECK_SECONDS  # that long later
     assert _total(NEW) == 1
+
+
+def test_the_index_is_built_again_when_the_papers_change_not_per_preview(
+    ingested_papers, monkeypatch
+):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 0)  # every preview asks the database
+    first = recent.recent_index()
+    assert recent.recent_matches(["anomaly detection"]).total >= 1
+
+    assert recent.recent_index() is first  # checked again: the same papers, the same index
+    _add_paper()
+    assert recent.recent_index() is not first
+    assert _total(NEW) == 1
+
+
+def _in_collector_reach(thing: object) -> bool:
+    return any(o is thing for o in gc.get_objects())
+
+
+@pytest.fixture
+def _unfrozen_after():
+    yield
+    gc.unfreeze()
+
+
+def test_a_big_index_is_kept_out_of_the_collectors_passes_until_built_again(
+    ingested_papers, monkeypatch, _unfrozen_after
+):
+    """Frozen (gc.freeze), a full pass of the cycle collector never walks the index's
+    objects again: the pause it made every few thousand previews. The next build thaws
+    what the last one froze, so a dropped index can be collected."""
+    monkeypatch.setattr(recent, "FREEZE_FROM", 1)  # three papers count as a big index here
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 0)
+    first = recent.recent_index()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+    assert not _in_collector_reach(first)
+    assert not _in_collector_reach(recent._cached["spelling"])
+
+    monkeypatch.setattr(recent, "FREEZE_FROM", 10**6)  # and the next one a small one
+    _add_paper()
+    second = recent.recent_index()
+    assert second is not first
+    assert gc.get_freeze_count() == 0
+    assert _in_collector_reach(second)
