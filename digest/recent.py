@@ -52,6 +52,7 @@ _cached: dict[str, object] = {
     "documents": (None, {}),  # the index, and its documents by canonical id
     "papers": (None, []),  # the index, and its Paper rows (a reader's model ranks them)
     "checked": None,  # time.monotonic() of the last check outside a transaction
+    "frozen": False,  # whether the last build froze the process's objects (gc.freeze)
 }
 
 
@@ -118,17 +119,21 @@ def _frozen_when_built(big: bool) -> Iterator[None]:
     """A new index built inside, then (when `big`) everything the process holds moved
     to the collector's permanent generation (gc.freeze), the new index with it.
 
-    What an earlier build froze is unfrozen first, so a dropped index (freed by reference
-    counting: indexing makes no cycles) leaves nothing the collector can never reach.
-    One full pass then runs once per build, where the engine would run it anyway; a
-    collector paused by the caller is left as it was."""
+    What the last build froze is unfrozen first, so a dropped index (freed by reference
+    counting: indexing makes no cycles) leaves nothing the collector can never reach; a
+    small index after a big one leaves everything unfrozen (config/wsgi.py's freeze
+    too). One full pass runs per big build, where the engine would run it anyway; a
+    collector paused by the caller is left as it was, and a build that froze nothing
+    leaves alone what the process froze itself."""
     manage = big and gc.isenabled()
     if manage:
         gc.disable()  # the engine then leaves its own full pass to us, after the spelling
     try:
         yield
     finally:
-        gc.unfreeze()
+        if _cached["frozen"]:
+            gc.unfreeze()
+        _cached["frozen"] = manage
         if manage:
             gc.enable()
             gc.collect()

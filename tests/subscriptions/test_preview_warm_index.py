@@ -117,6 +117,7 @@ def _in_collector_reach(thing: object) -> bool:
 def _unfrozen_after():
     yield
     gc.unfreeze()
+    recent._cached["frozen"] = False
 
 
 def test_a_big_index_is_kept_out_of_the_collectors_passes_until_built_again(
@@ -139,3 +140,14 @@ def test_a_big_index_is_kept_out_of_the_collectors_passes_until_built_again(
     assert second is not first
     assert gc.get_freeze_count() == 0
     assert _in_collector_reach(second)
+
+
+def test_a_small_index_leaves_what_the_process_froze_itself_frozen(
+    ingested_papers, _unfrozen_after
+):
+    held = {"loaded": ["at start-up"]}
+    gc.freeze()  # as config/wsgi.py does once loaded
+    recent.recent_index()
+
+    assert len(recent.recent_index().ids) < recent.FREEZE_FROM
+    assert not _in_collector_reach(held)
