@@ -13,3 +13,9 @@ application = get_wsgi_application()
 # p99). Collected first so that no garbage is frozen with it.
 gc.collect()
 gc.freeze()
+
+from digest import recent  # noqa: E402 (the apps are loaded by now)
+
+# The live preview's index, built while the worker starts serving: not by its first
+# preview, which would wait for it with the worker's other previews behind it.
+recent.build_in_background()

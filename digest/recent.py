@@ -164,6 +164,24 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
         return _cached["index"], _cached["spelling"]
 
 
+def build_in_background() -> threading.Thread:
+    """Build the index in a thread of its own, started now: what a web worker does once
+    loaded (config/wsgi.py), so that its first preview finds the index built instead of
+    waiting for it, 1-5 s on a busy machine, with the worker's other previews queued
+    behind the lock. Not in the loading itself: a big window's build could outlast
+    gunicorn's timeout for a worker to boot."""
+
+    def build() -> None:
+        try:
+            recent_index()
+        finally:
+            connection.close()  # this thread's own; it serves no request
+
+    thread = threading.Thread(target=build, name="preview-index", daemon=True)
+    thread.start()
+    return thread
+
+
 def check_again() -> None:
     """Make the next preview ask the database whether the papers changed (a test that
     has just emptied the tables must not be answered from the index of the last one)."""

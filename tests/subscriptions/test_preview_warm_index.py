@@ -151,3 +151,14 @@ def test_a_small_index_leaves_what_the_process_froze_itself_frozen(
 
     assert len(recent.recent_index().ids) < recent.FREEZE_FROM
     assert not _in_collector_reach(held)
+
+
+def test_an_index_built_in_the_background_serves_the_first_preview_without_a_query(
+    ingested_papers, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    recent.build_in_background().join()
+
+    with django_assert_num_queries(0):
+        found = recent.recent_matches(["anomaly detection"])
+    assert found.total >= 1
