@@ -15,6 +15,7 @@ pass walks them all again (a few hundred thousand containers for 443 papers, a p
 """
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -44,6 +45,7 @@ RECHECK_SECONDS = 1.0
 FREEZE_FROM = matching.engine.PAUSE_COLLECTOR_FROM
 
 _lock = threading.Lock()
+_building = threading.Event()  # a big build runs, the collector paused for it
 _cached: dict[str, object] = {
     "key": None,
     "index": None,
@@ -127,10 +129,12 @@ def _frozen_when_built(big: bool) -> Iterator[None]:
     leaves alone what the process froze itself."""
     manage = big and gc.isenabled()
     if manage:
+        _building.set()
         gc.disable()  # the engine then leaves its own full pass to us, after the spelling
     try:
         yield
     finally:
+        _building.clear()
         if _cached["frozen"]:
             gc.unfreeze()
         _cached["frozen"] = manage
@@ -162,6 +166,20 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
                 _cached["key"] = key
         _cached["checked"] = None if connection.in_atomic_block else time.monotonic()
         return _cached["index"], _cached["spelling"]
+
+
+def _after_fork_in_child() -> None:
+    """A process forked while a build thread ran (gunicorn --preload loads the app in
+    the master) has no such thread: the lock it held and the collector it paused must
+    not stay so; the half-built index was never cached (its key goes in last)."""
+    global _lock
+    _lock = threading.Lock()
+    if _building.is_set():
+        _building.clear()
+        gc.enable()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def build_in_background() -> threading.Thread:

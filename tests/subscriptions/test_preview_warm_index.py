@@ -3,6 +3,7 @@ checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new pap
 once that time has passed, and at once for a caller inside a transaction."""
 
 import gc
+import os
 import threading
 
 import pytest
@@ -162,3 +163,32 @@ def test_an_index_built_in_the_background_serves_the_first_preview_without_a_que
     with django_assert_num_queries(0):
         found = recent.recent_matches(["anomaly detection"])
     assert found.total >= 1
+
+
+def test_a_process_forked_during_a_build_has_the_lock_free_and_the_collector_running():
+    """As gunicorn --preload forks its workers from a master whose build thread runs."""
+    building, done = threading.Event(), threading.Event()
+
+    def build() -> None:  # what a big build holds while it runs
+        with recent._lock:
+            recent._building.set()
+            gc.disable()
+            building.set()
+            done.wait(10)
+            gc.enable()
+            recent._building.clear()
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    building.wait(10)
+    try:
+        child = os.fork()
+        if child == 0:  # the child: no build thread
+            free = recent._lock.acquire(timeout=2)
+            os._exit(0 if free and gc.isenabled() else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        done.set()
+        thread.join()
+
+    assert os.waitstatus_to_exitcode(status) == 0
