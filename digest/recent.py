@@ -7,11 +7,19 @@ spelling correction may use, and their links) and reused until a new paper arriv
 so each preview is a `PaperIndex.match` and a look at each interest's bit set. A
 process asks the database whether they changed at most every RECHECK_SECONDS, so
 under load most previews send no query at all.
+
+A big index (FREEZE_FROM papers) is built with the cycle collector paused, and its
+objects are then moved out of the collector's reach (gc.freeze): otherwise every full
+pass walks them all again (a few hundred thousand containers for 443 papers, a pause of
+100-400 ms that stops every thread of the process, what p99 of the preview measured).
 """
 
+import gc
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,7 +39,13 @@ MAX_PAPERS = 3000
 # built there is checked again outside it.
 RECHECK_SECONDS = 1.0
 
+# From how many papers an index is frozen out of the cycle collector's passes: the bar
+# from which the engine pauses the collector while indexing (a smaller index makes few
+# objects, and the full pass before freezing would cost more than it saves).
+FREEZE_FROM = matching.engine.PAUSE_COLLECTOR_FROM
+
 _lock = threading.Lock()
+_building = threading.Event()  # a big build runs, the collector paused for it
 _cached: dict[str, object] = {
     "key": None,
     "index": None,
@@ -40,6 +54,7 @@ _cached: dict[str, object] = {
     "documents": (None, {}),  # the index, and its documents by canonical id
     "papers": (None, []),  # the index, and its Paper rows (a reader's model ranks them)
     "checked": None,  # time.monotonic() of the last check outside a transaction
+    "frozen": False,  # whether the last build froze the process's objects (gc.freeze)
 }
 
 
@@ -101,6 +116,34 @@ def _recent_papers():
     return Paper.objects.filter(first_seen__gt=since, announced_as_new=True)
 
 
+@contextmanager
+def _frozen_when_built(big: bool) -> Iterator[None]:
+    """A new index built inside, then (when `big`) everything the process holds moved
+    to the collector's permanent generation (gc.freeze), the new index with it.
+
+    What the last build froze is unfrozen first, so a dropped index (freed by reference
+    counting: indexing makes no cycles) leaves nothing the collector can never reach; a
+    small index after a big one leaves everything unfrozen (config/wsgi.py's freeze
+    too). One full pass runs per big build, where the engine would run it anyway; a
+    collector paused by the caller is left as it was, and a build that froze nothing
+    leaves alone what the process froze itself."""
+    manage = big and gc.isenabled()
+    if manage:
+        _building.set()
+        gc.disable()  # the engine then leaves its own full pass to us, after the spelling
+    try:
+        yield
+    finally:
+        _building.clear()
+        if _cached["frozen"]:
+            gc.unfreeze()
+        _cached["frozen"] = manage
+        if manage:
+            gc.enable()
+            gc.collect()
+            gc.freeze()
+
+
 def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
     with _lock:
         checked = None if connection.in_atomic_block else _cached["checked"]
@@ -111,16 +154,50 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
     with _lock:
         if _cached["key"] != key:
             newest = list(papers.order_by("-first_seen")[:MAX_PAPERS])
-            index = matching.PaperIndex(map(matching.Document.of, newest))
-            texts = ([p.document.title, p.document.abstract] for p in index.papers)
-            _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
-            _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
-            _cached["documents"] = (index, {p.document.id: p.document for p in index.papers})
-            _cached["papers"] = (index, newest)
-            _cached["index"] = index
-            _cached["key"] = key
+            with _frozen_when_built(len(newest) >= FREEZE_FROM):
+                index = matching.PaperIndex(map(matching.Document.of, newest))
+                texts = ([p.document.title, p.document.abstract] for p in index.papers)
+                _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
+                _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
+                documents = {p.document.id: p.document for p in index.papers}
+                _cached["documents"] = (index, documents)
+                _cached["papers"] = (index, newest)
+                _cached["index"] = index
+                _cached["key"] = key
         _cached["checked"] = None if connection.in_atomic_block else time.monotonic()
         return _cached["index"], _cached["spelling"]
+
+
+def _after_fork_in_child() -> None:
+    """A process forked while a build thread ran (gunicorn --preload loads the app in
+    the master) has no such thread: the lock it held and the collector it paused must
+    not stay so; the half-built index was never cached (its key goes in last)."""
+    global _lock
+    _lock = threading.Lock()
+    if _building.is_set():
+        _building.clear()
+        gc.enable()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def build_in_background() -> threading.Thread:
+    """Build the index in a thread of its own, started now: what a web worker does once
+    loaded (config/wsgi.py), so that its first preview finds the index built instead of
+    waiting for it, 1-5 s on a busy machine, with the worker's other previews queued
+    behind the lock. Not in the loading itself: a big window's build could outlast
+    gunicorn's timeout for a worker to boot."""
+
+    def build() -> None:
+        try:
+            recent_index()
+        finally:
+            connection.close()  # this thread's own; it serves no request
+
+    thread = threading.Thread(target=build, name="preview-index", daemon=True)
+    thread.start()
+    return thread
 
 
 def check_again() -> None:

@@ -2,6 +2,8 @@
 checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new paper
 once that time has passed, and at once for a caller inside a transaction."""
 
+import gc
+import os
 import threading
 
 import pytest
@@ -93,3 +95,100 @@ def test_a_paper_another_process_commits_shows_within_the_recheck_interval(inges
     assert _total(NEW) == 0  # checked less than RECHECK_SECONDS ago: not asked again
     recent._cached["checked"] -= recent.RECHECK_SECONDS  # that long later
     assert _total(NEW) == 1
+
+
+def test_the_index_is_built_again_when_the_papers_change_not_per_preview(
+    ingested_papers, monkeypatch
+):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 0)  # every preview asks the database
+    first = recent.recent_index()
+    assert recent.recent_matches(["anomaly detection"]).total >= 1
+
+    assert recent.recent_index() is first  # checked again: the same papers, the same index
+    _add_paper()
+    assert recent.recent_index() is not first
+    assert _total(NEW) == 1
+
+
+def _in_collector_reach(thing: object) -> bool:
+    return any(o is thing for o in gc.get_objects())
+
+
+@pytest.fixture
+def _unfrozen_after():
+    yield
+    gc.unfreeze()
+    recent._cached["frozen"] = False
+
+
+def test_a_big_index_is_kept_out_of_the_collectors_passes_until_built_again(
+    ingested_papers, monkeypatch, _unfrozen_after
+):
+    """Frozen (gc.freeze), a full pass of the cycle collector never walks the index's
+    objects again: the pause it made every few thousand previews. The next build thaws
+    what the last one froze, so a dropped index can be collected."""
+    monkeypatch.setattr(recent, "FREEZE_FROM", 1)  # three papers count as a big index here
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 0)
+    first = recent.recent_index()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+    assert not _in_collector_reach(first)
+    assert not _in_collector_reach(recent._cached["spelling"])
+
+    monkeypatch.setattr(recent, "FREEZE_FROM", 10**6)  # and the next one a small one
+    _add_paper()
+    second = recent.recent_index()
+    assert second is not first
+    assert gc.get_freeze_count() == 0
+    assert _in_collector_reach(second)
+
+
+def test_a_small_index_leaves_what_the_process_froze_itself_frozen(
+    ingested_papers, _unfrozen_after
+):
+    held = {"loaded": ["at start-up"]}
+    gc.freeze()  # as config/wsgi.py does once loaded
+    recent.recent_index()
+
+    assert len(recent.recent_index().ids) < recent.FREEZE_FROM
+    assert not _in_collector_reach(held)
+
+
+def test_an_index_built_in_the_background_serves_the_first_preview_without_a_query(
+    ingested_papers, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    recent.build_in_background().join()
+
+    with django_assert_num_queries(0):
+        found = recent.recent_matches(["anomaly detection"])
+    assert found.total >= 1
+
+
+def test_a_process_forked_during_a_build_has_the_lock_free_and_the_collector_running():
+    """As gunicorn --preload forks its workers from a master whose build thread runs."""
+    building, done = threading.Event(), threading.Event()
+
+    def build() -> None:  # what a big build holds while it runs
+        with recent._lock:
+            recent._building.set()
+            gc.disable()
+            building.set()
+            done.wait(10)
+            gc.enable()
+            recent._building.clear()
+
+    thread = threading.Thread(target=build)
+    thread.start()
+    building.wait(10)
+    try:
+        child = os.fork()
+        if child == 0:  # the child: no build thread
+            free = recent._lock.acquire(timeout=2)
+            os._exit(0 if free and gc.isenabled() else 1)
+        _, status = os.waitpid(child, 0)
+    finally:
+        done.set()
+        thread.join()
+
+    assert os.waitstatus_to_exitcode(status) == 0
