@@ -54,7 +54,11 @@ def _text_part(part, policy, linesep: str) -> bytes | None:
     head = b"".join(_header_lines(part, policy, linesep))
     # BytesGenerator writes the payload line by line, with `linesep` after each; the
     # text of a part with non-ASCII characters is kept as surrogate escapes of its bytes.
-    body = _NLCRE.sub(linesep, payload).encode("ascii", "surrogateescape")
+    if "\r" not in payload:  # the usual case: one kind of line end, a plain replace
+        payload = payload.replace("\n", linesep) if linesep != "\n" else payload
+    else:
+        payload = _NLCRE.sub(linesep, payload)
+    body = payload.encode("ascii", "surrogateescape")
     return head + linesep.encode("ascii") + body
 
 
