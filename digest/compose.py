@@ -375,7 +375,7 @@ class RenderedItem:
 _rendered: dict[tuple, RenderedItem] = {}
 # A rendered item holds its pieces, not copies of them (the paper's own are shared by
 # every digest that shows it, the highlights and reasons by those with the same
-# words): a few hundred bytes each. This bounds them to ~30 MB a process, so a
+# words): a few hundred bytes each. This bounds them to some tens of MB a process, so a
 # worker's memory stays level over a dispatch of any size.
 _RENDERED_MAX = 100_000
 
