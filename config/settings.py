@@ -311,7 +311,7 @@ DIGEST_SEND_EMPTY = env_bool("DIGEST_SEND_EMPTY", False)
 DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 # Subscribers per send task. A chunk's overlapped hand-overs drain at its end (the
 # threads wait for the next chunk's claim and matching): over SMTP with a 30 ms round
-# trip, 200 a chunk sent 151 digests/s where 50 sent 101 (bench/send.py); the claim's
+# trip, 200 a chunk sent 153 digests/s where 50 sent 114 (bench/send.py); the claim's
 # lease (DELIVERY_LEASE_SECONDS) still covers a chunk at 1 digest/s.
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 200)
 # A worker keeps at most this many papers' analyses of a window (~100 KB each: a weekly
