@@ -7,6 +7,7 @@ every header in one place) and for its web copy (`web_copy_html`) alike.
 """
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -351,26 +352,32 @@ def digest_headers(unsubscribe_url: str, delivery: Delivery) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RenderedItem:
-    """A paper's item as HTML and text, each cut where its feedback links go (they
-    differ per digest): joined with them, never copied to put them in."""
+    """A paper's item as HTML and text, each in pieces (the paper's own, rendered once,
+    and this digest's reasons and highlights between them) up to where its feedback
+    links go (they differ per digest) and from there: joined once, with them, in the
+    digest, never copied to put them in."""
 
-    html_parts: tuple[str, str]
-    text_parts: tuple[str, str]
+    html_head: tuple[str, ...]
+    html_tail: tuple[str, ...]
+    text_head: tuple[str, ...]
+    text_tail: tuple[str, ...]
 
     @property
     def html(self) -> SafeString:
         """The item without feedback links."""
-        return mark_safe("".join(self.html_parts))
+        return mark_safe("".join(self.html_head + self.html_tail))
 
     @property
     def text(self) -> str:
-        return "".join(self.text_parts)
+        return "".join(self.text_head + self.text_tail)
 
 
 _rendered: dict[tuple, RenderedItem] = {}
-# A rendered item (text and HTML) takes ~4 KB: this bounds them to ~40 MB a process, so
-# a worker's memory stays level over a dispatch of any size.
-_RENDERED_MAX = 10_000
+# A rendered item holds its pieces, not copies of them (the paper's own are shared by
+# every digest that shows it, the highlights and reasons by those with the same
+# words): a few hundred bytes each. This bounds them to some tens of MB a process, so a
+# worker's memory stays level over a dispatch of any size.
+_RENDERED_MAX = 100_000
 
 
 # How much of each paper an email shows (the subscriber's choice); a web copy shows
@@ -436,12 +443,28 @@ _SLOTS = {
 }
 
 
+# A stand-in (its name between two of them) where a paper's item is cut.
+_CUT = re.compile(f"\ue000{_SLOT_KEY}:(\\w+)\ue000")
+
+# The pieces of a paper's item, HTML and text, before and after its feedback links:
+# literal text at even positions, the names of the values that go between at odd ones.
+_Frame = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _frame(rendered_html: str, rendered_text: str, keep_votes: bool) -> _Frame:
+    html_head, _, html_tail = _cut(rendered_html, keep_votes).partition(_SLOTS["feedback"])
+    text_head, _, text_tail = _cut(rendered_text, keep_votes).partition(_SLOTS["feedback"])
+    return tuple(tuple(_CUT.split(part)) for part in (html_head, html_tail, text_head, text_tail))
+
+
 @lru_cache(maxsize=20_000)
 def _paper_item(
     paper_pk: int, updated_at: datetime | None, paper: Paper, length: str
-) -> tuple[str, str]:
+) -> dict[bool, _Frame]:
     """A paper's item rendered from the two item templates for a digest of `length`,
-    with slots for the reasons and the abstract. Once per version of the paper."""
+    with slots for the reasons, the title and the abstract, cut there: with its votes
+    and without (a trending item names them in its reason). Once per version of the
+    paper."""
     context = {
         "paper": paper,
         "length": length,
@@ -457,7 +480,7 @@ def _paper_item(
     }
     html = render_to_string("emails/_digest_item.html", context)
     text = render_to_string("emails/_digest_item.txt", context)
-    return html, text
+    return {keep: _frame(html, text, keep) for keep in (True, False)}
 
 
 @lru_cache(maxsize=20_000)
@@ -507,6 +530,18 @@ def _cut(rendered: str, keep: bool) -> str:
     return before + votes + after if keep else before + after
 
 
+def _filled(pieces: tuple[str, ...], values: dict[str, str]) -> tuple[str, ...]:
+    if len(pieces) == 1:
+        return pieces
+    parts = list(pieces)
+    parts[1::2] = [values[name] for name in pieces[1::2]]
+    return tuple(parts)
+
+
+_reasons_shown: dict[tuple, tuple[str, str]] = {}
+_REASONS_MAX = 50_000
+
+
 def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
     """One paper of a digest of `length`: its item, rendered once per paper, with this
     digest's reasons, and the abstract they make it show.
@@ -520,27 +555,29 @@ def render_item(item: DigestItem, length: str = SHORT) -> RenderedItem:
     key = (paper.pk, paper.updated_at, item.reasons, length)
     found = _rendered.get(key)
     if found is None:
-        html, text = _paper_item(paper.pk, paper.updated_at, paper, length)
+        trending = item.trending
+        frame = _paper_item(paper.pk, paper.updated_at, paper, length)[not trending]
         words = tuple(item.matched_words)
-        reasons_html, reasons_text = _reasons(item, words)
+        # The same reasons (interests and words) recur on many papers: said once.
+        said_key = (item.reasons, paper.upvotes if trending else None)
+        said = _reasons_shown.get(said_key)
+        if said is None:
+            if len(_reasons_shown) >= _REASONS_MAX:
+                _reasons_shown.clear()
+            said = _reasons_shown[said_key] = _reasons(item, words)
+        reasons_html, reasons_text = said
         title_html, abstract_html, abstract = _marked(
             paper.pk, paper.updated_at, paper, words, length
         )
-        html = (
-            _cut(html, keep=not item.trending)
-            .replace(_SLOTS["title"], title_html)
-            .replace(_SLOTS["abstract"], abstract_html)
-            .replace(_SLOTS["reasons"], reasons_html)
+        html = {"title": title_html, "abstract": abstract_html, "reasons": reasons_html}
+        text = {"reasons": reasons_text, "abstract": abstract}
+        html_head, html_tail, text_head, text_tail = frame
+        found = RenderedItem(
+            _filled(html_head, html),
+            _filled(html_tail, html),
+            _filled(text_head, text),
+            _filled(text_tail, text),
         )
-        text = (
-            _cut(text, keep=not item.trending)
-            .replace(_SLOTS["reasons"], reasons_text)
-            .replace(_SLOTS["abstract"], abstract)
-        )
-        slot = _SLOTS["feedback"]
-        html_before, _, html_after = html.partition(slot)
-        text_before, _, text_after = text.partition(slot)
-        found = RenderedItem((html_before, html_after), (text_before, text_after))
         if len(_rendered) >= _RENDERED_MAX:
             _rendered.clear()
         _rendered[key] = found
@@ -569,13 +606,14 @@ def _joined(
         (h0, h1, h2), (t0, t1, t2) = _feedback_parts()
     for n, (r, item) in enumerate(zip(rendered, items, strict=True), 1):
         text.append(f"\n{n}. ")
-        if links is None:
-            html += r.html_parts
-            text += r.text_parts
-        else:
+        html += r.html_head
+        text += r.text_head
+        if links is not None:
             base = links(item.paper.pk)
-            html += (r.html_parts[0], h0, base, h1, base, h2, r.html_parts[1])
-            text += (r.text_parts[0], t0, base, t1, base, t2, r.text_parts[1])
+            html += (h0, base, h1, base, h2)
+            text += (t0, base, t1, base, t2)
+        html += r.html_tail
+        text += r.text_tail
         text.append("\n")
     return mark_safe("".join(html)), "".join(text)
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from subscriptions.emails import header_text
 
@@ -90,10 +91,30 @@ def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
     return "".join(parts)
 
 
+# What emails/digest_subject.txt keeps of the first title (its truncatechars): the
+# subject is rendered once per paper count, and the title cut here (the frames test
+# compares the two).
+SUBJECT_TITLE_CHARS = 60
+
+
+@lru_cache(maxsize=256)
+def _subject_frame(count: int, titled: bool, site_url: str) -> tuple[str, ...]:
+    title = _slot("first_title") if titled else ""
+    context = {"items": [None] * count, "first_title": title, "site_url": site_url}
+    rendered = render_to_string("emails/digest_subject.txt", context)
+    return tuple(rendered.split(title)) if titled else (rendered,)
+
+
 @lru_cache(maxsize=4096)
+def _title_shown(first_title: str) -> str:
+    return Truncator(first_title).chars(SUBJECT_TITLE_CHARS)
+
+
 def subject(count: int, first_title: str, site_url: str) -> str:
-    context = {"items": [None] * count, "first_title": first_title, "site_url": site_url}
-    return header_text(render_to_string("emails/digest_subject.txt", context))
+    pieces = _subject_frame(count, bool(first_title), site_url)
+    if not first_title:
+        return header_text("".join(pieces))
+    return header_text(_title_shown(first_title).join(pieces))
 
 
 def render(context: dict) -> tuple[str, str, str]:

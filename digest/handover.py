@@ -34,6 +34,7 @@ it switches when hand-overs take longer than builds, on average, and stays.
 """
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -66,6 +67,35 @@ QUICK_HANDOVER_SECONDS = 0.005
 
 # How the last chunk of this process ended: overlapped or not.
 _overlapping = {"last": False}
+# Whether the last chunk's local hand-overs were quick, by backend: the next chunk
+# batches from its first digest on, instead of measuring one alone first (two commits
+# more a chunk).
+_quick: dict[str, bool] = {}
+
+# Overlapped, digests built while the threads are busy are recorded "sending" together,
+# up to this many in one commit with the outcomes that came back: a commit per digest
+# cost more CPU than the hand-over's own work (and competes with it for the one core).
+OVERLAP_BATCH = 4
+
+# The hand-over threads of this process, kept from chunk to chunk (starting 32
+# threads for every chunk of 50 cost more than a tenth of its time); one pool per size.
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            for other in _pools.values():
+                other.shutdown(wait=False)
+            _pools.clear()
+            pool = _pools[size] = ThreadPoolExecutor(size, thread_name_prefix="handover")
+        return pool
+
+
+# A forked child (a Celery pool process) has none of its parent's threads.
+os.register_at_fork(after_in_child=_pools.clear)
 
 
 @dataclass
@@ -140,30 +170,37 @@ class Handover:
         self.build_seconds += build_seconds
         if self.pool is None and self._should_overlap():
             self._start_pool()
-        if self.pool is not None:
-            returned = self._collect(block=len(self.in_flight) >= self.limit)
-            if self._commit(returned, [prepared]):
-                self._submit(prepared)
-            return
         self.pending.append(prepared)
+        if self.pool is not None:
+            # Up to OVERLAP_BATCH at a time, fewer when fewer threads are free; while all
+            # are out, the next ones are built meanwhile.
+            free = self.limit - sum(not future.done() for future in self.in_flight)
+            batch = min(OVERLAP_BATCH, self.limit)
+            if len(self.pending) >= min(batch, free or batch):
+                self._next_overlapped()
+            return
         if len(self.pending) >= self._batch_size():
             self._next_batch()
 
     def finish(self) -> None:
         """Hand over what waits and record every outcome."""
+        while self.pool is not None and self.pending:
+            self._next_overlapped()
         while self.waiting or self.pending:
             self._next_batch()
         while self.in_flight:
             self._commit(self._collect(block=True), [])
         if self.handed:
             _overlapping["last"] = self._handover_slower()
+            if self.pool is None:
+                _quick[settings.EMAIL_BACKEND] = self._quick()
 
     def release(self) -> None:
-        """Wait for any hand-over still out, close every connection, stop the threads.
-        After an error nothing more is recorded: what was out stays "sending"."""
+        """Wait for any hand-over still out, close every connection; the threads stay
+        for the next chunk. After an error nothing more is recorded: what was out stays
+        "sending"."""
         if self.pool is not None:
             wait(self.in_flight)
-            self.pool.shutdown()
         if self.key is None:
             close_quietly(self.line)
             return
@@ -173,10 +210,14 @@ class Handover:
     def _handover_slower(self) -> bool:
         return self.handover_seconds / self.handed > self.build_seconds / max(self.built, 1)
 
+    def _quick(self) -> bool:
+        return self.handover_seconds / self.handed < QUICK_HANDOVER_SECONDS
+
     def _batch_size(self) -> int:
-        # One at a time until a hand-over is measured, and while they are slow (a local
-        # backend that waits): each outcome is then written as soon as it is known.
-        quick = self.handed and self.handover_seconds / self.handed < QUICK_HANDOVER_SECONDS
+        # One at a time until a hand-over is measured (in this chunk, or in the last one
+        # of this process), and while they are slow (a local backend that waits): each
+        # outcome is then written as soon as it is known.
+        quick = self._quick() if self.handed else _quick.get(settings.EMAIL_BACKEND, False)
         return self.batch if quick else 1
 
     def _should_overlap(self) -> bool:
@@ -185,13 +226,24 @@ class Handover:
         return _overlapping["last"] or (self.handed > 0 and self._handover_slower())
 
     def _start_pool(self) -> None:
-        self.pool = ThreadPoolExecutor(self.limit, thread_name_prefix="handover")
+        self.pool = _pool(self.limit)
         # The connection opened so far serves one of the threads: no more than `limit`.
         self.lines.append(self.line)
         self.idle.append(self.line)
         for prepared in self.waiting:  # recorded "sending" already: they go first
             self._submit(prepared)
         self.waiting = []
+
+    def _next_overlapped(self) -> None:
+        """Record the outcomes that came back and the built digests' "sending" in one
+        commit, then give those to the threads: never more than `limit` "sending" and
+        not recorded (waiting for a thread to come back when all are out)."""
+        returned = self._collect(block=False)
+        while self.in_flight and len(self.in_flight) + len(self.pending) > self.limit:
+            returned += self._collect(block=True)
+        pending, self.pending = self.pending, []
+        for prepared in self._commit(returned, pending):
+            self._submit(prepared)
 
     def _next_batch(self) -> None:
         """Hand over the digests waiting (one after another, on the chunk's connection),

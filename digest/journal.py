@@ -115,10 +115,46 @@ class Write:
     done: Callable[[int], None]
     sql: str = ""
     params: list | None = None
+    # Writes of one kind to different rows go as one statement (on PostgreSQL, see
+    # _statements): the kind (its statement for many rows, with what all its rows
+    # share) and this write's row of values, its id first.
+    bulk: "_Bulk | None" = None
+    row: tuple = ()
 
 
-def _plain(sql: str, params: list, done: Callable[[int], None]) -> Write:
-    return Write(lambda: _execute(sql, params), done, sql, params)
+def _plain(
+    sql: str,
+    params: list,
+    done: Callable[[int], None],
+    bulk: "_Bulk | None" = None,
+    row: tuple = (),
+) -> Write:
+    return Write(lambda: _execute(sql, params), done, sql, params, bulk, row)
+
+
+@dataclass(frozen=True)
+class _Bulk:
+    """One UPDATE for many rows, each with values of its own: `head` (with its
+    `head_params`) SETs from `v` (the rows, named by `columns`, typed by `types`),
+    `where` and its `shared` params add the conditions every row shares; it returns
+    the ids it changed."""
+
+    head: str
+    head_params: tuple
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    where: str
+    shared: tuple = ()
+
+    def statement(self, rows: list[tuple]) -> tuple[str, list]:
+        first = "(" + ", ".join(f"%s::{kind}" for kind in self.types) + ")"
+        rest = "(" + ", ".join(["%s"] * len(self.types)) + ")"
+        values = ", ".join([first] + [rest] * (len(rows) - 1))
+        sql = (
+            f"UPDATE {_TABLE} AS d SET {self.head} FROM (VALUES {values}) "
+            f"AS v({', '.join(self.columns)}) WHERE d.id = v.id AND {self.where} RETURNING d.id"
+        )
+        return sql, [*self.head_params, *(value for row in rows for value in row), *self.shared]
 
 
 def _several_statements_at_once() -> bool:
@@ -128,15 +164,43 @@ def _several_statements_at_once() -> bool:
     return connection.vendor == "postgresql" and not options.get("server_side_binding")
 
 
+def _groups(writes: list[Write]) -> list[list[Write]]:
+    """`writes` in runs of one bulk kind (a run of one: its own statement)."""
+    groups: list[list[Write]] = []
+    for write in writes:
+        if groups and write.bulk is not None and groups[-1][0].bulk == write.bulk:
+            groups[-1].append(write)
+        else:
+            groups.append([write])
+    return groups
+
+
 def _statements(writes: list[Write]) -> list[int]:
     """Plain-SQL writes as one query of several statements: PostgreSQL runs them in one
-    implicit transaction, in one round trip (a transaction block costs four more)."""
-    params = [value for write in writes for value in write.params]
+    implicit transaction, in one round trip (a transaction block costs four more). The
+    writes of one kind in a row are one statement (a batch's "sent", the next batch's
+    "sending"): the server parses and plans it once, not once per digest."""
+    groups = _groups(writes)
+    sql, params = [], []
+    for group in groups:
+        if len(group) == 1:
+            sql.append(group[0].sql)
+            params += group[0].params
+        else:
+            statement, values = group[0].bulk.statement([write.row for write in group])
+            sql.append(statement)
+            params += values
+    counts = []
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(write.sql for write in writes), params)
-        counts = [cursor.rowcount]
-        while cursor.nextset():
-            counts.append(cursor.rowcount)
+        cursor.execute("; ".join(sql), params)
+        for n, group in enumerate(groups):
+            if n:
+                cursor.nextset()
+            if len(group) == 1:
+                counts.append(cursor.rowcount)
+            else:
+                changed = {row[0] for row in cursor.fetchall()}
+                counts += [int(write.row[0] in changed) for write in group]
     return counts
 
 
@@ -177,7 +241,17 @@ def sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: i
         if count:
             delivery.status, delivery.attempts, delivery.more_count = SENDING, attempts, more_count
 
-    return _plain(sql, params, done)
+    bulk = _Bulk(
+        "status = %s, attempts = v.attempts, items = v.items::jsonb, "
+        "more_count = v.more_count, lease_until = v.lease_until",
+        (SENDING,),
+        ("id", "attempts", "items", "more_count", "lease_until"),
+        ("bigint", "integer", "text", "integer", "timestamptz"),
+        "d.lease_token = %s AND d.status IN (%s, %s)",
+        (params[-3], CLAIMED, SENDING),
+    )
+    row = (delivery.pk, attempts, items_json, more_count, until)
+    return _plain(sql, params, done, bulk, row)
 
 
 def mark_sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> bool:
@@ -198,7 +272,17 @@ def sent(delivery: Delivery, esp_message_id: str) -> Write:
     def done(count: int) -> None:
         delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
 
-    return _plain(sql, params, done)
+    bulk = _Bulk(
+        "status = %s, sent_at = v.sent_at, esp_message_id = v.esp_message_id, error = '', "
+        "lease_token = NULL, lease_until = NULL",
+        (SENT,),
+        ("id", "sent_at", "esp_message_id"),
+        ("bigint", "timestamptz", "text"),
+        "d.status = %s",
+        (SENDING,),
+    )
+    row = (delivery.pk, params[1], esp_message_id)
+    return _plain(sql, params, done, bulk, row)
 
 
 def in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> Write:

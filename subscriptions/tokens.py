@@ -5,6 +5,9 @@ unsubscribe URL and the reverse. Tokens carry their issue time (signing adds
 it) and expire; `max_age` is checked when a token is read.
 """
 
+import hashlib
+import hmac
+import time
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -54,13 +57,37 @@ def _signer(purpose: str, secret_key: str, when: datetime | None = None):
     return _SignedAt(key=secret_key, salt=_salt(purpose), when=when)
 
 
+@lru_cache(maxsize=64)
+def _mac_of(purpose: str, secret_key: str) -> "hmac.HMAC":
+    """The HMAC that `_signer(purpose, secret_key).signature` computes, keyed once:
+    signing.salted_hmac derives its key (a SHA-256 of salt and secret) anew per token."""
+    salt = f"{_salt(purpose)}signer".encode()
+    return hmac.new(hashlib.sha256(salt + secret_key.encode()).digest(), digestmod=hashlib.sha256)
+
+
+@lru_cache(maxsize=1024)
+def _timestamp(seconds: int) -> str:
+    return signing.b62_encode(seconds)
+
+
 def make_token(purpose: str, subscriber_id: int, when: datetime | None = None) -> str:
     """What `signing.dumps({"s": id}, salt=...)` gives, with one signer per purpose (a
     digest signs three links). Never compressed: zlib never shortens a payload this
     small, so signing.dumps(..., compress=True) made the same token. `when` dates the
     token (its age counts from then): a digest's links are dated by its claim, so every
-    attempt to send it carries the same links."""
-    return _signer(purpose, settings.SECRET_KEY, when).sign_object({"s": subscriber_id})
+    attempt to send it carries the same links.
+
+    Built here as TimestampSigner.sign_object builds it (tests/subscriptions/
+    test_token_links.py compares them), with the HMAC's key derived once: a digest signs
+    three, and the signer's steps cost more than the hashing."""
+    if type(subscriber_id) is not int:  # a bool, an int subclass: JSON as Django writes it
+        return _signer(purpose, settings.SECRET_KEY, when).sign_object({"s": subscriber_id})
+    seconds = int(time.time()) if when is None else int(when.timestamp())
+    payload = signing.b64_encode(b'{"s":%d}' % subscriber_id).decode()
+    value = f"{payload}:{_timestamp(seconds)}"
+    mac = _mac_of(purpose, settings.SECRET_KEY).copy()
+    mac.update(value.encode())
+    return f"{value}:{signing.b64_encode(mac.digest()).decode()}"
 
 
 def read_token(purpose: str, token: str) -> int:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from digest import compose, ingest, journal, sending, tasks
+from digest import compose, handover, ingest, journal, sending, tasks
 from digest.models import Delivery
 from subscriptions.models import Subscriber
 
@@ -37,25 +37,32 @@ def test_a_chunk_costs_a_few_queries_and_one_short_write_per_digest(
     make_subscriber, ingested_papers, settings
 ):
     settings.DIGEST_SEND_CONCURRENCY = 16
+    handover._quick.clear()  # each as the first chunk of a worker process
     small = _queries_of_a_chunk(make_subscriber, 3, "small")
+    handover._quick.clear()
     large = _queries_of_a_chunk(make_subscriber, 30, "large")
+    # The next chunk of the process knows its hand-overs are quick.
+    after = _queries_of_a_chunk(make_subscriber, 30, "after")
 
     # Each digest: one UPDATE to "sending" with its items before the hand-over, one to
     # "sent" after it. To a local backend quicker than building (the tests' backend),
     # after the first hand-over, these go in batches of DIGEST_SEND_CONCURRENCY: a
     # batch's "sent" with the next batch's "sending", on PostgreSQL as one query of
-    # several statements; elsewhere one query each.
+    # several statements (each batch's writes one statement); elsewhere one query each.
     if connection.vendor == "postgresql":
         # 3: "sending" 1; "sent" 1 + "sending" 2; "sent" 2 + "sending" 3; "sent" 3.
         # 30: the same first two, then batches of 16 and 12: one query more.
         assert (small, large - small) == (small, 1)
+        # The next 30: "sending" 16; "sent" 16 + "sending" 14; "sent" 14.
+        assert after == large - 2
         journal_queries = 4
     else:
         assert (large - small) / 27 == 2
+        assert after == large
         journal_queries = 6
     # The rest (claim with its source-health read, papers, interests) is at most 12.
     assert small - journal_queries <= 12
-    assert Delivery.objects.filter(status="sent").count() == 33
+    assert Delivery.objects.filter(status="sent").count() == 63
     assert all(len(d.paper_ids) == 2 for d in Delivery.objects.all())
 
 
@@ -220,6 +227,39 @@ def test_a_live_claim_is_not_taken_by_the_reconciler(make_subscriber, ingested_p
 
     assert tasks.reconcile_deliveries() == "took back 0"
     assert Delivery.objects.get().status == "claimed"
+
+
+def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
+    make_subscriber, ingested_papers
+):
+    readers = [make_subscriber(email=f"journal{n}@example.com").pk for n in range(3)]
+    held = sending.claim_many(readers, timezone.now())
+    first, lost, last = held.deliveries
+    # The reconciler took the middle one meanwhile: it is another token's now.
+    Delivery.objects.filter(pk=lost.pk).update(lease_token=journal.new_token())
+
+    sending_counts = journal.commit(
+        [journal.sending(d, held.token, f'[["p{d.pk}", 1.0, []]]', d.pk) for d in held.deliveries]
+    )
+    sent_counts = journal.commit([journal.sent(d, f"<id{d.pk}>") for d in (first, last)])
+
+    assert (sending_counts, sent_counts) == ([1, 0, 1], [1, 1])
+    rows = {d.pk: d for d in Delivery.objects.all()}
+    assert [rows[d.pk].status for d in held.deliveries] == ["sent", "claimed", "sent"]
+    assert [rows[d.pk].esp_message_id for d in held.deliveries] == [
+        f"<id{first.pk}>",
+        "",
+        f"<id{last.pk}>",
+    ]
+    # Each row got its own values, none another's.
+    for d in (first, last):
+        assert (rows[d.pk].items, rows[d.pk].more_count, rows[d.pk].attempts) == (
+            [[f"p{d.pk}", 1.0, []]],
+            d.pk,
+            1,
+        )
+        assert rows[d.pk].lease_token is None and rows[d.pk].sent_at is not None
+    assert rows[lost.pk].items == [] and rows[lost.pk].attempts == 0
 
 
 def test_a_worker_that_lost_its_claim_sends_nothing(make_subscriber, ingested_papers):

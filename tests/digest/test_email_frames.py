@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from digest import compose, email_frames, matching
 from digest.matching import trending
@@ -123,3 +124,44 @@ def test_the_web_copy_shape_renders_alike_too(make_subscriber):
 
     assert html == render_to_string("emails/digest.html", context)
     assert text == render_to_string("emails/digest.txt", context)
+
+
+def _item_rendered_plainly(item: compose.DigestItem, length: str) -> tuple[str, str]:
+    """An item as its two templates render it with its values in place (only the votes
+    cut by their stand-ins, as a trending item leaves them out), no feedback links."""
+    paper = item.paper
+    words = tuple(item.matched_words)
+    title_html, abstract_html, abstract = compose._marked(
+        paper.pk, paper.updated_at, paper, words, length
+    )
+    reasons_html, reasons_text = compose._reasons(item, words)
+    context = {
+        "paper": paper,
+        "length": length,
+        **compose.paper_facts(paper),
+        "title_html": mark_safe(title_html),
+        "abstract_html": mark_safe(abstract_html),
+        "authors": compose.authors_line(paper.authors, length),
+        "abstract": abstract,
+        "votes_start": compose._SLOTS["votes_start"],
+        "votes_end": compose._SLOTS["votes_end"],
+        "feedback": "",
+    }
+    html = render_to_string(
+        "emails/_digest_item.html", {**context, "reasons": mark_safe(reasons_html)}
+    )
+    text = render_to_string("emails/_digest_item.txt", {**context, "reasons": reasons_text})
+    return compose._cut(html, not item.trending), compose._cut(text, not item.trending)
+
+
+def test_an_item_filled_from_its_pieces_is_its_templates_rendered_with_its_values():
+    rng = random.Random(16)
+    papers = _papers(rng, 12)
+    for case in range(120):
+        paper = rng.choice(papers)
+        item = compose.DigestItem(paper, 1.0, _reasons(rng))
+        length = rng.choice(["titles", "short", "full"])
+
+        rendered = compose.render_item(item, length)
+
+        assert (rendered.html, rendered.text) == _item_rendered_plainly(item, length), case

@@ -1,6 +1,8 @@
 """Links signed the fast way (one signer per purpose, the path reversed once) are the
 links signing.dumps and reverse() make, and read back; a new SECRET_KEY is used at once."""
 
+from datetime import UTC, datetime
+
 import time_machine
 from django.conf import settings
 from django.core import signing
@@ -30,3 +32,13 @@ def test_a_new_secret_key_signs_new_links():
         after = tokens.make_token(tokens.MANAGE, 7)
         assert tokens.read_token(tokens.MANAGE, after) == 7
     assert before.rsplit(":", 1)[1] != after.rsplit(":", 1)[1]
+
+
+def test_a_dated_token_is_what_signing_dumps_made_at_that_time():
+    when = datetime(2026, 11, 28, 6, 30, 15, 123456, tzinfo=UTC)
+    for purpose in (tokens.UNSUBSCRIBE, tokens.MANAGE, tokens.WEB_COPY):
+        for number in (0, 7, 123456789012):
+            with time_machine.travel(when, tick=False):
+                expected = signing.dumps({"s": number}, salt=f"paperboy.subscriptions.{purpose}")
+            assert tokens.make_token(purpose, number, when) == expected
+            assert tokens.read_token(purpose, expected) == number
