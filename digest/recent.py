@@ -9,7 +9,7 @@ process asks the database whether they changed at most every RECHECK_SECONDS, so
 under load most previews send no query at all.
 
 A big index (FREEZE_FROM papers) is built with the cycle collector paused, and its
-objects are then moved out of the collector's reach (gc.freeze): otherwise every full
+objects are then moved out of the collector's reach (heap.py): otherwise every full
 pass walks them all again (a few hundred thousand containers for 443 papers, a pause of
 100-400 ms that stops every thread of the process, what p99 of the preview measured).
 """
@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import compose, matching, personal, seeds
+from digest import compose, heap, matching, personal, seeds
 from digest.models import Paper
 
 PREVIEW_DAYS = 7
@@ -39,10 +39,8 @@ MAX_PAPERS = 3000
 # built there is checked again outside it.
 RECHECK_SECONDS = 1.0
 
-# From how many papers an index is frozen out of the cycle collector's passes: the bar
-# from which the engine pauses the collector while indexing (a smaller index makes few
-# objects, and the full pass before freezing would cost more than it saves).
-FREEZE_FROM = matching.engine.PAUSE_COLLECTOR_FROM
+# From how many papers an index is frozen out of the cycle collector's passes (heap.py).
+FREEZE_FROM = heap.FREEZE_FROM
 
 _lock = threading.Lock()
 _building = threading.Event()  # a big build runs, the collector paused for it
@@ -54,7 +52,6 @@ _cached: dict[str, object] = {
     "documents": (None, {}),  # the index, and its documents by canonical id
     "papers": (None, []),  # the index, and its Paper rows (a reader's model ranks them)
     "checked": None,  # time.monotonic() of the last check outside a transaction
-    "frozen": False,  # whether the last build froze the process's objects (gc.freeze)
 }
 
 
@@ -118,30 +115,14 @@ def _recent_papers():
 
 @contextmanager
 def _frozen_when_built(big: bool) -> Iterator[None]:
-    """A new index built inside, then (when `big`) everything the process holds moved
-    to the collector's permanent generation (gc.freeze), the new index with it.
-
-    What the last build froze is unfrozen first, so a dropped index (freed by reference
-    counting: indexing makes no cycles) leaves nothing the collector can never reach; a
-    small index after a big one leaves everything unfrozen (config/wsgi.py's freeze
-    too). One full pass runs per big build, where the engine would run it anyway; a
-    collector paused by the caller is left as it was, and a build that froze nothing
-    leaves alone what the process froze itself."""
-    manage = big and gc.isenabled()
-    if manage:
-        _building.set()
-        gc.disable()  # the engine then leaves its own full pass to us, after the spelling
-    try:
-        yield
-    finally:
-        _building.clear()
-        if _cached["frozen"]:
-            gc.unfreeze()
-        _cached["frozen"] = manage
-        if manage:
-            gc.enable()
-            gc.collect()
-            gc.freeze()
+    """heap.frozen_when_built, with a big build on record for the fork handler."""
+    with heap.frozen_when_built(big) as managed:
+        if managed:
+            _building.set()
+        try:
+            yield
+        finally:
+            _building.clear()
 
 
 def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:

@@ -1,5 +1,6 @@
 """A due subscriber gets exactly one digest per period, with both parts and the headers."""
 
+import gc
 from datetime import timedelta
 from email.utils import parseaddr
 from unittest import mock
@@ -8,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from digest import ingest, sending, tasks
+from digest import heap, ingest, sending, tasks
 from digest.models import Delivery, Paper
 from digest.sources import PaperRecord
 from subscriptions.models import Subscriber
@@ -301,3 +302,29 @@ def test_bidi_and_invisible_characters_of_a_feed_title_never_reach_the_subject(m
 
     subject = mail.outbox[0].subject
     assert subject == ("1 new paper on your topics: Anomaly detection gnp.exe for logs and metrics")
+
+
+def test_a_senders_big_window_index_is_frozen_out_of_the_collectors_passes(
+    make_subscriber, ingested_papers, monkeypatch
+):
+    """A worker's window index lives for the whole dispatch: frozen (heap.py), the
+    cycle collector's full passes no longer walk it again and again as digests go out.
+    The next window's build unfreezes it, so a dropped index can be collected."""
+    monkeypatch.setattr(heap, "FREEZE_FROM", 1)  # the fixture's few papers count as big
+    monkeypatch.setattr(sending, "_windows", {})
+    make_subscriber(interests=("anomaly detection",))
+    try:
+        tasks.dispatch_digests()
+        assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 1
+        ((_, index),) = sending._windows.values()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is index for o in gc.get_objects())
+
+        monkeypatch.setattr(heap, "FREEZE_FROM", 10**6)  # the next window is a small one
+        sending._windows.clear()
+        make_subscriber(email="second@example.com", interests=("anomaly detection",))
+        tasks.dispatch_digests()
+        assert gc.get_freeze_count() == 0
+    finally:
+        heap.forget_freeze()

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from digest import recent
+from digest import heap, recent
 from digest.models import Paper
 
 # Committed for real: outside a transaction is where the index may skip its check.
@@ -117,8 +117,7 @@ def _in_collector_reach(thing: object) -> bool:
 @pytest.fixture
 def _unfrozen_after():
     yield
-    gc.unfreeze()
-    recent._cached["frozen"] = False
+    heap.forget_freeze()
 
 
 def test_a_big_index_is_kept_out_of_the_collectors_passes_until_built_again(
