@@ -2,9 +2,14 @@
 
 import html
 import re
+import warnings
 from html.entities import html5
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+# A feed's title or abstract may be just an address; it is text to read, never a page
+# to fetch, so bs4's hint that it "looks like a URL" says nothing here.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning, module=__name__)
 
 _WHITESPACE = re.compile(r"\s+")
 # Control characters other than whitespace: no feed text has them on purpose, and
