@@ -48,6 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from digest import heap
 from digest.matching import (
     Document,
     InterestSyntaxError,
@@ -179,13 +180,16 @@ def job(
 ) -> tuple[PaperIndex, dict]:
     """The engine's whole job, timed by phase: the distinct interests evaluated while
     the papers are indexed (a sender knows its subscribers' interests), or, `lazy`,
-    after it, one by one as subscribers ask (the preview's way)."""
+    after it, one by one as subscribers ask (the preview's way). The index is built as
+    a sender builds its window's (digest/heap.py: frozen out of the cycle collector's
+    passes after one full pass, which the index's seconds include)."""
     texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
     # Cold, as a sender's first chunk: no phrase compiled yet (interest_pool's check of
     # every interest would have compiled them all).
     query._COMPILED.update(concepts=None, phrases={})
     started = time.process_time()
-    index = PaperIndex(papers, interests=() if lazy else texts, keep=keep)
+    with heap.frozen_when_built(len(papers) >= heap.FREEZE_FROM):
+        index = PaperIndex(papers, interests=() if lazy else texts, keep=keep)
     indexed = time.process_time()
     for text in texts:
         index.papers_of(text)
