@@ -145,17 +145,8 @@ def _chains(field: Field, terms: tuple[str, ...]) -> list[tuple[int, int]]:
     if not all(rest):
         return []
     found = []
-    if len(rest) == 1:
-        # Two terms, most phrases: each end of the first where the second starts.
-        get = rest[0].get
-        for start, ends in first.items():
-            for end in (ends,) if type(ends) is int else ends:
-                if (following := get(end)) is not None:
-                    if type(following) is int:
-                        found.append((start, following))
-                    else:
-                        found += [(start, last) for last in following]
-        return found
+    if len(rest) == 1:  # two terms, most phrases
+        return _pair_chains(first, rest[0], reach_wanted=False)[0]
     for start, ends in first.items():
         frontier = list(ends_of(ends))
         for following in rest:
@@ -184,13 +175,14 @@ _INSIDE = tuple(range(1, about.MAX_INSIDE + 1))
 
 
 def _pair_chains(
-    first: dict[int, Ends], second: dict[int, Ends]
+    first: dict[int, Ends], second: dict[int, Ends], reach_wanted: bool = True
 ) -> tuple[list[tuple[int, int]], bool]:
-    """_chains of two terms (their spans `first`, `second`), and whether the second
-    starts within reach of the first for a loose chain (_within_reach), in one pass
-    over the first's ends: two-term phrases are most alternatives."""
+    """_chains of two terms (their spans `first`, `second`), and (when `reach_wanted`)
+    whether the second starts within reach of the first for a loose chain
+    (_within_reach), in one pass over the first's ends: two-term phrases are most
+    alternatives."""
     found: list[tuple[int, int]] = []
-    reach = False
+    reach = not reach_wanted
     get = second.get
     for start, ends in first.items():
         for end in (ends,) if type(ends) is int else ends:
