@@ -15,6 +15,7 @@ pass walks them all again (a few hundred thousand containers for 443 papers, a p
 """
 
 import gc
+import logging
 import os
 import threading
 import time
@@ -29,6 +30,8 @@ from django.utils import timezone
 
 from digest import compose, heap, matching, personal, seeds
 from digest.models import Paper
+
+logger = logging.getLogger(__name__)
 
 PREVIEW_DAYS = 7
 # The index holds at most this many of the newest papers, so building it stays quick.
@@ -173,6 +176,8 @@ def build_in_background() -> threading.Thread:
     def build() -> None:
         try:
             recent_index()
+        except Exception:  # the database not ready yet: the first preview builds it then
+            logger.warning("The preview's index was not built at start", exc_info=True)
         finally:
             connection.close()  # this thread's own; it serves no request
 

@@ -3,11 +3,12 @@ checked less than RECHECK_SECONDS ago, the same answers as a cold one, a new pap
 once that time has passed, and at once for a caller inside a transaction."""
 
 import gc
+import logging
 import os
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -162,6 +163,28 @@ def test_an_index_built_in_the_background_serves_the_first_preview_without_a_que
     with django_assert_num_queries(0):
         found = recent.recent_matches(["anomaly detection"])
     assert found.total >= 1
+
+
+def test_a_background_build_that_fails_is_logged_and_left_to_the_first_preview(
+    ingested_papers, monkeypatch, caplog
+):
+    """A worker that starts before the database is ready (not migrated yet) says so in
+    its log, without a thread's traceback on stderr; its first preview builds the index."""
+    monkeypatch.setattr(recent, "RECHECK_SECONDS", 3600)
+    monkeypatch.setitem(recent._cached, "key", None)
+    real = recent.recent_index
+
+    def unready() -> None:
+        raise OperationalError('relation "digest_paper" does not exist')
+
+    monkeypatch.setattr(recent, "recent_index", unready)
+    with caplog.at_level(logging.WARNING, logger="digest.recent"):
+        recent.build_in_background().join()
+    assert "The preview's index was not built at start" in caplog.text
+    assert recent._cached["key"] is None
+
+    monkeypatch.setattr(recent, "recent_index", real)
+    assert recent.recent_matches(["anomaly detection"]).total >= 1
 
 
 def test_a_process_forked_during_a_build_has_the_lock_free_and_the_collector_running():
