@@ -234,8 +234,9 @@ def sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: i
         "lease_until = %s WHERE id = %s AND lease_token = %s AND status IN (%s, %s)"
     )
     until = _db("lease_until", timezone.now() + lease())
+    held_by = _db("lease_token", token)
     params = [SENDING, attempts, items_json, more_count, until, delivery.pk]
-    params += [_db("lease_token", token), CLAIMED, SENDING]
+    params += [held_by, CLAIMED, SENDING]
 
     def done(count: int) -> None:
         if count:
@@ -248,7 +249,7 @@ def sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: i
         ("id", "attempts", "items", "more_count", "lease_until"),
         ("bigint", "integer", "text", "integer", "timestamptz"),
         "d.lease_token = %s AND d.status IN (%s, %s)",
-        (params[-3], CLAIMED, SENDING),
+        (held_by, CLAIMED, SENDING),
     )
     row = (delivery.pk, attempts, items_json, more_count, until)
     return _plain(sql, params, done, bulk, row)
@@ -267,22 +268,25 @@ def sent(delivery: Delivery, esp_message_id: str) -> Write:
         f"UPDATE {_TABLE} SET status = %s, sent_at = %s, esp_message_id = %s, error = '', "
         "lease_token = NULL, lease_until = NULL WHERE id = %s AND status = %s"
     )
-    params = [SENT, _db("sent_at", now), esp_message_id, delivery.pk, SENDING]
+    sent_at = _db("sent_at", now)
+    params = [SENT, sent_at, esp_message_id, delivery.pk, SENDING]
 
     def done(count: int) -> None:
         delivery.status, delivery.esp_message_id, delivery.sent_at = SENT, esp_message_id, now
 
-    bulk = _Bulk(
-        "status = %s, sent_at = v.sent_at, esp_message_id = v.esp_message_id, error = '', "
-        "lease_token = NULL, lease_until = NULL",
-        (SENT,),
-        ("id", "sent_at", "esp_message_id"),
-        ("bigint", "timestamptz", "text"),
-        "d.status = %s",
-        (SENDING,),
-    )
-    row = (delivery.pk, params[1], esp_message_id)
-    return _plain(sql, params, done, bulk, row)
+    return _plain(sql, params, done, _SENT_BULK, (delivery.pk, sent_at, esp_message_id))
+
+
+# What every "sent" write of a batch shares: one statement for them all (_statements).
+_SENT_BULK = _Bulk(
+    "status = %s, sent_at = v.sent_at, esp_message_id = v.esp_message_id, error = '', "
+    "lease_token = NULL, lease_until = NULL",
+    (SENT,),
+    ("id", "sent_at", "esp_message_id"),
+    ("bigint", "timestamptz", "text"),
+    "d.status = %s",
+    (SENDING,),
+)
 
 
 def in_feed(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> Write:
