@@ -52,6 +52,9 @@ TIMINGS = {
     "RECONCILE_INTERVAL_SECONDS": "1",
     "FETCH_INTERVAL_MINUTES": "100000",  # no feed fetches: the papers are there
     "BEAT_LEASE_SECONDS": "10",
+    # Chunks smaller than a deployment's, so that a run has more chunks than the workers
+    # hold at once and a fault lands between hand-overs, not after the last one was taken.
+    "DIGEST_CHUNK_SIZE": "50",
 }
 WORKER_APP_NAME = "paperboy-worker"  # the workers' application_name on PostgreSQL
 

@@ -87,9 +87,10 @@ def test_redis_killed_and_restarted_while_mail_goes_out(start_worker, tmp_path):
         pytest.skip("needs redis-server")
     scenario = Scenario("Redis (broker + cache) killed -9, restarted", smtp=SLOW, redis_restarts=2)
 
-    # More chunks than the workers hold at once: hand-overs overlap (digest/handover.py),
-    # so 120 readers' three chunks, taken before the first restart, all went out while
-    # Redis was down, and the second restart came after the last digest.
+    # More chunks than the workers hold at once (twelve of tests/chaos.py's 50, where two
+    # workers hold four): hand-overs overlap (digest/handover.py), so with fewer chunks all
+    # were taken before the first restart and went out while Redis was down, and the
+    # second restart came after the last digest.
     result = _run(scenario, start_worker, tmp_path, readers=600)
 
     assert result.faults_injected == 2
