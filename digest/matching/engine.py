@@ -33,7 +33,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
-from digest.matching import like, trending
+from digest.matching import like, stored, trending
 from digest.matching.concepts import Concepts, default_concepts
 from digest.matching.evaluate import (
     PROMINENT,
@@ -56,6 +56,7 @@ from digest.matching.query import (
     Query,
     parse,
 )
+from digest.matching.stored import storable
 
 K = TypeVar("K", bound=Hashable)
 # An index's keys -> bit sets: terms, surnames, (surname, initial), categories.
@@ -313,11 +314,26 @@ class _Interest:
 
 class _Analyses(Sequence[AnalyzedDocument]):
     """The papers' analyses by bit: every one, or the last `keep` made or asked for (about
-    100 KB each), any other made again when asked (the evaluation is the same)."""
+    100 KB each), any other made again when asked (the evaluation is the same); each
+    read back from its `stored` bytes where it has them (stored.py), else made."""
 
-    def __init__(self, documents: list[Document], concepts: Concepts, keep: int | None) -> None:
+    def __init__(
+        self,
+        documents: list[Document],
+        concepts: Concepts,
+        keep: int | None,
+        stored: Mapping[str, tuple[str, bytes]] | None = None,
+    ) -> None:
         self.documents, self.concepts, self.keep = documents, concepts, keep
+        self.stored = stored or {}
         self._kept: dict[int, AnalyzedDocument] = {}
+
+    def make(self, i: int) -> AnalyzedDocument:
+        document = self.documents[i]
+        found = self.stored.get(document.id)
+        if found is not None and found[0] == stored.key(document):
+            return stored.loads(found[1], document)
+        return AnalyzedDocument(document, self.concepts)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -331,7 +347,7 @@ class _Analyses(Sequence[AnalyzedDocument]):
         if found is None:
             if not 0 <= i < len(self.documents):
                 raise IndexError(i)
-            found = AnalyzedDocument(self.documents[i], self.concepts)
+            found = self.make(i)
         self.put(i, found)
         return found
 
@@ -375,6 +391,10 @@ def _collector_paused(pause: bool) -> Iterator[None]:
 class PaperIndex:
     """A window of papers analyzed and indexed once, to match many subscribers against.
 
+    `stored`: analyses made before, by paper id, as (stored.key, stored.dumps) of the
+    document they were made of: read back instead of analysing the paper again where
+    that key is still the document's (the same texts, the same analyser).
+
     `keep` bounds the papers' analyses kept (None: all; ~100 KB each, so a weekly
     window's would take GBs): `interests` known beforehand are evaluated block by
     block of `keep` papers as they are analyzed, and a paper's analysis is made again
@@ -389,11 +409,14 @@ class PaperIndex:
         *,
         interests: Iterable[str] = (),
         keep: int | None = None,
+        stored: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self.concepts = concepts or default_concepts()
+        if stored and not storable(self.concepts):
+            raise ValueError("stored analyses are the default concepts'; these are others")
         # Bit i is the i-th paper in tie-break order: most upvoted first, then by id.
         ordered = sorted(_unique(documents), key=lambda d: (-d.upvotes, d.id))
-        self.papers = _Analyses(ordered, self.concepts, keep)
+        self.papers = _Analyses(ordered, self.concepts, keep, stored)
         self.ids = [document.id for document in ordered]
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
@@ -427,7 +450,7 @@ class PaperIndex:
                 initials: dict[tuple[str, str], list[int]] = {}
                 categories: dict[str, list[int]] = {}
                 for i in range(start, end):
-                    paper = AnalyzedDocument(ordered[i], self.concepts)
+                    paper = self.papers.make(i)
                     analyses.append(paper)
                     for term in paper.terms():
                         terms[term].append(i)

@@ -94,6 +94,18 @@ class AnalyzedDocument:
         for field in self.fields.values():
             enrich(field, concepts, local, senses)
             _connect(field)
+        self._describe(document)
+
+    @classmethod
+    def of_fields(cls, document: Document, fields: dict[str, Field]) -> "AnalyzedDocument":
+        """The analysis of `document` whose title and abstract `fields` were analyzed
+        before (digest/matching/stored.py reads them back)."""
+        analysis = cls.__new__(cls)
+        analysis.document, analysis.fields = document, fields
+        analysis._describe(document)
+        return analysis
+
+    def _describe(self, document: Document) -> None:
         self.authors = [(name, normalize_name(name)) for name in document.authors]
         self.categories = [category.lower() for category in document.categories]
         self.category_keys = {key for c in self.categories for key in category_keys(c)}

@@ -1,0 +1,107 @@
+"""A paper's analysis as bytes, made once and read back by every window the paper is in.
+
+Analysing a paper (evaluate.AnalyzedDocument: tokens, stems, compounds, acronyms,
+concepts, definitions, and the aboutness layouts of its fields) costs about a
+millisecond; a paper is in seven daily windows and a weekly one, and in the
+preview's. Read back from these bytes, the same analysis costs a fifth of that: a
+`marshal` of plain tuples, dicts, lists and sets, compressed.
+
+The bytes hold only what the analysis made of the title and abstract; the text
+itself, the authors and the categories come from the Document, so `key` (what
+the bytes were made from) says which texts and which analyser they belong to:
+analyses made by another version of this code or its vocabulary, or of another
+text, are never read. Only the default concepts' analyses are stored.
+"""
+
+import hashlib
+import marshal
+import sys
+import zlib
+from functools import cache
+from pathlib import Path
+
+from digest.matching import about
+from digest.matching.analysis import Field, Token
+from digest.matching.concepts import Concepts, default_concepts
+from digest.matching.evaluate import AnalyzedDocument, Document
+
+# Bumped when the layout of the bytes changes without a change to the files below.
+FORMAT = 1
+_HERE = Path(__file__).resolve().parent
+# What an analysis is made by: its code and its vocabulary.
+_ANALYSER = (
+    "about.py",
+    "analysis.py",
+    "concepts.py",
+    "concepts.toml",
+    "concepts_derived.toml",
+    "evaluate.py",
+    "query.py",
+    "stored.py",
+)
+_LAYOUT = about.Layout.__slots__
+_FIELDS = ("title", "abstract")
+_token = Token._make
+
+
+@cache
+def fingerprint() -> str:
+    """The analyser's version: a digest of its code, its vocabulary, the bytes' format
+    and Python's marshal format (which may change between Python versions)."""
+    digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]} {marshal.version}".encode())
+    for name in _ANALYSER:
+        path = _HERE / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+def key(document: Document) -> str:
+    """What the analysis of `document` is made from: this analyser and the paper's title
+    and abstract. Stored bytes are read only under the key they were made with."""
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(fingerprint().encode())
+    digest.update(document.title.encode())
+    digest.update(b"\0")
+    digest.update(document.abstract.encode())
+    return digest.hexdigest()
+
+
+def dumps(analysis: AnalyzedDocument) -> bytes:
+    """The bytes of a paper's analysis of its title and abstract, with their layouts."""
+    fields = []
+    for name in _FIELDS:
+        field = analysis.fields[name]
+        tokens = field.tokens
+        layout = about.layout(field)
+        fields.append(
+            (
+                # a Token's items, column by column: a tuple each would be one object more
+                tuple(zip(*tokens, strict=True)) if tokens else ((), (), (), (), ()),
+                field.spans,
+                tuple(getattr(layout, slot) for slot in _LAYOUT),
+            )
+        )
+    return zlib.compress(marshal.dumps(tuple(fields)), 1)
+
+
+def loads(data: bytes, document: Document) -> AnalyzedDocument:
+    """The analysis `dumps` made of `document`'s title and abstract (whose `key` the
+    caller found stored with the bytes)."""
+    texts = (document.title, document.abstract)
+    fields = {}
+    for name, text, (columns, spans, layout_values) in zip(
+        _FIELDS, texts, marshal.loads(zlib.decompress(data)), strict=True
+    ):
+        field = Field(text, list(map(_token, zip(*columns, strict=True))), spans)
+        layout = about.Layout.__new__(about.Layout)
+        for slot, value in zip(_LAYOUT, layout_values, strict=True):
+            setattr(layout, slot, value)
+        field.layout = layout
+        fields[name] = field
+    return AnalyzedDocument.of_fields(document, fields)
+
+
+def storable(concepts: Concepts) -> bool:
+    """Whether analyses made with `concepts` are the ones stored: the default's only."""
+    return concepts is default_concepts()
