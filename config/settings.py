@@ -314,6 +314,9 @@ DIGEST_FIRST_LOOKBACK_DAYS = env_int("DIGEST_FIRST_LOOKBACK_DAYS", 7)
 # trip, 200 a chunk sent 153 digests/s where 50 sent 114 (bench/send.py); the claim's
 # lease (DELIVERY_LEASE_SECONDS) still covers a chunk at 1 digest/s.
 DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 200)
+# How many days of papers a fetch makes the stored analyses of (digest/analyses.py): a
+# weekly window's and a day more; a window's older papers are analysed when it is built.
+PAPER_ANALYSIS_DAYS = env_int("PAPER_ANALYSIS_DAYS", 8)
 # A worker keeps at most this many papers' analyses of a window (~100 KB each: a weekly
 # window across arXiv, 15,000 papers, holds 1.5 GB); a paper beyond them is analysed again
 # when a chunk's new interests need it, which costs far more time than it saves memory

@@ -105,6 +105,26 @@ class Paper(models.Model):
         return f"{self.canonical_id}: {self.title[:80]}"
 
 
+class PaperAnalysis(models.Model):
+    """A paper's analysis as the matching engine made it (digest/matching/stored.py), so
+    that every window and preview the paper is in reads it back instead of analysing the
+    paper again. `key` says what it was made from: the analyser's version and the
+    paper's title and abstract; a row whose key is not the paper's now is made again."""
+
+    paper = models.OneToOneField(
+        Paper, on_delete=models.CASCADE, primary_key=True, related_name="analysis"
+    )
+    key = models.CharField(max_length=64)
+    data = models.BinaryField()
+    made_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "paper analyses"
+
+    def __str__(self) -> str:
+        return f"analysis of {self.paper_id} ({len(self.data)} bytes)"
+
+
 class Delivery(models.Model):
     """One subscriber's digest for one period, claimed before it is rendered.
 

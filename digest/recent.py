@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import compose, heap, matching, personal, seeds
+from digest import analyses, compose, heap, matching, personal, seeds
 from digest.models import Paper
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,9 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
         if _cached["key"] != key:
             newest = list(papers.order_by("-first_seen")[:MAX_PAPERS])
             with _frozen_when_built(len(newest) >= FREEZE_FROM):
-                index = matching.PaperIndex(map(matching.Document.of, newest))
+                index = matching.PaperIndex(
+                    map(matching.Document.of, newest), stored=analyses.stored_analyses(newest)
+                )
                 texts = ([p.document.title, p.document.abstract] for p in index.papers)
                 _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
                 _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}

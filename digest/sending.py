@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import compose, health, heap, journal, matching, personal, schedule, window
+from digest import analyses, compose, health, heap, journal, matching, personal, schedule, window
 from digest.handover import Handover, Prepared
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
@@ -256,7 +256,8 @@ def _window(
     Every chunk of a dispatch has the same window, so after the first chunk a
     worker only asks whether the window's papers changed (one small query). At most
     MATCH_KEEP_ANALYSES papers' analyses are kept (a weekly window's would take GBs).
-    A big index is frozen out of the cycle collector's passes (heap.py).
+    A big index is frozen out of the cycle collector's passes (heap.py). The papers'
+    analyses are read back from what their fetch stored (analyses.py).
     """
     papers = compose.papers_first_seen_between(start, end)
     state = papers.aggregate(count=Count("id"), newest=Max("updated_at"))
@@ -269,6 +270,7 @@ def _window(
                 map(matching.Document.of, loaded),
                 interests=interests,
                 keep=settings.MATCH_KEEP_ANALYSES or None,
+                stored=analyses.stored_analyses(loaded),
             )
         _windows[key] = ({paper.canonical_id: paper for paper in loaded}, index)
     return _windows[key]

@@ -57,14 +57,19 @@ def fingerprint() -> str:
 
 
 def key(document: Document) -> str:
-    """What the analysis of `document` is made from: this analyser and the paper's title
-    and abstract. Stored bytes are read only under the key they were made with."""
+    """What the analysis of `document` is made from: this analyser (the key starts with
+    its fingerprint) and the paper's title and abstract. Stored bytes are read only
+    under the key they were made with."""
     digest = hashlib.blake2b(digest_size=12)
-    digest.update(fingerprint().encode())
     digest.update(document.title.encode())
     digest.update(b"\0")
     digest.update(document.abstract.encode())
-    return digest.hexdigest()
+    return f"{fingerprint()}-{digest.hexdigest()}"
+
+
+def make(document: Document) -> tuple[str, bytes]:
+    """The key and bytes of `document`'s analysis with the default concepts."""
+    return key(document), dumps(AnalyzedDocument(document, default_concepts()))
 
 
 def dumps(analysis: AnalyzedDocument) -> bytes:

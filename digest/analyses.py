@@ -1,0 +1,89 @@
+"""Each paper analysed once, stored, and read back by every window and preview it is in.
+
+The matching engine's analysis of a paper (digest/matching/stored.py) costs about a
+millisecond and was made again by every sender's window (seven daily ones and a
+weekly one hold each paper) and by the preview's index after every fetch. Now a fetch
+that brought new or changed papers makes theirs (`store_recent`), and a window reads
+the stored ones (`stored_analyses`), making and storing only what is missing: a paper
+new since the fetch, or one whose title, abstract or analyser changed since (the key
+says so).
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from digest.matching import Document, stored
+from digest.models import Paper, PaperAnalysis
+
+logger = logging.getLogger(__name__)
+
+# Rows read or written per statement: well inside SQLite's limit on a statement's values.
+BATCH = 500
+
+
+def stored_analyses(papers: Sequence[Paper]) -> dict[str, tuple[str, bytes]]:
+    """The analyses of `papers` by canonical id, as PaperIndex(stored=...) takes them;
+    those missing, or made of another text or by another analyser, made and stored."""
+    by_pk = {paper.pk: paper for paper in papers}
+    found: dict[str, tuple[str, bytes]] = {}
+    pks = list(by_pk)
+    for start in range(0, len(pks), BATCH):
+        rows = PaperAnalysis.objects.filter(paper_id__in=pks[start : start + BATCH])
+        for pk, key, data in rows.values_list("paper_id", "key", "data"):
+            found[by_pk[pk].canonical_id] = (key, bytes(data))
+    stale = [
+        paper
+        for paper in papers
+        if found.get(paper.canonical_id, ("",))[0] != stored.key(Document.of(paper))
+    ]
+    found.update(_store(stale))
+    return found
+
+
+def store_recent(days: int | None = None) -> int:
+    """Make and store the analyses of the last `days` days' papers that have none, or
+    an older one than their last change or than this analyser: what the next windows
+    will read. Returns how many were made."""
+    days = settings.PAPER_ANALYSIS_DAYS if days is None else days
+    recent = Paper.objects.filter(first_seen__gte=timezone.now() - timedelta(days=days))
+    # A change to a paper since its analysis is mostly new upvotes: the key says whether
+    # its texts changed.
+    maybe_stale = (
+        recent.filter(
+            Q(analysis__isnull=True)
+            | Q(analysis__made_at__lt=F("updated_at"))
+            | ~Q(analysis__key__startswith=stored.fingerprint())
+        )
+        .annotate(stored_key=F("analysis__key"))
+        .only("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
+    )
+    made = 0
+    batch: list[Paper] = []
+    for paper in maybe_stale.iterator(chunk_size=BATCH):
+        if paper.stored_key == stored.key(Document.of(paper)):
+            continue
+        batch.append(paper)
+        if len(batch) == BATCH:
+            made += len(_store(batch))
+            batch = []
+    return made + len(_store(batch))
+
+
+def _store(papers: Iterable[Paper]) -> dict[str, tuple[str, bytes]]:
+    made = {paper.canonical_id: (paper, stored.make(Document.of(paper))) for paper in papers}
+    rows = [PaperAnalysis(paper=paper, key=key, data=data) for paper, (key, data) in made.values()]
+    for start in range(0, len(rows), BATCH):
+        PaperAnalysis.objects.bulk_create(
+            rows[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=["paper"],
+            update_fields=["key", "data", "made_at"],
+        )
+    if rows:
+        logger.info("stored the analyses of %d papers", len(rows))
+    return {canonical_id: pair for canonical_id, (_, pair) in made.items()}
