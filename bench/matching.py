@@ -27,7 +27,11 @@ figures hold on a machine that other work shares too):
 - peak memory of the process (ru_maxrss), after the engine's job.
 
     python bench/matching.py [--papers 2000|15000] [--subscribers 100000|1000000]
-                             [--sample 20] [--seed 2026]
+                             [--sample 20] [--seed 2026] [--keep 2048] [--lazy] [--stored]
+
+`--stored`: each paper's analysis made beforehand, as a fetch stores it
+(digest/analyses.py), and the index reads it back from these bytes (in memory
+here; a sender reads them from the database); their making is printed apart.
 
 Prints its figures; the last line is one JSON object. bench/peers.py runs the
 same job (same papers, same subscribers) through tantivy and PostgreSQL.
@@ -56,6 +60,7 @@ from digest.matching import (
     default_concepts,
     parse,
     query,
+    stored,
 )
 from digest.matching.engine import match_analyzed
 from digest.matching.evaluate import AnalyzedDocument
@@ -177,19 +182,21 @@ def job(
     *,
     keep: int | None = KEEP,
     lazy: bool = False,
+    analyses: dict[str, tuple[str, bytes]] | None = None,
 ) -> tuple[PaperIndex, dict]:
     """The engine's whole job, timed by phase: the distinct interests evaluated while
     the papers are indexed (a sender knows its subscribers' interests), or, `lazy`,
     after it, one by one as subscribers ask (the preview's way). The index is built as
     a sender builds its window's (digest/heap.py: frozen out of the cycle collector's
-    passes after one full pass, which the index's seconds include)."""
+    passes after one full pass, which the index's seconds include). `analyses`: the
+    papers' stored ones (stored.make, as a fetch makes them), read back by the index."""
     texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
     # Cold, as a sender's first chunk: no phrase compiled yet (interest_pool's check of
     # every interest would have compiled them all).
     query._COMPILED.update(concepts=None, phrases={})
     started = time.process_time()
     with heap.frozen_when_built(len(papers) >= heap.FREEZE_FROM):
-        index = PaperIndex(papers, interests=() if lazy else texts, keep=keep)
+        index = PaperIndex(papers, interests=() if lazy else texts, keep=keep, stored=analyses)
     indexed = time.process_time()
     for text in texts:
         index.papers_of(text)
@@ -223,6 +230,11 @@ def main() -> None:
     parser.add_argument(
         "--lazy", action="store_true", help="interests evaluated after indexing, one by one"
     )
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="the papers' analyses made beforehand (as a fetch stores them) and read back",
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -231,8 +243,20 @@ def main() -> None:
     drawn = args.subscribers * args.interests
     distinct = len({text for interests in subscribers for text in interests})
 
+    stored_analyses, store_seconds = None, 0.0
+    if args.stored:
+        store_started = time.process_time()
+        stored_analyses = {paper.id: stored.make(paper) for paper in papers}
+        store_seconds = time.process_time() - store_started
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    index, engine = job(papers, subscribers, args.limit, keep=args.keep or None, lazy=args.lazy)
+    index, engine = job(
+        papers,
+        subscribers,
+        args.limit,
+        keep=args.keep or None,
+        lazy=args.lazy,
+        analyses=stored_analyses,
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     concepts = default_concepts()
@@ -266,6 +290,13 @@ def main() -> None:
         f"{engine['papers_per_digest']:.1f} papers each; {args.keep or 'all'} analyses kept; "
         f"peak memory {peak_mb:.0f} MB ({before_mb:.0f} MB before the job: the bench's data)"
     )
+    if stored_analyses:
+        size = sum(len(data) for _, data in stored_analyses.values()) / len(stored_analyses)
+        print(
+            f"analyses stored beforehand (as fetches store them, not in the job's seconds): "
+            f"{store_seconds:.2f} s, {store_seconds / args.papers * 1000:.2f} ms and "
+            f"{size / 1024:.1f} KB a paper; the job reads them back from memory"
+        )
     print(
         f"plain loop: analysis {analyse_seconds:.2f} s, then {loop_per_subscriber * 1000:.1f} ms "
         f"per subscriber (sample of {len(sample)}, results equal), "
@@ -292,6 +323,8 @@ def main() -> None:
                 "memory_before_job_mb": round(before_mb),
                 "mode": "lazy" if args.lazy else "interests known",
                 "analyses_kept": args.keep or "all",
+                "analyses_stored_beforehand": bool(stored_analyses),
+                "store_seconds": round(store_seconds, 2),
             }
         )
     )
