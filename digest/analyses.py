@@ -26,9 +26,10 @@ logger = logging.getLogger(__name__)
 BATCH = 500
 
 
-def stored_analyses(papers: Sequence[Paper]) -> dict[str, tuple[str, bytes]]:
+def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str, tuple[str, bytes]]:
     """The analyses of `papers` by canonical id, as PaperIndex(stored=...) takes them;
-    those missing, or made of another text or by another analyser, made and stored."""
+    those missing, or made of another text or by another analyser, made and stored
+    (`store`; else left out, for the index to make: a web process only reads)."""
     by_pk = {paper.pk: paper for paper in papers}
     found: dict[str, tuple[str, bytes]] = {}
     pks = list(by_pk)
@@ -41,7 +42,8 @@ def stored_analyses(papers: Sequence[Paper]) -> dict[str, tuple[str, bytes]]:
         for paper in papers
         if found.get(paper.canonical_id, ("",))[0] != stored.key(Document.of(paper))
     ]
-    found.update(_store(stale))
+    if store:
+        found.update(_store(stale))
     return found
 
 

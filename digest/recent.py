@@ -140,7 +140,8 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
             newest = list(papers.order_by("-first_seen")[:MAX_PAPERS])
             with _frozen_when_built(len(newest) >= FREEZE_FROM):
                 index = matching.PaperIndex(
-                    map(matching.Document.of, newest), stored=analyses.stored_analyses(newest)
+                    map(matching.Document.of, newest),
+                    stored=analyses.stored_analyses(newest, store=False),
                 )
                 texts = ([p.document.title, p.document.abstract] for p in index.papers)
                 _cached["spelling"] = matching.Spelling.of(texts, index.concepts)

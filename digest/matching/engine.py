@@ -489,6 +489,8 @@ class PaperIndex:
             self._found(found)
             for text, query in parsed.items():
                 self._lookup(text, query)
+        if keep is None:
+            self.papers.stored = {}  # every analysis is kept: the bytes are not read again
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for

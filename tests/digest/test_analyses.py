@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from digest import analyses, sending, tasks
+from digest import analyses, recent, sending, tasks
 from digest.matching import Document, default_concepts, engine, stored
 from digest.matching.evaluate import AnalyzedDocument
 from digest.models import Delivery, Paper, PaperAnalysis
@@ -131,3 +131,15 @@ def test_a_sender_builds_its_window_from_the_stored_analyses(
         "Performance <mark>Anomaly Detection</mark> in Athletics"
         in (mail.outbox[0].alternatives[0][0])
     )
+
+
+def test_the_preview_reads_stored_analyses_and_writes_none(analysed):
+    stored_first = paper("2401.00001", "Graph neural networks for molecules")
+    analyses.store_recent()
+    paper("2401.00002", "Graph neural networks for proteins")  # since the fetch: none stored
+
+    index = recent.recent_index()
+
+    assert analysed == ["2401.00001", "2401.00002"]  # the first at the fetch, not again
+    assert PaperAnalysis.objects.get().paper == stored_first
+    assert index.match(["graph neural networks"]).total == 2
