@@ -353,7 +353,7 @@ def main() -> None:
         return index
 
     for _ in range(args.runs):
-        engine_run("stored", analyses)
+        engine_run("stored", dict(analyses))  # the index consumes what it is given
         index = engine_run("engine", None)
         # The engine's result sets, for the limit and the comparison: paper -> points.
         found = {}

@@ -28,6 +28,10 @@ out: after the first tenth and at the end. `--profile K` prints a profile (in CP
 time) of chunk K (`--profile K:L`: chunks K to L-1 together), `--profile render` of the
 render limit.
 
+The papers' analyses are stored first, as the fetches that brought them store them
+(digest/analyses.py; its CPU seconds printed, not counted); `--no-stored-analyses`:
+none, so the first chunk makes and stores them.
+
 `--with-models F`: that fraction of the subscribers (0.2: one in five) have clicked
 "more / less like this" on 10 + 10 of the papers and hold a trained reader model
 (digest/personal.py), trained before the clock starts (its time per reader printed),
@@ -74,7 +78,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import compose, personal, sending, tasks  # noqa: E402
+from digest import analyses, compose, personal, sending, tasks  # noqa: E402
 from digest.models import Delivery, Feedback, Paper, ReaderModel  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
 
@@ -285,6 +289,11 @@ def main() -> None:
     parser.add_argument("--limit-sample", type=int, default=2000)
     parser.add_argument("--with-models", type=float, default=0.0, metavar="FRACTION")
     parser.add_argument(
+        "--no-stored-analyses",
+        action="store_true",
+        help="the papers' analyses not stored beforehand: the first window makes them",
+    )
+    parser.add_argument(
         "--profile",
         metavar="K",
         help="cProfile chunk K (from 0), chunks K:L (K up to L, not L, added up), or 'render': "
@@ -313,6 +322,11 @@ def main() -> None:
     try:
         populate(args.papers, args.subscribers, args.interests)
         models = give_models(args.with_models) if args.with_models else None
+        store_seconds = 0.0
+        if not args.no_stored_analyses:  # what the fetches that brought the papers did
+            store_started = time.process_time()
+            analyses.store_recent()
+            store_seconds = time.process_time() - store_started
         now = timezone.now()
         rss_before = rss_mb()
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -379,6 +393,12 @@ def main() -> None:
         f"database: {connection.vendor}; {args.papers} papers; {len(ids)} due subscribers; "
         f"chunks of {args.chunk}; {backend}"
     )
+    print(
+        f"the papers' analyses stored beforehand, as their fetches store them: "
+        f"{store_seconds:.2f} s of CPU, not counted"
+        if not args.no_stored_analyses
+        else "no analyses stored beforehand: the first window makes and stores them"
+    )
     if models:
         print(
             f"{models['models']} of them hold a reader model (10 likes + 10 dislikes each), "
@@ -436,6 +456,8 @@ def main() -> None:
                 "cpu_seconds": round(cpu_seconds, 2),
                 "digests_per_second": round(rate),
                 "digests_per_cpu_second": round(sent / cpu_seconds),
+                "analyses_stored_beforehand": not args.no_stored_analyses,
+                "store_analyses_cpu_seconds": round(store_seconds, 2),
                 "first_chunk_seconds": round(first[0], 2),
                 "after_first_chunk_per_second": round(rest_rate),
                 "after_first_chunk_per_cpu_second": round(rest_cpu_rate),

@@ -322,15 +322,17 @@ class _Analyses(Sequence[AnalyzedDocument]):
         documents: list[Document],
         concepts: Concepts,
         keep: int | None,
-        stored: Mapping[str, tuple[str, bytes]] | None = None,
+        stored: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self.documents, self.concepts, self.keep = documents, concepts, keep
         self.stored = stored or {}
         self._kept: dict[int, AnalyzedDocument] = {}
 
     def make(self, i: int) -> AnalyzedDocument:
+        """Paper i's analysis, read back from its stored bytes (dropped then: they are
+        read once, as the index is built) or made from its text."""
         document = self.documents[i]
-        found = self.stored.get(document.id)
+        found = self.stored.pop(document.id, None)
         if found is not None and found[0] == stored.key(document):
             return stored.loads(found[1], document)
         return AnalyzedDocument(document, self.concepts)
@@ -393,7 +395,10 @@ class PaperIndex:
 
     `stored`: analyses made before, by paper id, as (stored.key, stored.dumps) of the
     document they were made of: read back instead of analysing the paper again where
-    that key is still the document's (the same texts, the same analyser).
+    that key is still the document's (the same texts, the same analyser). The dict is
+    consumed as the papers are indexed: each one's bytes are dropped once read, so a
+    big window holds no more than it did without them (an analysis made again for a
+    later interest, beyond `keep`, is made from the text).
 
     `keep` bounds the papers' analyses kept (None: all; ~100 KB each, so a weekly
     window's would take GBs): `interests` known beforehand are evaluated block by
@@ -409,7 +414,7 @@ class PaperIndex:
         *,
         interests: Iterable[str] = (),
         keep: int | None = None,
-        stored: Mapping[str, tuple[str, bytes]] | None = None,
+        stored: dict[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self.concepts = concepts or default_concepts()
         if stored and not storable(self.concepts):
@@ -489,8 +494,6 @@ class PaperIndex:
             self._found(found)
             for text, query in parsed.items():
                 self._lookup(text, query)
-        if keep is None:
-            self.papers.stored = {}  # every analysis is kept: the bytes are not read again
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for

@@ -17,6 +17,7 @@ import hashlib
 import marshal
 import sys
 import zlib
+from bisect import bisect_left
 from functools import cache
 from pathlib import Path
 
@@ -90,6 +91,32 @@ def dumps(analysis: AnalyzedDocument) -> bytes:
     return zlib.compress(marshal.dumps(tuple(fields)), 1)
 
 
+class _StoredField(Field):
+    """A Field read back. Its tokens are made only when asked: what evaluating most
+    clauses reads of them (the text between two positions) it reads from the columns,
+    and a Token each, never freed from the cycle collector's walks, is most of what a
+    window's index holds."""
+
+    def __init__(self, text: str, columns: tuple[tuple, ...], spans: dict, layout: object) -> None:
+        self.text, self.spans, self.layout = text, spans, layout
+        self._columns = columns
+        self._tokens: list[Token] | None = None
+
+    @property
+    def tokens(self) -> list[Token]:  # type: ignore[override]
+        if self._tokens is None:
+            self._tokens = list(map(_token, zip(*self._columns, strict=True)))
+        return self._tokens
+
+    def surface(self, start: int, end: int) -> str:
+        _, _, positions, starts, ends = self._columns
+        first = bisect_left(positions, start)
+        last = bisect_left(positions, end, lo=first)
+        if first >= last:
+            return ""
+        return self.text[starts[first] : ends[last - 1]]
+
+
 def loads(data: bytes, document: Document) -> AnalyzedDocument:
     """The analysis `dumps` made of `document`'s title and abstract (whose `key` the
     caller found stored with the bytes)."""
@@ -98,12 +125,10 @@ def loads(data: bytes, document: Document) -> AnalyzedDocument:
     for name, text, (columns, spans, layout_values) in zip(
         _FIELDS, texts, marshal.loads(zlib.decompress(data)), strict=True
     ):
-        field = Field(text, list(map(_token, zip(*columns, strict=True))), spans)
         layout = about.Layout.__new__(about.Layout)
         for slot, value in zip(_LAYOUT, layout_values, strict=True):
             setattr(layout, slot, value)
-        field.layout = layout
-        fields[name] = field
+        fields[name] = _StoredField(text, columns, spans, layout)
     return AnalyzedDocument.of_fields(document, fields)
 
 

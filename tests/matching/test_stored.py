@@ -55,6 +55,10 @@ def test_every_sample_paper_reads_back_as_its_analysis():
         )
         for name, field in made.fields.items():
             again = read.fields[name]
+            # the words as written between two positions, read from the stored columns
+            size = len(field.tokens) + 1
+            for start, end in [(0, size), (1, 3), (size // 2, size - 1), (3, 2), (size, size + 2)]:
+                assert again.surface(start, end) == field.surface(start, end)
             assert (again.text, again.tokens, again.spans) == (
                 field.text,
                 field.tokens,
@@ -98,6 +102,7 @@ def test_an_index_reads_the_stored_analyses_and_makes_only_the_others(monkeypatc
 
     assert sorted(made) == ["p4", "p5"]
     assert index.match(["graph neural networks"]).total == 6
+    assert bytes_of == {}  # each paper's bytes dropped once read: a window holds no more
 
 
 def test_an_analysis_of_another_text_is_not_read(monkeypatch):
