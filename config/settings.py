@@ -317,6 +317,9 @@ DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 200)
 # How many days of papers a fetch makes the stored analyses of (digest/analyses.py): a
 # weekly window's and a day more; a window's older papers are analysed when it is built.
 PAPER_ANALYSIS_DAYS = env_int("PAPER_ANALYSIS_DAYS", 8)
+# ... and from how many days a paper's stored analysis is deleted (~6.4 KB each): a
+# window that reaches further back (a reader back from a long pause) analyses its papers.
+PAPER_ANALYSIS_KEEP_DAYS = env_int("PAPER_ANALYSIS_KEEP_DAYS", 30)
 # A worker keeps at most this many papers' analyses of a window (~100 KB each: a weekly
 # window across arXiv, 15,000 papers, holds 1.5 GB); a paper beyond them is analysed again
 # when a chunk's new interests need it, which costs far more time than it saves memory

@@ -50,9 +50,14 @@ def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str,
 def store_recent(days: int | None = None) -> int:
     """Make and store the analyses of the last `days` days' papers that have none, or
     an older one than their last change or than this analyser: what the next windows
-    will read. Returns how many were made."""
+    will read. Returns how many were made. Those of papers older than any window
+    but a long-paused reader's are deleted (PAPER_ANALYSIS_KEEP_DAYS)."""
     days = settings.PAPER_ANALYSIS_DAYS if days is None else days
-    recent = Paper.objects.filter(first_seen__gte=timezone.now() - timedelta(days=days))
+    now = timezone.now()
+    PaperAnalysis.objects.filter(
+        paper__first_seen__lt=now - timedelta(days=max(days, settings.PAPER_ANALYSIS_KEEP_DAYS))
+    ).delete()
+    recent = Paper.objects.filter(first_seen__gte=now - timedelta(days=days))
     # A change to a paper since its analysis is mostly new upvotes: the key says whether
     # its texts changed.
     maybe_stale = (

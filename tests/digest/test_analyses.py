@@ -101,6 +101,20 @@ def test_store_recent_makes_the_recent_papers_missing_ones_and_leaves_new_upvote
     assert analysed == ["2401.00001"]
 
 
+def test_analyses_of_papers_older_than_any_window_are_deleted(analysed, settings):
+    settings.PAPER_ANALYSIS_KEEP_DAYS = 30
+    old = paper("2401.00001", "Graph neural networks", days_ago=40)
+    kept = paper("2401.00002", "Diffusion models", days_ago=20)
+    analyses.stored_analyses([old, kept])  # a long-paused reader's window stored both
+    assert PaperAnalysis.objects.count() == 2
+
+    analyses.store_recent(days=8)
+
+    assert list(PaperAnalysis.objects.values_list("paper__canonical_id", flat=True)) == [
+        "2401.00002"
+    ]
+
+
 def test_a_fetch_stores_the_analyses_of_the_papers_it_brought(fixture_bytes, settings):
     settings.FETCH_ALLOWED_HOSTS = ["127.0.0.1"]
     with serve() as server:
