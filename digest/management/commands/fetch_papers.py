@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from digest import ingest
+from digest import analyses, ingest
 from digest.models import Source
 from digest.sources import PARSERS, FeedError
 
@@ -67,6 +67,8 @@ class Command(BaseCommand):
         except FeedError as error:
             raise CommandError(f"{path}: {error}") from None
         self.stdout.write(f"{path}: {summary}")
+        if summary.new or summary.updated:
+            self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
 
     def _fetch(self, sources: list[Source], days: int | None) -> None:
         progress = Progress(self.stdout, len(sources))
@@ -86,6 +88,8 @@ class Command(BaseCommand):
             f"Summary: {total.new} new, {total.updated} updated, "
             f"{total.unchanged} skipped (already known, unchanged), {len(failed)} errors"
         )
+        if total.new or total.updated:  # as the fetch task does (digest/analyses.py)
+            self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}")
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from digest import demo
+from digest import analyses, demo
 
 
 class Command(BaseCommand):
@@ -13,3 +13,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         self.stdout.write(str(demo.load_sample()))
+        # As a fetch does: the windows and the preview read these papers' analyses.
+        self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
