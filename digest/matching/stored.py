@@ -29,7 +29,8 @@ from digest.matching.evaluate import AnalyzedDocument, Document
 # Bumped when the layout of the bytes changes without a change to the files below.
 FORMAT = 1
 _HERE = Path(__file__).resolve().parent
-# What an analysis is made by: its code and its vocabulary.
+# What an analysis is made by: its code and its vocabulary (a test checks that every
+# module these import from digest.matching is here).
 _ANALYSER = (
     "about.py",
     "analysis.py",
@@ -37,6 +38,7 @@ _ANALYSER = (
     "concepts.toml",
     "concepts_derived.toml",
     "evaluate.py",
+    "forms.py",
     "query.py",
     "stored.py",
 )

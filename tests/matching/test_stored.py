@@ -4,6 +4,7 @@ as one over fresh ones (and as the plain loop)."""
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,16 @@ def test_an_analysis_of_another_text_is_not_read(monkeypatch):
     assert made == []
     assert index.match(["diffusion models"]).total == 1
     assert index.match(["graph neural networks"]).total == 0
+
+
+def test_the_fingerprint_covers_every_module_the_analysis_is_made_by():
+    here = Path(stored.__file__).parent
+    covered = set(stored._ANALYSER)
+    for name in [n for n in covered if n.endswith(".py")]:
+        source = (here / name).read_text(encoding="utf-8")
+        imported = re.findall(r"^from digest\.matching\.(\w+) import", source, re.MULTILINE)
+        imported += re.findall(r"^from digest\.matching import (\w+)", source, re.MULTILINE)
+        assert {f"{module}.py" for module in imported} <= covered, name
 
 
 def test_stored_analyses_are_refused_with_other_concepts():
