@@ -37,13 +37,14 @@ def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str,
         rows = PaperAnalysis.objects.filter(paper_id__in=pks[start : start + BATCH])
         for pk, key, data in rows.values_list("paper_id", "key", "data"):
             found[by_pk[pk].canonical_id] = (key, bytes(data))
+    if not store:
+        return found  # the index reads only those whose key is still the paper's
     stale = [
         paper
         for paper in papers
         if found.get(paper.canonical_id, ("",))[0] != stored.key(Document.of(paper))
     ]
-    if store:
-        found.update(_store(stale))
+    found.update(_store(stale))
     return found
 
 
@@ -59,7 +60,8 @@ def store_recent(days: int | None = None) -> int:
     ).delete()
     recent = Paper.objects.filter(first_seen__gte=now - timedelta(days=days))
     # A change to a paper since its analysis is mostly new upvotes: the key says whether
-    # its texts changed.
+    # its texts changed, and an analysis still current is marked so (made_at), or every
+    # fetch would read those papers again.
     maybe_stale = (
         recent.filter(
             Q(analysis__isnull=True)
@@ -71,13 +73,19 @@ def store_recent(days: int | None = None) -> int:
     )
     made = 0
     batch: list[Paper] = []
+    current: list[int] = []
     for paper in maybe_stale.iterator(chunk_size=BATCH):
         if paper.stored_key == stored.key(Document.of(paper)):
+            current.append(paper.pk)
             continue
         batch.append(paper)
         if len(batch) == BATCH:
             made += len(_store(batch))
             batch = []
+    for start in range(0, len(current), BATCH):
+        PaperAnalysis.objects.filter(paper_id__in=current[start : start + BATCH]).update(
+            made_at=timezone.now()
+        )
     return made + len(_store(batch))
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db.models import F
 from django.utils import timezone
 
 from digest import analyses, recent, sending, tasks
@@ -94,11 +95,11 @@ def test_store_recent_makes_the_recent_papers_missing_ones_and_leaves_new_upvote
     assert analysed == ["2401.00001"]
 
     # New upvotes change the paper (updated_at), not its texts: nothing made again.
-    Paper.objects.filter(canonical_id="2401.00001").update(
-        upvotes=12, updated_at=timezone.now() + timedelta(seconds=5)
-    )
+    Paper.objects.filter(canonical_id="2401.00001").update(upvotes=12, updated_at=timezone.now())
     assert analyses.store_recent(days=8) == 0
     assert analysed == ["2401.00001"]
+    # ... and the analysis is marked current, so the next fetch does not read it again.
+    assert PaperAnalysis.objects.filter(made_at__lt=F("paper__updated_at")).count() == 0
 
 
 def test_analyses_of_papers_older_than_any_window_are_deleted(analysed, settings):
