@@ -28,10 +28,17 @@ figures hold on a machine that other work shares too):
 
     python bench/matching.py [--papers 2000|15000] [--subscribers 100000|1000000]
                              [--sample 20] [--seed 2026] [--keep 2048] [--lazy] [--stored]
+                             [--evaluated]
 
 `--stored`: each paper's analysis made beforehand, as a fetch stores it
 (digest/analyses.py), and the index reads it back from these bytes (in memory
 here; a sender reads them from the database); their making is printed apart.
+
+`--evaluated`: every distinct interest's clauses evaluated on each paper
+beforehand and recorded (digest/evaluations.py: what the fetch that brought a
+paper does), as (key, clause set, hits' bytes); the job decodes the records and
+the index takes each clause's hits from them, evaluating only what they lack;
+their making is printed apart.
 
 Prints its figures; the last line is one JSON object. bench/peers.py runs the
 same job (same papers, same subscribers) through tantivy and PostgreSQL.
@@ -39,6 +46,7 @@ same job (same papers, same subscribers) through tantivy and PostgreSQL.
 
 import argparse
 import bisect
+import gc
 import gzip
 import itertools
 import json
@@ -58,6 +66,7 @@ from digest.matching import (
     InterestSyntaxError,
     PaperIndex,
     default_concepts,
+    evaluated,
     parse,
     query,
     stored,
@@ -183,24 +192,36 @@ def job(
     keep: int | None = KEEP,
     lazy: bool = False,
     analyses: dict[str, tuple[str, bytes]] | None = None,
+    records: dict[str, tuple[str, frozenset[str], bytes]] | None = None,
 ) -> tuple[PaperIndex, dict]:
     """The engine's whole job, timed by phase: the distinct interests evaluated while
     the papers are indexed (a sender knows its subscribers' interests), or, `lazy`,
     after it, one by one as subscribers ask (the preview's way). The index is built as
     a sender builds its window's (digest/heap.py: frozen out of the cycle collector's
     passes after one full pass, which the index's seconds include). `analyses`: the
-    papers' stored ones (stored.make, as a fetch makes them), read back by the index."""
+    papers' stored ones (stored.make, as a fetch makes them), read back by the index.
+    `records`: the papers' evaluated clauses as a fetch stores them (make_records),
+    decoded and read back by the index within the job's seconds."""
     texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
     # Cold, as a sender's first chunk: no phrase compiled yet (interest_pool's check of
     # every interest would have compiled them all).
     query._COMPILED.update(concepts=None, phrases={})
     started = time.process_time()
     with heap.frozen_when_built(len(papers) >= heap.FREEZE_FROM):
-        index = PaperIndex(papers, interests=() if lazy else texts, keep=keep, stored=analyses)
+        read = records and {
+            paper_id: evaluated.read(*record) for paper_id, record in records.items()
+        }
+        index = PaperIndex(
+            papers,
+            interests=() if lazy else texts,
+            keep=keep,
+            stored=analyses,
+            evaluated=read or None,
+        )
     indexed = time.process_time()
     for text in texts:
         index.papers_of(text)
-    evaluated = time.process_time()
+    interests_done = time.process_time()
     matched_papers = digests = 0
     for interests in subscribers:
         matches = index.match(interests, limit)
@@ -209,13 +230,34 @@ def job(
     done = time.process_time()
     return index, {
         "seconds": done - started,
-        "index_and_interests_seconds": evaluated - started,
+        "index_and_interests_seconds": interests_done - started,
         "index_seconds": indexed - started,
-        "interests_seconds": evaluated - indexed,
-        "subscribers_seconds": done - evaluated,
+        "interests_seconds": interests_done - indexed,
+        "subscribers_seconds": done - interests_done,
         "digests": digests,
         "papers_per_digest": matched_papers / max(digests, 1),
     }
+
+
+def make_records(
+    papers: list[Document],
+    subscribers: list[list[str]],
+    keep: int | None,
+    analyses: dict[str, tuple[str, bytes]] | None,
+) -> tuple[dict[str, tuple[str, frozenset[str], bytes]], float]:
+    """Every distinct interest's clauses evaluated on the papers and recorded, as the
+    fetches that brought them record them (digest/evaluations.py): each paper's record
+    as stored (its key, the clause set, its hits' bytes); and the CPU seconds taken."""
+    texts = list(dict.fromkeys(text for interests in subscribers for text in interests))
+    started = time.process_time()
+    index = PaperIndex(papers, interests=texts, keep=keep, stored=analyses)
+    clauses, hits = index.evaluations()
+    by_id = {paper.id: paper for paper in papers}
+    records = {
+        paper_id: (evaluated.key(by_id[paper_id]), clauses, evaluated.dumps_hits(found))
+        for paper_id, found in hits.items()
+    }
+    return records, time.process_time() - started
 
 
 def main() -> None:
@@ -235,6 +277,12 @@ def main() -> None:
         action="store_true",
         help="the papers' analyses made beforehand (as a fetch stores them) and read back",
     )
+    parser.add_argument(
+        "--evaluated",
+        action="store_true",
+        help="every interest's clauses evaluated on each paper beforehand and recorded "
+        "(as a fetch records them), the index reading the records",
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -249,6 +297,16 @@ def main() -> None:
         stored_analyses = {paper.id: stored.make(paper) for paper in papers}
         store_seconds = time.process_time() - store_started
         stored_kb = sum(len(data) for _, data in stored_analyses.values()) / len(papers) / 1024
+    made_records, records_seconds, records_kb = None, 0.0, 0.0
+    if args.evaluated:
+        made_records, records_seconds = make_records(
+            papers,
+            subscribers,
+            args.keep or None,
+            dict(stored_analyses) if stored_analyses else None,
+        )
+        records_kb = sum(len(data) for _, _, data in made_records.values()) / len(papers) / 1024
+        gc.collect()
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     index, engine = job(
         papers,
@@ -257,6 +315,7 @@ def main() -> None:
         keep=args.keep or None,
         lazy=args.lazy,
         analyses=stored_analyses,
+        records=made_records,
     )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -298,6 +357,13 @@ def main() -> None:
             f"{stored_kb:.1f} KB a paper; the job reads them back from memory (and drops "
             f"each once read, as a sender's index does)"
         )
+    if args.evaluated:
+        print(
+            f"clauses evaluated and recorded beforehand (as fetches record them, not in "
+            f"the job's seconds): {records_seconds:.2f} s, "
+            f"{records_seconds / args.papers * 1000:.2f} ms and {records_kb:.1f} KB a "
+            f"paper; the job decodes the records and reads them back"
+        )
     print(
         f"plain loop: analysis {analyse_seconds:.2f} s, then {loop_per_subscriber * 1000:.1f} ms "
         f"per subscriber (sample of {len(sample)}, results equal), "
@@ -326,6 +392,8 @@ def main() -> None:
                 "analyses_kept": args.keep or "all",
                 "analyses_stored_beforehand": args.stored,
                 "store_seconds": round(store_seconds, 2),
+                "clauses_evaluated_beforehand": args.evaluated,
+                "records_seconds": round(records_seconds, 2),
             }
         )
     )

@@ -47,6 +47,8 @@ from digest.matching.evaluate import (
     reason,
     score,
 )
+from digest.matching.evaluated import Evaluated, clause_key
+from digest.matching.evaluated import key as evaluated_key
 from digest.matching.query import (
     Author,
     Category,
@@ -400,6 +402,11 @@ class PaperIndex:
     big window holds no more than it did without them (an analysis made again for a
     later interest, beyond `keep`, is made from the text).
 
+    `evaluated`: the papers' records by id (evaluated.py: the clauses evaluated on each
+    when it came, and their hits): a clause a paper's record has is taken from it, not
+    evaluated again, and a paper whose record has every clause asked is not analysed
+    at all (until a clause it lacks is asked). `evaluations()` gives the records.
+
     `keep` bounds the papers' analyses kept (None: all; ~100 KB each, so a weekly
     window's would take GBs): `interests` known beforehand are evaluated block by
     block of `keep` papers as they are analyzed, and a paper's analysis is made again
@@ -415,85 +422,186 @@ class PaperIndex:
         interests: Iterable[str] = (),
         keep: int | None = None,
         stored: dict[str, tuple[str, bytes]] | None = None,
+        evaluated: Mapping[str, Evaluated] | None = None,
     ) -> None:
         self.concepts = concepts or default_concepts()
-        if stored and not storable(self.concepts):
+        if (stored or evaluated) and not storable(self.concepts):
             raise ValueError("stored analyses are the default concepts'; these are others")
         # Bit i is the i-th paper in tie-break order: most upvoted first, then by id.
         ordered = sorted(_unique(documents), key=lambda d: (-d.upvotes, d.id))
         self.papers = _Analyses(ordered, self.concepts, keep, stored)
         self.ids = [document.id for document in ordered]
+        self._everyone = (1 << len(ordered)) - 1
+        # The postings: key -> bit set of the papers that have it, of the papers posted
+        # so far (a paper whose record has every clause asked is posted only if a
+        # later clause needs it: its analysis is then not even read).
         self.terms: dict[str, int] = {}
         self.surnames: dict[str, int] = {}
         # (surname, the initial of another part of the name): a wanted author's every
         # part must agree with one of the name's, initial first (evaluate.author_matches)
         self.initials: dict[tuple[str, str], int] = {}
         self.categories: dict[str, int] = {}
+        self._posted = 0
         self._clauses: dict[Clause, tuple[int, dict[int, Hit]]] = {}
         # Each distinct Hit once: most are alike (the same words in the same field of
         # many papers), and the clauses' hits are most of a big window's memory.
         self._hits: dict[Hit, Hit] = {}
+        self._records = self._read(ordered, evaluated or {})
         self._interests: dict[str, _Interest] = {}
         self._by_text: dict[str, _Interest | None] = {}
         # (paper, matched interests) -> Result: subscribers who share interests share results.
         self._shared: dict[tuple[int, ...], Result] = {}
         parsed = {text: _parse_or_none(text, self.concepts) for text in interests}
         pending = {c for q in parsed.values() if q for c in (*q.required, *q.excluded)}
-        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
+        found: dict[Clause, dict[int, Hit]] = {}
+        covered: dict[Clause, int] = {}
+        # the papers with a record of every clause asked: with no record, a paper is
+        # indexed now, as it would be for the first clause asked later
+        everywhere = 0
+        for _, papers, _ in self._records:
+            everywhere |= papers
+        for clause in pending:
+            covered[clause], found[clause] = self._known(clause)
+            everywhere &= covered[clause]
         # Papers go in blocks of `keep`: each block is indexed, then the known interests'
         # candidates in it (the index so far has every term of the block) are evaluated
-        # while its analyses are still kept.
+        # while its analyses are still kept. Only papers some clause must be evaluated
+        # on go in: all of them, but those whose records have every clause asked.
+        to_evaluate = [c for c in pending if self._everyone & ~covered[c]]
+        todo = list(_bits(self._everyone & ~everywhere))
         with _collector_paused(len(ordered) >= PAUSE_COLLECTOR_FROM):
-            block = keep or len(ordered) or 1
-            for start in range(0, len(ordered), block):
-                end = min(start + block, len(ordered))
-                analyses = []
-                # key -> the block's papers that have it, made one bit set per block: an OR
-                # per paper into a window-wide int would cost the window's size each time
-                terms: defaultdict[str, list[int]] = defaultdict(list)
-                surnames: dict[str, list[int]] = {}
-                initials: dict[tuple[str, str], list[int]] = {}
-                categories: dict[str, list[int]] = {}
-                for i in range(start, end):
-                    paper = self.papers.make(i)
-                    analyses.append(paper)
-                    for term in paper.terms():
-                        terms[term].append(i)
-                    for _, parts in paper.authors:
-                        if parts:
-                            surname = parts[-1]
-                            surnames.setdefault(surname, []).append(i)
-                            for given in parts[:-1]:
-                                initials.setdefault((surname, given[0]), []).append(i)
-                    for key in paper.category_keys:
-                        categories.setdefault(key, []).append(i)
-                    self.papers.put(i, paper)
-                # The block's own bit sets (bit i: paper start + i), for its candidates
-                # below: a few machine words each however wide the window.
-                local: list[dict] = []
-                for index, postings in (
-                    (self.terms, terms),
-                    (self.surnames, surnames),
-                    (self.initials, initials),
-                    (self.categories, categories),
-                ):
-                    masks = {
-                        key: _mask_of([i - start for i in papers])
-                        for key, papers in postings.items()
-                    }
-                    for key, mask in masks.items():
-                        index[key] = index.get(key, 0) | mask << start
-                    local.append(masks)
-                keys: _Keys = (local[0], local[1], local[2], local[3])
-                for clause in pending:
-                    hits = found[clause]
-                    for i in _bits(self._candidates(clause, keys)):
-                        hit = clause_hit(clause, analyses[i])
-                        if hit is not None:
-                            hits[start + i] = self._hits.setdefault(hit, hit)
+            self._post(todo, to_evaluate, covered, found)
             self._found(found)
             for text, query in parsed.items():
                 self._lookup(text, query)
+
+    def _read(
+        self, ordered: list[Document], evaluated: Mapping[str, Evaluated]
+    ) -> list[tuple[frozenset[str], int, dict[str, dict[int, Hit]]]]:
+        """The papers' records (those made of their texts by this analyser), gathered by
+        clause set: (its clauses, its papers as a bit set, clause -> {paper: Hit})."""
+        groups: dict[frozenset[str], tuple[frozenset[str], list[int], dict]] = {}
+        for i, document in enumerate(ordered):
+            record = evaluated.get(document.id)
+            if record is None or record.key != evaluated_key(document):
+                continue
+            group = groups.get(record.clauses)
+            if group is None:
+                group = groups[record.clauses] = (record.clauses, [], {})
+            group[1].append(i)
+            by_clause = group[2]
+            for name, hit in record.hits.items():
+                hit = self._hits.setdefault(hit, hit)
+                if (papers := by_clause.get(name)) is None:
+                    by_clause[name] = {i: hit}
+                else:
+                    papers[i] = hit
+        return [(clauses, _mask_of(bits), hits) for clauses, bits, hits in groups.values()]
+
+    def _known(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
+        """The papers whose records have `clause` (a bit set), and its hits among them."""
+        if not self._records:
+            return 0, {}
+        name = clause_key(clause)
+        masks, hits = [], {}
+        for clauses, papers, by_clause in self._records:
+            if name in clauses:
+                masks.append(papers)
+                hits.update(by_clause.get(name, ()))
+        covered = masks[0] if len(masks) == 1 else 0
+        if len(masks) > 1:
+            for mask in masks:
+                covered |= mask
+        return covered, hits
+
+    def _post(
+        self,
+        todo: list[int],
+        pending: Iterable[Clause] = (),
+        covered: Mapping[Clause, int] | None = None,
+        found: dict[Clause, dict[int, Hit]] | None = None,
+    ) -> None:
+        """Index papers `todo` (bits, ascending) block by block of `keep`, evaluating the
+        `pending` clauses on each block's candidates but those `covered` already, into
+        `found`."""
+        block = self.papers.keep or len(todo) or 1
+        for start in range(0, len(todo), block):
+            chunk = todo[start : start + block]
+            analyses = []
+            # key -> the block's papers that have it (by place in the block), made one
+            # bit set per block: an OR per paper into a window-wide int would cost the
+            # window's size each time
+            terms: defaultdict[str, list[int]] = defaultdict(list)
+            surnames: dict[str, list[int]] = {}
+            initials: dict[tuple[str, str], list[int]] = {}
+            categories: dict[str, list[int]] = {}
+            for j, i in enumerate(chunk):
+                paper = self.papers[i]
+                analyses.append(paper)
+                for term in paper.terms():
+                    terms[term].append(j)
+                for _, parts in paper.authors:
+                    if parts:
+                        surname = parts[-1]
+                        surnames.setdefault(surname, []).append(j)
+                        for given in parts[:-1]:
+                            initials.setdefault((surname, given[0]), []).append(j)
+                for key in paper.category_keys:
+                    categories.setdefault(key, []).append(j)
+            # The block's own bit sets (bit j: its j-th paper), for its candidates
+            # below: a few machine words each however wide the window.
+            contiguous = chunk[-1] - chunk[0] == len(chunk) - 1
+            local: list[dict] = []
+            for index, postings in (
+                (self.terms, terms),
+                (self.surnames, surnames),
+                (self.initials, initials),
+                (self.categories, categories),
+            ):
+                masks = {key: _mask_of(places) for key, places in postings.items()}
+                for key, mask in masks.items():
+                    if contiguous:
+                        mask <<= chunk[0]
+                    else:
+                        mask = _mask_of([chunk[j] for j in postings[key]])
+                    index[key] = index.get(key, 0) | mask
+                local.append(masks)
+            self._posted |= _mask_of(chunk)
+            keys: _Keys = (local[0], local[1], local[2], local[3])
+            for clause in pending:
+                hits = found[clause]  # type: ignore[index]
+                known = covered[clause]  # type: ignore[index]
+                for j in _bits(self._candidates(clause, keys)):
+                    i = chunk[j]
+                    if known and known >> i & 1:
+                        continue
+                    hit = clause_hit(clause, analyses[j])
+                    if hit is not None:
+                        hits[i] = self._hits.setdefault(hit, hit)
+
+    def _unknown(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
+        """The papers `clause` must still be evaluated on (posted now, if they were not),
+        and its hits on the others, from their records."""
+        covered, hits = self._known(clause)
+        rest = self._everyone & ~covered
+        unposted = rest & ~self._posted
+        if unposted:
+            todo = list(_bits(unposted))
+            with _collector_paused(len(todo) >= PAUSE_COLLECTOR_FROM):
+                self._post(todo)
+        return rest, hits
+
+    def evaluations(self) -> tuple[frozenset[str], dict[str, dict[str, Hit]]]:
+        """Every clause evaluated on this index's papers so far (by clause_key), and each
+        paper's hits of them, by paper id: what evaluated.Evaluated records hold."""
+        by_paper: list[dict[str, Hit]] = [{} for _ in self.ids]
+        names = []
+        for clause, (_, hits) in self._clauses.items():
+            name = clause_key(clause)
+            names.append(name)
+            for i, hit in hits.items():
+                by_paper[i][name] = hit
+        return frozenset(names), dict(zip(self.ids, by_paper, strict=True))
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for
@@ -512,10 +620,11 @@ class PaperIndex:
             if c not in self._clauses
         }
         by_paper: dict[int, list[Clause]] = {}
+        found: dict[Clause, dict[int, Hit]] = {}
         for clause in pending:
-            for i in _bits(self._candidates(clause)):
+            rest, found[clause] = self._unknown(clause)
+            for i in _bits(self._candidates(clause) & rest):
                 by_paper.setdefault(i, []).append(clause)
-        found: dict[Clause, dict[int, Hit]] = {clause: {} for clause in pending}
         with _collector_paused(len(by_paper) >= PAUSE_COLLECTOR_FROM):
             for i in sorted(by_paper):
                 paper = self.papers[i]
@@ -565,11 +674,12 @@ class PaperIndex:
     def _clause(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
         cached = self._clauses.get(clause)
         if cached is None:
-            hits = {}
-            for i in _bits(self._candidates(clause)):
+            rest, hits = self._unknown(clause)
+            for i in _bits(self._candidates(clause) & rest):
                 hit = clause_hit(clause, self.papers[i])
                 if hit is not None:
                     hits[i] = self._hits.setdefault(hit, hit)
+            hits = dict(sorted(hits.items()))  # in bit order, as _found makes them
             cached = self._clauses[clause] = (_mask_of(list(hits)), hits)
         return cached
 
