@@ -48,6 +48,25 @@ def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str,
     return found
 
 
+class StoredAnalyses:
+    """The stored analyses of `papers`, as PaperIndex(stored=...) takes them, read from
+    the database only when the index first asks for one: a window whose papers' records
+    (evaluations.py) have every clause asked reads none."""
+
+    def __init__(self, papers: Sequence[Paper], *, store: bool = True) -> None:
+        self._papers, self._store = papers, store
+        self._read: dict[str, tuple[str, bytes]] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._papers)
+
+    def pop(self, paper_id: str, default: None = None) -> tuple[str, bytes] | None:
+        if self._read is None:
+            self._read = stored_analyses(self._papers, store=self._store)
+            self._papers = ()
+        return self._read.pop(paper_id, default)
+
+
 def store_recent(days: int | None = None) -> int:
     """Make and store the analyses of the last `days` days' papers that have none, or
     an older one than their last change or than this analyser: what the next windows

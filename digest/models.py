@@ -125,6 +125,38 @@ class PaperAnalysis(models.Model):
         return f"analysis of {self.paper_id} ({len(self.data)} bytes)"
 
 
+class ClauseSet(models.Model):
+    """The clauses of the readers' interests evaluated together on some papers, by name
+    (digest/matching/evaluated.py): what their records say was evaluated on them. One
+    row for the papers of one fetch, read once by a window for all of them."""
+
+    digest = models.CharField(max_length=32, unique=True)
+    clauses = models.BinaryField()
+    made_at = models.DateTimeField(default=timezone.now)  # or when last used again
+
+    def __str__(self) -> str:
+        return f"clause set {self.digest[:8]} ({len(self.clauses)} bytes)"
+
+
+class PaperEvaluation(models.Model):
+    """The readers' clauses evaluated on a paper once, by the fetch that brought it, and
+    their hits there (digest/matching/evaluated.py), so that every window and preview
+    the paper is in takes them instead of evaluating them again. `key` says what it
+    was made of: the analyser's version, the paper's texts, authors and categories; a
+    row whose key is not the paper's now is never read."""
+
+    paper = models.OneToOneField(
+        Paper, on_delete=models.CASCADE, primary_key=True, related_name="evaluation"
+    )
+    key = models.CharField(max_length=64)
+    clause_set = models.ForeignKey(ClauseSet, on_delete=models.PROTECT, related_name="papers")
+    hits = models.BinaryField()
+    made_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"evaluation of {self.paper_id} ({len(self.hits)} bytes)"
+
+
 class Delivery(models.Model):
     """One subscriber's digest for one period, claimed before it is rendered.
 

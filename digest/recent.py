@@ -28,7 +28,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from digest import analyses, compose, heap, matching, personal, seeds
+from digest import analyses, compose, evaluations, heap, matching, personal, seeds
 from digest.models import Paper
 
 logger = logging.getLogger(__name__)
@@ -141,12 +141,13 @@ def _recent() -> tuple[matching.PaperIndex, matching.Spelling]:
             with _frozen_when_built(len(newest) >= FREEZE_FROM):
                 index = matching.PaperIndex(
                     map(matching.Document.of, newest),
-                    stored=analyses.stored_analyses(newest, store=False),
+                    stored=analyses.StoredAnalyses(newest, store=False),
+                    evaluated=evaluations.records_of(newest),
                 )
-                texts = ([p.document.title, p.document.abstract] for p in index.papers)
+                texts = ([d.title, d.abstract] for d in index.papers.documents)
                 _cached["spelling"] = matching.Spelling.of(texts, index.concepts)
                 _cached["urls"] = {paper.canonical_id: paper.abs_url for paper in newest}
-                documents = {p.document.id: p.document for p in index.papers}
+                documents = {d.id: d for d in index.papers.documents}
                 _cached["documents"] = (index, documents)
                 _cached["papers"] = (index, newest)
                 _cached["index"] = index
@@ -264,7 +265,7 @@ def _documents(index: matching.PaperIndex) -> dict[str, matching.Document]:
     replaced it."""
     owner, documents = _cached["documents"]
     if owner is not index:
-        documents = {paper.document.id: paper.document for paper in index.papers}
+        documents = {document.id: document for document in index.papers.documents}
     return documents
 
 
@@ -276,8 +277,8 @@ def _advice(
     if categories:
         among = sum(
             1 << i
-            for i, paper in enumerate(index.papers)
-            if compose.in_categories(paper.document, categories)
+            for i, document in enumerate(index.papers.documents)
+            if compose.in_categories(document, categories)
         )
     return index, matching.advise(index, interests, spelling, among=among)
 

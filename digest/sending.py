@@ -23,7 +23,18 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from digest import analyses, compose, health, heap, journal, matching, personal, schedule, window
+from digest import (
+    analyses,
+    compose,
+    evaluations,
+    health,
+    heap,
+    journal,
+    matching,
+    personal,
+    schedule,
+    window,
+)
 from digest.handover import Handover, Prepared
 from digest.models import Delivery, Paper
 from digest.send_errors import SendError, classify
@@ -257,7 +268,9 @@ def _window(
     worker only asks whether the window's papers changed (one small query). At most
     MATCH_KEEP_ANALYSES papers' analyses are kept (a weekly window's would take GBs).
     A big index is frozen out of the cycle collector's passes (heap.py). The papers'
-    analyses are read back from what their fetch stored (analyses.py).
+    clauses are taken from what their fetch evaluated (evaluations.py), and their
+    analyses, where a clause is still to evaluate, read back from what it stored
+    (analyses.py).
     """
     papers = compose.papers_first_seen_between(start, end)
     state = papers.aggregate(count=Count("id"), newest=Max("updated_at"))
@@ -265,13 +278,18 @@ def _window(
     if key not in _windows:
         _windows.clear()  # one dispatch at a time; the last window is the one asked again
         loaded = list(papers)
+        records = evaluations.records_of(loaded)
         with heap.frozen_when_built(len(loaded) >= heap.FREEZE_FROM):
             index = matching.PaperIndex(
                 map(matching.Document.of, loaded),
                 interests=interests,
                 keep=settings.MATCH_KEEP_ANALYSES or None,
-                stored=analyses.stored_analyses(loaded),
+                stored=analyses.StoredAnalyses(loaded),
+                evaluated=records,
             )
+        # Papers no fetch recorded (fetched before records were kept, or by another
+        # path): this window evaluated them whole, so the next windows need not.
+        evaluations.record(index, [p for p in loaded if p.canonical_id not in records])
         _windows[key] = ({paper.canonical_id: paper for paper in loaded}, index)
     return _windows[key]
 

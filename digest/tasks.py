@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from digest import analyses, health, ingest, personal, sending, window
+from digest import evaluations, health, ingest, personal, sending, window
 from digest.models import Source
 from groups import sending as group_sending
 from groups import tasks as group_tasks
@@ -42,8 +42,8 @@ def fetch_source(self, source_id: int) -> str:
         return "skipped: no such enabled source"
     outcome = ingest.fetch_source(source)
     if outcome.read and (outcome.summary.new or outcome.summary.updated):
-        # The windows and the preview will read these papers' analyses (analyses.py).
-        analyses.store_recent()
+        # The windows and the preview will read these papers' analyses and records.
+        evaluations.prepare_recent()
     retries = self.request.retries
     if outcome.transient and retries < settings.FETCH_MAX_RETRIES:
         countdown = settings.FETCH_RETRY_BASE_SECONDS * 2**retries

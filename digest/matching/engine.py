@@ -31,7 +31,7 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from digest.matching import like, stored, trending
 from digest.matching.concepts import Concepts, default_concepts
@@ -65,6 +65,15 @@ K = TypeVar("K", bound=Hashable)
 _Keys = tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int], dict[str, int]]
 
 _UNKNOWN = object()
+
+
+class StoredAnalyses(Protocol):
+    """Stored analyses by paper id, as (stored.key, stored.dumps): a dict, or a reader
+    of them that reads only when first asked (digest/analyses.py)."""
+
+    def pop(self, paper_id: str, default: None = None, /) -> tuple[str, bytes] | None: ...
+
+
 # Results of several interests kept for reuse, at most this many (about 200 bytes each).
 _SHARED_RESULTS = 500_000
 
@@ -324,7 +333,7 @@ class _Analyses(Sequence[AnalyzedDocument]):
         documents: list[Document],
         concepts: Concepts,
         keep: int | None,
-        stored: dict[str, tuple[str, bytes]] | None = None,
+        stored: StoredAnalyses | None = None,
     ) -> None:
         self.documents, self.concepts, self.keep = documents, concepts, keep
         self.stored = stored or {}
@@ -421,7 +430,7 @@ class PaperIndex:
         *,
         interests: Iterable[str] = (),
         keep: int | None = None,
-        stored: dict[str, tuple[str, bytes]] | None = None,
+        stored: StoredAnalyses | None = None,
         evaluated: Mapping[str, Evaluated] | None = None,
     ) -> None:
         self.concepts = concepts or default_concepts()

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from digest import analyses, compose, likes, personal, sending, tasks
+from digest import compose, evaluations, likes, personal, sending, tasks
 from digest.models import Delivery, Feedback, Paper, ReaderModel, TextRepresentation
 from subscriptions import services, tokens
 
@@ -347,7 +347,7 @@ def test_readers_with_models_cost_a_chunk_no_more_queries(papers, make_subscribe
             sending.send_chunk([reader.pk for reader in readers])
         return len(queries)
 
-    analyses.store_recent()  # as the fetch that brought the papers did
+    evaluations.prepare_recent()  # as the fetch that brought the papers did
     plain = queries_of_a_chunk("plain", with_models=False)
     learned = queries_of_a_chunk("learned", with_models=True)
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from digest import demo, tasks
-from digest.models import Delivery, Paper, PaperAnalysis, Source
+from digest.models import Delivery, Paper, PaperAnalysis, PaperEvaluation, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +83,14 @@ def test_every_readme_example_finds_papers_and_a_digest_arrives_with_them(make_s
     assert all(sent[pk].paper_ids for pk in readers)
 
 
-def test_the_load_sample_command_stores_the_papers_analyses_as_a_fetch_does():
+def test_the_load_sample_command_stores_the_papers_analyses_and_records_as_a_fetch_does():
     out = io.StringIO()
 
     call_command("load_sample", stdout=out)
 
-    assert PaperAnalysis.objects.count() == Paper.objects.count() > 400
-    assert f"analysed {Paper.objects.count()} papers for the digests" in out.getvalue()
+    count = Paper.objects.count()
+    assert PaperAnalysis.objects.count() == PaperEvaluation.objects.count() == count > 400
+    assert (
+        f"analysed {count} papers and evaluated the readers' interests on {count} "
+        "for the digests"
+    ) in out.getvalue()

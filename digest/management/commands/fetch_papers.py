@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from digest import analyses, ingest
+from digest import evaluations, ingest
 from digest.models import Source
 from digest.sources import PARSERS, FeedError
 
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}") from None
         self.stdout.write(f"{path}: {summary}")
         if summary.new or summary.updated:
-            self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
+            self.stdout.write(evaluations.prepared_summary(*evaluations.prepare_recent()))
 
     def _fetch(self, sources: list[Source], days: int | None) -> None:
         progress = Progress(self.stdout, len(sources))
@@ -88,8 +88,8 @@ class Command(BaseCommand):
             f"Summary: {total.new} new, {total.updated} updated, "
             f"{total.unchanged} skipped (already known, unchanged), {len(failed)} errors"
         )
-        if total.new or total.updated:  # as the fetch task does (digest/analyses.py)
-            self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
+        if total.new or total.updated:  # as the fetch task does (digest/evaluations.py)
+            self.stdout.write(evaluations.prepared_summary(*evaluations.prepare_recent()))
         if failed:
             raise CommandError(f"{len(failed)} source(s) failed: {', '.join(failed)}")
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from digest import analyses, demo
+from digest import demo, evaluations
 
 
 class Command(BaseCommand):
@@ -14,4 +14,4 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         self.stdout.write(str(demo.load_sample()))
         # As a fetch does: the windows and the preview read these papers' analyses.
-        self.stdout.write(f"analysed {analyses.store_recent()} papers for the digests")
+        self.stdout.write(evaluations.prepared_summary(*evaluations.prepare_recent()))

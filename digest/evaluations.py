@@ -1,0 +1,158 @@
+"""The readers' clauses evaluated on each paper once, at the fetch that brings it, and
+read back by every window and preview the paper is in (digest/matching/evaluated.py
+says why and how).
+
+A fetch that brought new or changed papers evaluates every reader's interests on
+them (`record_recent`, after analyses.store_recent) and stores each paper's record:
+the clause set evaluated (one row for all of them) and the hits. A window reads the
+records of its papers (`records_of`) and the engine evaluates only the clauses a
+record lacks (interests written since the fetch); a paper the window had to
+evaluate whole (no record yet) gets its record from the window (`record`).
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from digest import analyses
+from digest.matching import Document, PaperIndex, evaluated
+from digest.matching.stored import fingerprint
+from digest.models import ClauseSet, Paper, PaperEvaluation
+from groups.models import Group, GroupInterest
+from subscriptions.models import Interest, Subscriber
+
+logger = logging.getLogger(__name__)
+
+BATCH = analyses.BATCH
+# A clause set no record points to is deleted only once it is this old: a worker may
+# have just made it, its records not written yet.
+UNUSED_SET_GRACE = timedelta(hours=1)
+
+
+def readers_interests() -> list[str]:
+    """Every distinct interest a digest may be made of: active subscribers' and those of
+    groups not closed (a pending group may start this week)."""
+    own = Interest.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
+    shared = GroupInterest.objects.exclude(group__status=Group.Status.CLOSED)
+    texts = set(own.values_list("text", flat=True).distinct())
+    texts.update(shared.values_list("text", flat=True).distinct())
+    return sorted(texts)
+
+
+def records_of(papers: Sequence[Paper]) -> dict[str, evaluated.Evaluated]:
+    """The records of `papers` by canonical id, as PaperIndex(evaluated=...) takes them:
+    only those made of the paper's texts now, by this analyser."""
+    by_pk = {paper.pk: paper for paper in papers}
+    rows = []
+    pks = list(by_pk)
+    for start in range(0, len(pks), BATCH):
+        batch = PaperEvaluation.objects.filter(paper_id__in=pks[start : start + BATCH])
+        rows += batch.values_list("paper_id", "key", "clause_set_id", "hits")
+    current = {pk: key for pk, key, _, _ in rows if key == evaluated.key(Document.of(by_pk[pk]))}
+    wanted = {set_id for pk, _, set_id, _ in rows if pk in current}
+    sets = {
+        pk: evaluated.loads_clauses(bytes(data))
+        for pk, data in ClauseSet.objects.filter(pk__in=wanted).values_list("pk", "clauses")
+    }
+    return {
+        by_pk[pk].canonical_id: evaluated.read(key, sets[set_id], bytes(hits))
+        for pk, key, set_id, hits in rows
+        if pk in current
+    }
+
+
+def record(index: PaperIndex, papers: Sequence[Paper]) -> int:
+    """Store what `index` evaluated on `papers` (some of its papers) as their records."""
+    if not papers:
+        return 0
+    clauses, hits = index.evaluations()
+    digest = evaluated.clauses_digest(clauses)
+    clause_set, made = ClauseSet.objects.get_or_create(
+        digest=digest, defaults={"clauses": evaluated.dumps_clauses(clauses)}
+    )
+    if not made:  # in use again: not one for record_recent to delete
+        ClauseSet.objects.filter(pk=clause_set.pk).update(made_at=timezone.now())
+    rows = [
+        PaperEvaluation(
+            paper=paper,
+            key=evaluated.key(Document.of(paper)),
+            clause_set=clause_set,
+            hits=evaluated.dumps_hits(hits[paper.canonical_id]),
+        )
+        for paper in papers
+    ]
+    for start in range(0, len(rows), BATCH):
+        PaperEvaluation.objects.bulk_create(
+            rows[start : start + BATCH],
+            update_conflicts=True,
+            unique_fields=["paper"],
+            update_fields=["key", "clause_set", "hits", "made_at"],
+        )
+    logger.info("recorded %d clauses evaluated on %d papers", len(clauses), len(rows))
+    return len(rows)
+
+
+def record_recent(days: int | None = None) -> int:
+    """Evaluate every reader's interests on the last `days` days' papers that have no
+    record of their texts now, and store the records: what the next windows read.
+    Returns how many papers were evaluated. (A record that lacks interests written
+    since is kept: windows evaluate those, on its paper's stored analysis.) Records of
+    papers older than any window but a long-paused reader's are deleted, with the
+    clause sets no record uses."""
+    days = settings.PAPER_ANALYSIS_DAYS if days is None else days
+    now = timezone.now()
+    PaperEvaluation.objects.filter(
+        paper__first_seen__lt=now - timedelta(days=max(days, settings.PAPER_ANALYSIS_KEEP_DAYS))
+    ).delete()
+    ClauseSet.objects.filter(papers__isnull=True, made_at__lt=now - UNUSED_SET_GRACE).delete()
+    recent = Paper.objects.filter(first_seen__gte=now - timedelta(days=days))
+    # As analyses.store_recent: a change since the record is mostly new upvotes, which
+    # no clause reads; the key says whether it still holds, and one still current is
+    # marked so (made_at), or every fetch would read those papers again.
+    maybe_stale = (
+        recent.filter(
+            Q(evaluation__isnull=True)
+            | Q(evaluation__made_at__lt=F("updated_at"))
+            | ~Q(evaluation__key__startswith=fingerprint())
+        )
+        .annotate(recorded_key=F("evaluation__key"))
+        .only("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
+    )
+    stale, current = [], []
+    for paper in maybe_stale.iterator(chunk_size=BATCH):
+        if paper.recorded_key == evaluated.key(Document.of(paper)):
+            current.append(paper.pk)
+        else:
+            stale.append(paper)
+    for start in range(0, len(current), BATCH):
+        PaperEvaluation.objects.filter(paper_id__in=current[start : start + BATCH]).update(
+            made_at=timezone.now()
+        )
+    if not stale:
+        return 0
+    index = PaperIndex(
+        map(Document.of, stale),
+        interests=readers_interests(),
+        keep=settings.MATCH_KEEP_ANALYSES or None,
+        stored=analyses.stored_analyses(stale),
+    )
+    return record(index, stale)
+
+
+def prepare_recent() -> tuple[int, int]:
+    """What a fetch that brought new or changed papers does for the next windows: their
+    analyses stored (analyses.store_recent), then every reader's interests evaluated on
+    them and recorded (record_recent). Returns how many papers each made."""
+    return analyses.store_recent(), record_recent()
+
+
+def prepared_summary(analysed: int, recorded: int) -> str:
+    """prepare_recent's counts, as the commands print them."""
+    return (
+        f"analysed {analysed} papers and evaluated the readers' interests on {recorded} "
+        "for the digests"
+    )
