@@ -91,6 +91,5 @@ def test_the_load_sample_command_stores_the_papers_analyses_and_records_as_a_fet
     count = Paper.objects.count()
     assert PaperAnalysis.objects.count() == PaperEvaluation.objects.count() == count > 400
     assert (
-        f"analysed {count} papers and evaluated the readers' interests on {count} "
-        "for the digests"
+        f"analysed {count} papers and evaluated the readers' interests on {count} for the digests"
     ) in out.getvalue()
