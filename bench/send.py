@@ -28,9 +28,11 @@ out: after the first tenth and at the end. `--profile K` prints a profile (in CP
 time) of chunk K (`--profile K:L`: chunks K to L-1 together), `--profile render` of the
 render limit.
 
-The papers' analyses are stored first, as the fetches that brought them store them
-(digest/analyses.py; its CPU seconds printed, not counted); `--no-stored-analyses`:
-none, so the first chunk makes and stores them.
+The papers' analyses are stored first, and every subscriber's interests evaluated on
+them and recorded, as the fetches that brought them do (digest/evaluations.py; the
+CPU seconds printed, not counted); `--no-records`: analyses only, so the first
+window evaluates the interests (and records them); `--no-stored-analyses`: neither,
+so the first window makes the analyses too.
 
 `--with-models F`: that fraction of the subscribers (0.2: one in five) have clicked
 "more / less like this" on 10 + 10 of the papers and hold a trained reader model
@@ -78,7 +80,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import analyses, compose, personal, sending, tasks  # noqa: E402
+from digest import analyses, compose, evaluations, personal, sending, tasks  # noqa: E402
 from digest.models import Delivery, Feedback, Paper, ReaderModel  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
 
@@ -294,6 +296,11 @@ def main() -> None:
         help="the papers' analyses not stored beforehand: the first window makes them",
     )
     parser.add_argument(
+        "--no-records",
+        action="store_true",
+        help="the interests not evaluated on the papers beforehand: the first window does",
+    )
+    parser.add_argument(
         "--profile",
         metavar="K",
         help="cProfile chunk K (from 0), chunks K:L (K up to L, not L, added up), or 'render': "
@@ -326,6 +333,8 @@ def main() -> None:
         if not args.no_stored_analyses:  # what the fetches that brought the papers did
             store_started = time.process_time()
             analyses.store_recent()
+            if not args.no_records:
+                evaluations.record_recent()
             store_seconds = time.process_time() - store_started
         now = timezone.now()
         rss_before = rss_mb()
@@ -394,8 +403,9 @@ def main() -> None:
         f"chunks of {args.chunk}; {backend}"
     )
     print(
-        f"the papers' analyses stored beforehand, as their fetches store them: "
-        f"{store_seconds:.2f} s of CPU, not counted"
+        f"the papers' analyses stored beforehand"
+        f"{'' if args.no_records else ' and the interests evaluated and recorded'}, as "
+        f"their fetches do: {store_seconds:.2f} s of CPU, not counted"
         if not args.no_stored_analyses
         else "no analyses stored beforehand: the first window makes and stores them"
     )
@@ -457,6 +467,7 @@ def main() -> None:
                 "digests_per_second": round(rate),
                 "digests_per_cpu_second": round(sent / cpu_seconds),
                 "analyses_stored_beforehand": not args.no_stored_analyses,
+                "records_made_beforehand": not (args.no_stored_analyses or args.no_records),
                 "store_analyses_cpu_seconds": round(store_seconds, 2),
                 "first_chunk_seconds": round(first[0], 2),
                 "after_first_chunk_per_second": round(rest_rate),

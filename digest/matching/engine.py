@@ -508,15 +508,21 @@ class PaperIndex:
         return [(clauses, _mask_of(bits), hits) for clauses, bits, hits in groups.values()]
 
     def _known(self, clause: Clause) -> tuple[int, dict[int, Hit]]:
-        """The papers whose records have `clause` (a bit set), and its hits among them."""
+        """The papers whose records have `clause` (a bit set), and its hits among them
+        (taken out of the records: a clause is asked once, then kept in _clauses)."""
         if not self._records:
             return 0, {}
         name = clause_key(clause)
-        masks, hits = [], {}
+        masks, hits = [], None
         for clauses, papers, by_clause in self._records:
             if name in clauses:
                 masks.append(papers)
-                hits.update(by_clause.get(name, ()))
+                found = by_clause.pop(name, None)
+                if found and hits:
+                    hits.update(found)
+                elif found:
+                    hits = found
+        hits = hits or {}
         covered = masks[0] if len(masks) == 1 else 0
         if len(masks) > 1:
             for mask in masks:
