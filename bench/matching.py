@@ -24,7 +24,10 @@ figures hold on a machine that other work shares too):
   would do), then per subscriber every interest against every paper and the
   ranking (`engine.match_analyzed`), on a sample of subscribers, extrapolated
   to all of them; the sample's results are checked equal to the engine's;
-- peak memory of the process (ru_maxrss), after the engine's job.
+- peak memory of the process during the engine's job (Linux: VmHWM, reset just
+  before the job, so what was made beforehand, the records' making, does not
+  count; elsewhere ru_maxrss), and its resident memory when the job starts (the
+  bench's data).
 
     python bench/matching.py [--papers 2000|15000] [--subscribers 100000|1000000]
                              [--sample 20] [--seed 2026] [--keep 2048] [--lazy] [--stored]
@@ -46,14 +49,16 @@ same job (same papers, same subscribers) through tantivy and PostgreSQL.
 
 import argparse
 import bisect
-import gc
 import gzip
 import itertools
 import json
+import multiprocessing
+import pickle
 import random
 import re
 import resource
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -208,8 +213,9 @@ def job(
     query._COMPILED.update(concepts=None, phrases={})
     started = time.process_time()
     with heap.frozen_when_built(len(papers) >= heap.FREEZE_FROM):
+        shared: dict = {}  # as digest/evaluations.records_of reads them
         read = records and {
-            paper_id: evaluated.read(*record) for paper_id, record in records.items()
+            paper_id: evaluated.read(*record, shared) for paper_id, record in records.items()
         }
         index = PaperIndex(
             papers,
@@ -218,6 +224,7 @@ def job(
             stored=analyses,
             evaluated=read or None,
         )
+        del read, shared  # a sender's window drops them once its index is built
     indexed = time.process_time()
     for text in texts:
         index.papers_of(text)
@@ -260,6 +267,81 @@ def make_records(
     return records, time.process_time() - started
 
 
+def _made_beforehand(
+    papers: list[Document],
+    subscribers: list[list[str]],
+    keep: int | None,
+    analyses: bool,
+    records: bool,
+) -> tuple[dict | tuple[str, float] | None, float, dict | None, float]:
+    """The papers' stored analyses (`analyses`) and records (`records`), as the fetches
+    that brought them make them, with the CPU seconds of each."""
+    stored_analyses, store_seconds = None, 0.0
+    if analyses:
+        started = time.process_time()
+        stored_analyses = {paper.id: stored.make(paper) for paper in papers}
+        store_seconds = time.process_time() - started
+    made, records_seconds = None, 0.0
+    if records:
+        copy = dict(stored_analyses) if stored_analyses else None
+        made, records_seconds = make_records(papers, subscribers, keep, copy)
+    if stored_analyses and made:
+        # On disk, as in the database, read only if a clause is still to evaluate (as
+        # digest/analyses.StoredAnalyses reads them): a sender's window whose records
+        # have every clause reads none.
+        kb = sum(len(data) for _, data in stored_analyses.values()) / len(papers) / 1024
+        return _OnDisk.write(stored_analyses, kb), store_seconds, made, records_seconds
+    return stored_analyses, store_seconds, made, records_seconds
+
+
+class _OnDisk:
+    """Stored analyses kept in a temporary file, read back whole when first asked."""
+
+    def __init__(self, path: str, kb_per_paper: float) -> None:
+        self._path, self.kb_per_paper = Path(path), kb_per_paper
+        self._read: dict[str, tuple[str, bytes]] | None = None
+
+    @staticmethod
+    def write(analyses: dict[str, tuple[str, bytes]], kb_per_paper: float) -> tuple[str, float]:
+        """The file's name, for an _OnDisk in another process."""
+        handle, name = tempfile.mkstemp(prefix="bench-analyses-")
+        with open(handle, "wb") as file:
+            pickle.dump(analyses, file)
+        return name, kb_per_paper
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __del__(self) -> None:
+        self._path.unlink(missing_ok=True)
+
+    def pop(self, paper_id: str, default: None = None) -> tuple[str, bytes] | None:
+        if self._read is None:
+            with self._path.open("rb") as file:
+                self._read = pickle.load(file)
+        return self._read.pop(paper_id, default)
+
+
+def _reset_peak_memory() -> bool:
+    """Reset this process's peak resident memory (Linux's VmHWM), if it can be."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _memory_mb(field: str) -> float:
+    """VmRSS or VmHWM of this process in MB (Linux); else the peak, ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=2000)
@@ -291,23 +373,23 @@ def main() -> None:
     drawn = args.subscribers * args.interests
     distinct = len({text for interests in subscribers for text in interests})
 
-    stored_analyses, store_seconds, stored_kb = None, 0.0, 0.0
-    if args.stored:
-        store_started = time.process_time()
-        stored_analyses = {paper.id: stored.make(paper) for paper in papers}
-        store_seconds = time.process_time() - store_started
-        stored_kb = sum(len(data) for _, data in stored_analyses.values()) / len(papers) / 1024
-    made_records, records_seconds, records_kb = None, 0.0, 0.0
-    if args.evaluated:
-        made_records, records_seconds = make_records(
-            papers,
-            subscribers,
-            args.keep or None,
-            dict(stored_analyses) if stored_analyses else None,
+    # Made in a child process, as the fetches made them in theirs: what making them
+    # leaves in a process's heap is not the job's.
+    with multiprocessing.get_context("fork").Pool(1) as child:
+        stored_analyses, store_seconds, made_records, records_seconds = child.apply(
+            _made_beforehand,
+            (papers, subscribers, args.keep or None, args.stored, args.evaluated),
         )
+    stored_kb = records_kb = 0.0
+    if isinstance(stored_analyses, tuple):  # on disk
+        stored_analyses = _OnDisk(*stored_analyses)
+        stored_kb = stored_analyses.kb_per_paper
+    elif stored_analyses:
+        stored_kb = sum(len(data) for _, data in stored_analyses.values()) / len(papers) / 1024
+    if made_records:
         records_kb = sum(len(data) for _, _, data in made_records.values()) / len(papers) / 1024
-        gc.collect()
-    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before_mb = _memory_mb("VmRSS")
+    _reset_peak_memory()
     index, engine = job(
         papers,
         subscribers,
@@ -317,7 +399,7 @@ def main() -> None:
         analyses=stored_analyses,
         records=made_records,
     )
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _memory_mb("VmHWM")
 
     concepts = default_concepts()
     analysed_started = time.process_time()
@@ -354,8 +436,13 @@ def main() -> None:
         print(
             f"analyses stored beforehand (as fetches store them, not in the job's seconds): "
             f"{store_seconds:.2f} s, {store_seconds / args.papers * 1000:.2f} ms and "
-            f"{stored_kb:.1f} KB a paper; the job reads them back from memory (and drops "
-            f"each once read, as a sender's index does)"
+            f"{stored_kb:.1f} KB a paper; the job reads them back from "
+            + (
+                "a file, if a clause is still to evaluate (as a sender reads them "
+                "from the database)"
+                if args.evaluated
+                else "memory (and drops each once read, as a sender's index does)"
+            )
         )
     if args.evaluated:
         print(

@@ -58,8 +58,9 @@ def records_of(papers: Sequence[Paper]) -> dict[str, evaluated.Evaluated]:
         pk: evaluated.loads_clauses(bytes(data))
         for pk, data in ClauseSet.objects.filter(pk__in=wanted).values_list("pk", "clauses")
     }
+    shared: dict = {}  # equal hits of many papers read as one
     return {
-        by_pk[pk].canonical_id: evaluated.read(key, sets[set_id], bytes(hits))
+        by_pk[pk].canonical_id: evaluated.read(key, sets[set_id], bytes(hits), shared)
         for pk, key, set_id, hits in rows
         if pk in current
     }

@@ -71,11 +71,18 @@ def dumps_hits(hits: Mapping[str, Hit]) -> bytes:
     )
 
 
-def loads_hits(data: bytes) -> dict[str, Hit]:
-    return {
-        name: Hit(frozenset(fields), words, loose)
-        for name, (fields, words, loose) in marshal.loads(data).items()
-    }
+def loads_hits(data: bytes, shared: dict[tuple, Hit] | None = None) -> dict[str, Hit]:
+    """The hits `dumps_hits` wrote; equal ones the same Hit across the records read with
+    one `shared` dict (most hits are the same words in the same field of many papers)."""
+    shared = {} if shared is None else shared
+    found = {}
+    for name, value in marshal.loads(data).items():
+        hit = shared.get(value)
+        if hit is None:
+            fields, words, loose = value
+            hit = shared[value] = Hit(frozenset(fields), words, loose)
+        found[name] = hit
+    return found
 
 
 def dumps_clauses(clauses: Iterable[str]) -> bytes:
@@ -91,7 +98,9 @@ def clauses_digest(clauses: Iterable[str]) -> str:
     return hashlib.blake2b("\n".join(sorted(clauses)).encode(), digest_size=16).hexdigest()
 
 
-def read(key: str, clauses: frozenset[str], data: bytes) -> Evaluated:
+def read(
+    key: str, clauses: frozenset[str], data: bytes, shared: dict[tuple, Hit] | None = None
+) -> Evaluated:
     """A record read back: its key, clause set (read once for all the papers that share
-    it: loads_clauses) and hits bytes (dumps_hits)."""
-    return Evaluated(key, clauses, loads_hits(data))
+    it: loads_clauses) and hits bytes (dumps_hits; `shared`: see loads_hits)."""
+    return Evaluated(key, clauses, loads_hits(data, shared))
