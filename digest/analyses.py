@@ -10,6 +10,7 @@ says so).
 """
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
@@ -51,19 +52,22 @@ def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str,
 class StoredAnalyses:
     """The stored analyses of `papers`, as PaperIndex(stored=...) takes them, read from
     the database only when the index first asks for one: a window whose papers' records
-    (evaluations.py) have every clause asked reads none."""
+    (evaluations.py) have every clause asked reads none. The preview's index asks from
+    its request threads: one of them reads."""
 
     def __init__(self, papers: Sequence[Paper], *, store: bool = True) -> None:
         self._papers, self._store = papers, store
         self._read: dict[str, tuple[str, bytes]] | None = None
+        self._lock = threading.Lock()
 
     def __bool__(self) -> bool:
         return bool(self._papers)
 
     def pop(self, paper_id: str, default: None = None) -> tuple[str, bytes] | None:
         if self._read is None:
-            self._read = stored_analyses(self._papers, store=self._store)
-            self._papers = ()
+            with self._lock:
+                if self._read is None:
+                    self._read = stored_analyses(self._papers, store=self._store)
         return self._read.pop(paper_id, default)
 
 

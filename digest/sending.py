@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -288,8 +288,12 @@ def _window(
                 evaluated=records,
             )
         # Papers no fetch recorded (fetched before records were kept, or by another
-        # path): this window evaluated them whole, so the next windows need not.
-        evaluations.record(index, [p for p in loaded if p.canonical_id not in records])
+        # path): this window evaluated them whole, so the next windows need not. A
+        # record saves work; failing to store one is no reason not to send.
+        try:
+            evaluations.record(index, [p for p in loaded if p.canonical_id not in records])
+        except DatabaseError as error:
+            logger.warning("could not record the window's evaluations: %s", error)
         _windows[key] = ({paper.canonical_id: paper for paper in loaded}, index)
     return _windows[key]
 

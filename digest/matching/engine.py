@@ -67,7 +67,7 @@ _Keys = tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int], dict[s
 _UNKNOWN = object()
 
 
-class StoredAnalyses(Protocol):
+class StoredSource(Protocol):
     """Stored analyses by paper id, as (stored.key, stored.dumps): a dict, or a reader
     of them that reads only when first asked (digest/analyses.py)."""
 
@@ -333,7 +333,7 @@ class _Analyses(Sequence[AnalyzedDocument]):
         documents: list[Document],
         concepts: Concepts,
         keep: int | None,
-        stored: StoredAnalyses | None = None,
+        stored: StoredSource | None = None,
     ) -> None:
         self.documents, self.concepts, self.keep = documents, concepts, keep
         self.stored = stored or {}
@@ -430,7 +430,7 @@ class PaperIndex:
         *,
         interests: Iterable[str] = (),
         keep: int | None = None,
-        stored: StoredAnalyses | None = None,
+        stored: StoredSource | None = None,
         evaluated: Mapping[str, Evaluated] | None = None,
     ) -> None:
         self.concepts = concepts or default_concepts()

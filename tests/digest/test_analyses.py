@@ -13,6 +13,7 @@ from digest.matching import Document, default_concepts, engine, stored
 from digest.matching.evaluate import AnalyzedDocument
 from digest.models import Delivery, Paper, PaperAnalysis
 from tests.digest.test_fetching import only_source
+from tests.matching.counting import count_analyses
 from tests.support import Route, serve
 
 pytestmark = pytest.mark.django_db
@@ -21,16 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def analysed(monkeypatch) -> list[str]:
     """The ids of the papers the engine analyses from their text, in order."""
-    made: list[str] = []
-
-    class Counted(AnalyzedDocument):
-        def __init__(self, document, concepts):
-            made.append(document.id)
-            super().__init__(document, concepts)
-
-    monkeypatch.setattr(engine, "AnalyzedDocument", Counted)
-    monkeypatch.setattr(stored, "AnalyzedDocument", Counted)
-    return made
+    return count_analyses(monkeypatch, engine, stored)
 
 
 def paper(canonical_id: str, title: str, abstract: str = "", days_ago: float = 0) -> Paper:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import DatabaseError
 from django.utils import timezone
 
 from digest import analyses, evaluations, recent, sending, tasks
@@ -206,3 +207,20 @@ def test_the_preview_takes_the_records_and_writes_none(make_subscriber, evaluati
     assert PaperEvaluation.objects.count() == recorded == 1
     assert PaperAnalysis.objects.count() == 1
     assert Subscriber.objects.count() == 1
+
+
+def test_a_record_the_window_cannot_store_does_not_stop_the_digests(
+    make_subscriber, ingested_papers, monkeypatch
+):
+    monkeypatch.setattr(sending, "_windows", {})
+    make_subscriber(interests=("anomaly detection",))
+
+    def refused(index, papers):
+        raise DatabaseError("could not extend file")
+
+    monkeypatch.setattr(evaluations, "record", refused)
+
+    tasks.dispatch_digests()
+
+    assert Delivery.objects.get().status == Delivery.Status.SENT
+    assert not PaperEvaluation.objects.exists()

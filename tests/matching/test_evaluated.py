@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.matching import Concepts, Document, PaperIndex, engine, evaluated, match_papers
-from digest.matching.evaluate import AnalyzedDocument, Hit
+from digest.matching.evaluate import Hit
+from tests.matching.counting import count_analyses
 from tests.matching.test_batch import INTERESTS, many_documents
 
 
@@ -28,18 +29,6 @@ def records_of(index: PaperIndex, documents, only=None) -> dict[str, evaluated.E
         for paper_id, found in hits.items()
         if only is None or paper_id in only
     }
-
-
-def counting(monkeypatch) -> list[str]:
-    made: list[str] = []
-
-    class Counted(AnalyzedDocument):
-        def __init__(self, document, concepts):
-            made.append(document.id)
-            super().__init__(document, concepts)
-
-    monkeypatch.setattr(engine, "AnalyzedDocument", Counted)
-    return made
 
 
 @settings(max_examples=80, deadline=None)
@@ -81,7 +70,7 @@ def test_papers_whose_records_have_every_clause_asked_are_not_analysed(monkeypat
     ]
     interests = ["graph neural networks", "language models -diffusion", 'author:"A. Lee"']
     records = records_of(PaperIndex(documents, interests=interests), documents)
-    made = counting(monkeypatch)
+    made = count_analyses(monkeypatch, engine)
 
     index = PaperIndex(documents, interests=interests, evaluated=records)
 
@@ -95,7 +84,7 @@ def test_papers_whose_records_have_every_clause_asked_are_not_analysed(monkeypat
 def test_only_the_papers_without_a_record_are_analysed(monkeypatch):
     documents = [Document(f"p{i}", f"graph neural networks {i}") for i in range(5)]
     records = records_of(PaperIndex(documents[:3], interests=["graph neural networks"]), documents)
-    made = counting(monkeypatch)
+    made = count_analyses(monkeypatch, engine)
 
     index = PaperIndex(documents, interests=["graph neural networks"], evaluated=records)
 
