@@ -268,7 +268,8 @@ def test_a_group_digest_today_leaves_a_members_own_digest_of_today_due(make_grou
     # She changes her own schedule to an hour already past today: her own digest of
     # today is due at once, whatever the group sent her.
     earlier = subscription_services.preferences_of(reader)
-    past_hour = (timezone.now() - timedelta(hours=1)).hour
+    # (in the first hour of a UTC day, the hour before is yesterday's: midnight then)
+    past_hour = max(timezone.now().hour - 1, 0)
     changed = replace(earlier, send_hour=past_hour, time_zone="UTC")
     subscription_services.update_preferences(reader, changed)
     reader.refresh_from_db()
