@@ -11,10 +11,11 @@ says so).
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -74,42 +75,51 @@ class StoredAnalyses:
 def store_recent(days: int | None = None) -> int:
     """Make and store the analyses of the last `days` days' papers that have none, or
     an older one than their last change or than this analyser: what the next windows
-    will read. Returns how many were made. Those of papers older than any window
-    but a long-paused reader's are deleted (PAPER_ANALYSIS_KEEP_DAYS)."""
+    will read. Returns how many were made (see recent_stale)."""
+    stale = recent_stale(PaperAnalysis, "analysis", stored.key, days)
+    return sum(len(_store(stale[start : start + BATCH])) for start in range(0, len(stale), BATCH))
+
+
+def recent_stale(
+    model: type[models.Model],
+    relation: str,
+    key: Callable[[Document], str],
+    days: int | None = None,
+) -> list[Paper]:
+    """The last `days` (PAPER_ANALYSIS_DAYS) days' papers whose `relation` row (a
+    `model` made under `key`: its analysis, its record) is missing, or of another text
+    or analyser than the paper's now. The rows of papers older than any window but a
+    long-paused reader's (PAPER_ANALYSIS_KEEP_DAYS) are deleted."""
     days = settings.PAPER_ANALYSIS_DAYS if days is None else days
     now = timezone.now()
-    PaperAnalysis.objects.filter(
+    model.objects.filter(
         paper__first_seen__lt=now - timedelta(days=max(days, settings.PAPER_ANALYSIS_KEEP_DAYS))
     ).delete()
     recent = Paper.objects.filter(first_seen__gte=now - timedelta(days=days))
-    # A change to a paper since its analysis is mostly new upvotes: the key says whether
-    # its texts changed, and an analysis still current is marked so (made_at), or every
-    # fetch would read those papers again.
+    # A change to a paper since its row is mostly new upvotes, which neither reads: the
+    # key says whether its texts changed, and a row still current is marked so
+    # (made_at), or every fetch would read those papers again.
     maybe_stale = (
         recent.filter(
-            Q(analysis__isnull=True)
-            | Q(analysis__made_at__lt=F("updated_at"))
-            | ~Q(analysis__key__startswith=stored.fingerprint())
+            Q(**{f"{relation}__isnull": True})
+            | Q(**{f"{relation}__made_at__lt": F("updated_at")})
+            | ~Q(**{f"{relation}__key__startswith": stored.fingerprint()})
         )
-        .annotate(stored_key=F("analysis__key"))
+        .annotate(row_key=F(f"{relation}__key"))
         .only("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
     )
-    made = 0
-    batch: list[Paper] = []
+    stale: list[Paper] = []
     current: list[int] = []
     for paper in maybe_stale.iterator(chunk_size=BATCH):
-        if paper.stored_key == stored.key(Document.of(paper)):
+        if paper.row_key == key(Document.of(paper)):
             current.append(paper.pk)
-            continue
-        batch.append(paper)
-        if len(batch) == BATCH:
-            made += len(_store(batch))
-            batch = []
+        else:
+            stale.append(paper)
     for start in range(0, len(current), BATCH):
-        PaperAnalysis.objects.filter(paper_id__in=current[start : start + BATCH]).update(
+        model.objects.filter(paper_id__in=current[start : start + BATCH]).update(
             made_at=timezone.now()
         )
-    return made + len(_store(batch))
+    return stale
 
 
 def _store(papers: Iterable[Paper]) -> dict[str, tuple[str, bytes]]:

@@ -15,12 +15,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 
 from digest import analyses
 from digest.matching import Document, PaperIndex, evaluated
-from digest.matching.stored import fingerprint
 from digest.models import ClauseSet, Paper, PaperEvaluation
 from groups.models import Group, GroupInterest
 from subscriptions.models import Interest, Subscriber
@@ -104,35 +102,10 @@ def record_recent(days: int | None = None) -> int:
     since is kept: windows evaluate those, on its paper's stored analysis.) Records of
     papers older than any window but a long-paused reader's are deleted, with the
     clause sets no record uses."""
-    days = settings.PAPER_ANALYSIS_DAYS if days is None else days
-    now = timezone.now()
-    PaperEvaluation.objects.filter(
-        paper__first_seen__lt=now - timedelta(days=max(days, settings.PAPER_ANALYSIS_KEEP_DAYS))
+    stale = analyses.recent_stale(PaperEvaluation, "evaluation", evaluated.key, days)
+    ClauseSet.objects.filter(
+        papers__isnull=True, made_at__lt=timezone.now() - UNUSED_SET_GRACE
     ).delete()
-    ClauseSet.objects.filter(papers__isnull=True, made_at__lt=now - UNUSED_SET_GRACE).delete()
-    recent = Paper.objects.filter(first_seen__gte=now - timedelta(days=days))
-    # As analyses.store_recent: a change since the record is mostly new upvotes, which
-    # no clause reads; the key says whether it still holds, and one still current is
-    # marked so (made_at), or every fetch would read those papers again.
-    maybe_stale = (
-        recent.filter(
-            Q(evaluation__isnull=True)
-            | Q(evaluation__made_at__lt=F("updated_at"))
-            | ~Q(evaluation__key__startswith=fingerprint())
-        )
-        .annotate(recorded_key=F("evaluation__key"))
-        .only("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
-    )
-    stale, current = [], []
-    for paper in maybe_stale.iterator(chunk_size=BATCH):
-        if paper.recorded_key == evaluated.key(Document.of(paper)):
-            current.append(paper.pk)
-        else:
-            stale.append(paper)
-    for start in range(0, len(current), BATCH):
-        PaperEvaluation.objects.filter(paper_id__in=current[start : start + BATCH]).update(
-            made_at=timezone.now()
-        )
     if not stale:
         return 0
     index = PaperIndex(
