@@ -75,6 +75,7 @@ import benchdb  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core import mail  # noqa: E402
 from django.core.mail import EmailMultiAlternatives, get_connection  # noqa: E402
+from django.core.mail.message import SafeMIMEMultipart  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -225,8 +226,9 @@ def render_rate(samples: list[tuple]) -> tuple[float, list[EmailMultiAlternative
 
 
 def _copy(message: EmailMultiAlternatives) -> EmailMultiAlternatives:
-    """A message from rendered strings: what a sender does once the templates ran."""
-    copy = EmailMultiAlternatives(
+    """A message from rendered strings: what a sender does once the templates ran (of
+    the same class, so it is serialized as the sent ones are)."""
+    copy = type(message)(
         subject=message.subject,
         body=message.body,
         from_email=message.from_email,
@@ -236,6 +238,25 @@ def _copy(message: EmailMultiAlternatives) -> EmailMultiAlternatives:
     copy.attach_alternative(*message.alternatives[0])
     copy.tags, copy.metadata = getattr(message, "tags", []), getattr(message, "metadata", {})
     return copy
+
+
+def wire_form(rendered: list[EmailMultiAlternatives]) -> dict:
+    """What the messages are on the wire: mean bytes and lines, and the CPU
+    milliseconds a message's MIME build and serialization take, as the SMTP backend
+    makes them (subscriptions/mime.py) and through Python's email generator."""
+    started = time.process_time()
+    wire = [message.message().as_bytes(linesep="\r\n") for message in rendered]
+    sent_ms = (time.process_time() - started) * 1000 / max(len(wire), 1)
+    started = time.process_time()
+    for message in rendered:
+        SafeMIMEMultipart.as_bytes(message.message(), linesep="\r\n")
+    generator_ms = (time.process_time() - started) * 1000 / max(len(wire), 1)
+    return {
+        "bytes": statistics.mean(len(data) for data in wire) if wire else 0,
+        "lines": statistics.mean(data.count(b"\n") for data in wire) if wire else 0,
+        "sent_ms": sent_ms,
+        "generator_ms": generator_ms,
+    }
 
 
 def handover_rate(
@@ -379,6 +400,7 @@ def main() -> None:
         if args.profile == "render":
             profile.disable()
         handover_per_s, _ = handover_rate(rendered, TEST_BACKEND)
+        wire = wire_form(rendered)
         smtp_handover_per_s, smtp_handed = (
             handover_rate(rendered, SMTP_BACKEND, SMTP_HANDOVER_SECONDS) if args.smtp else (0, 0)
         )
@@ -434,11 +456,18 @@ def main() -> None:
             else ""
         )
     )
+    print(
+        f"a message on the wire (MIME, as Django's SMTP backend writes it): "
+        f"{wire['bytes'] / 1024:.1f} KB, {wire['lines']:.0f} lines on average; "
+        f"building and serializing it {wire['sent_ms']:.2f} ms of CPU (subscriptions/mime.py; "
+        f"{wire['generator_ms']:.2f} ms through Python's email generator)"
+    )
     if received is not None:
         print(
             f"the SMTP server received {received['messages']} messages "
             f"({sent} digests + {smtp_handed} of the hand-over limit) on "
-            f"{received['connections']} connections, at most {received['most_open']} at once"
+            f"{received['connections']} connections, at most {received['most_open']} at once, "
+            f"and used {received['cpu_seconds']:.2f} s of CPU"
         )
     print(
         f"RSS: {rss_before:.0f} MB before sending, {warm:.0f} MB after the first tenth, "
@@ -474,9 +503,14 @@ def main() -> None:
                 "after_first_chunk_per_cpu_second": round(rest_cpu_rate),
                 "render_per_second": round(render_per_s),
                 "handover_per_second": round(handover_per_s),
+                "message_kb": round(wire["bytes"] / 1024, 1),
+                "message_lines": round(wire["lines"]),
+                "serialize_ms": round(wire["sent_ms"], 2),
+                "serialize_generator_ms": round(wire["generator_ms"], 2),
                 "smtp_handover_per_second": round(smtp_handover_per_s) if args.smtp else None,
                 "smtp_messages_received": received["messages"] if received else None,
                 "smtp_connections": received["connections"] if received else None,
+                "smtp_server_cpu_seconds": received["cpu_seconds"] if received else None,
                 "rss_mb_warm": round(warm, 1),
                 "rss_mb_end": round(rss_end, 1),
                 "queries_per_chunk_max": max(queries_per_chunk),

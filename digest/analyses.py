@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # Rows read or written per statement: well inside SQLite's limit on a statement's values.
 BATCH = 500
+# The Paper fields Document.of reads: all a paper's analysis or record is made of.
+DOCUMENT_FIELDS = ("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
 
 
 def stored_analyses(papers: Sequence[Paper], *, store: bool = True) -> dict[str, tuple[str, bytes]]:
@@ -106,7 +108,7 @@ def recent_stale(
             | ~Q(**{f"{relation}__key__startswith": stored.fingerprint()})
         )
         .annotate(row_key=F(f"{relation}__key"))
-        .only("canonical_id", "title", "abstract", "authors", "categories", "upvotes")
+        .only(*DOCUMENT_FIELDS)
     )
     stale: list[Paper] = []
     current: list[int] = []

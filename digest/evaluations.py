@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from digest import analyses
 from digest.matching import Document, PaperIndex, evaluated
+from digest.matching.engine import clause_keys
 from digest.models import ClauseSet, Paper, PaperEvaluation
 from groups.models import Group, GroupInterest
 from subscriptions.models import Interest, Subscriber
@@ -97,24 +98,50 @@ def record(index: PaperIndex, papers: Sequence[Paper]) -> int:
 
 def record_recent(days: int | None = None) -> int:
     """Evaluate every reader's interests on the last `days` days' papers that have no
-    record of their texts now, and store the records: what the next windows read.
-    Returns how many papers were evaluated. (A record that lacks interests written
-    since is kept: windows evaluate those, on its paper's stored analysis.) Records of
-    papers older than any window but a long-paused reader's are deleted, with the
-    clause sets no record uses."""
+    record of their texts now, and on those whose record lacks interests written since
+    it was made (only those are evaluated; the rest is read from the record), and store
+    the records: what the next windows read. Returns how many papers were recorded.
+    Records of papers older than any window but a long-paused reader's are deleted,
+    with the clause sets no record uses."""
     stale = analyses.recent_stale(PaperEvaluation, "evaluation", evaluated.key, days)
     ClauseSet.objects.filter(
         papers__isnull=True, made_at__lt=timezone.now() - UNUSED_SET_GRACE
     ).delete()
-    if not stale:
+    interests = readers_interests()
+    lacking = _lacking(interests, days, {paper.pk for paper in stale})
+    papers = stale + lacking
+    if not papers:
         return 0
     index = PaperIndex(
-        map(Document.of, stale),
-        interests=readers_interests(),
+        map(Document.of, papers),
+        interests=interests,
         keep=settings.MATCH_KEEP_ANALYSES or None,
-        stored=analyses.stored_analyses(stale),
+        stored=analyses.stored_analyses(papers),
+        evaluated=records_of(lacking),
     )
-    return record(index, stale)
+    return record(index, papers)
+
+
+def _lacking(interests: Sequence[str], days: int | None, stale: set[int]) -> list[Paper]:
+    """The last `days` days' papers, other than `stale`, whose record lacks clauses of
+    `interests`: each window would evaluate those on them again, until the paper ages
+    out of the windows, where one evaluation here does for them all."""
+    days = settings.PAPER_ANALYSIS_DAYS if days is None else days
+    since = timezone.now() - timedelta(days=days)
+    rows = PaperEvaluation.objects.filter(paper__first_seen__gte=since)
+    in_use = set(rows.values_list("clause_set_id", flat=True).distinct())
+    needed = clause_keys(interests)
+    short = [
+        pk
+        for pk, data in ClauseSet.objects.filter(pk__in=in_use).values_list("pk", "clauses")
+        if needed - evaluated.loads_clauses(bytes(data))
+    ]
+    if not short:
+        return []
+    papers = Paper.objects.filter(first_seen__gte=since, evaluation__clause_set_id__in=short).only(
+        *analyses.DOCUMENT_FIELDS
+    )
+    return [paper for paper in papers if paper.pk not in stale]
 
 
 def prepare_recent() -> tuple[int, int]:

@@ -114,6 +114,17 @@ def queries(interests: Iterable[str], concepts: Concepts) -> list[Query]:
     return list(found.values())
 
 
+def clause_keys(interests: Iterable[str], concepts: Concepts | None = None) -> frozenset[str]:
+    """The keys (evaluated.clause_key) of the clauses `interests` are made of: what a
+    paper's record must hold for a window to evaluate none of them there."""
+    concepts = concepts or default_concepts()
+    return frozenset(
+        clause_key(clause)
+        for query in queries(interests, concepts)
+        for clause in (*query.required, *query.excluded)
+    )
+
+
 def _concept(query: Query) -> Phrase | None:
     """The one phrase an interest looks for (its exclusions aside), if that is all."""
     if len(query.required) == 1 and isinstance(query.required[0], Phrase):

@@ -108,6 +108,27 @@ def test_an_interest_written_after_the_fetch_is_evaluated_by_the_window(
     assert len(sent["ada@example.com"]) == 2 and len(sent["new@example.com"]) == 1
 
 
+def test_the_next_fetch_adds_an_interest_written_since_to_the_records(
+    make_subscriber, ingested_papers, evaluations_made, analyses_read, monkeypatch
+):
+    monkeypatch.setattr(sending, "_windows", {})
+    make_subscriber(interests=("anomaly detection",))
+    evaluations.prepare_recent()
+    make_subscriber(email="new@example.com", interests=("foundation models",))
+    evaluations_made.clear()
+
+    assert evaluations.record_recent() == 3  # each record lacked it
+    assert {text for _, text in evaluations_made} == {"foundation models"}  # only it
+    assert evaluations.record_recent() == 0  # nothing lacks anything now
+    evaluations_made.clear()
+    analyses_read.clear()
+    tasks.dispatch_digests()
+
+    assert evaluations_made == [] and analyses_read == []  # the window read the records
+    sent = {d.subscriber.email: d.paper_ids for d in Delivery.objects.select_related("subscriber")}
+    assert len(sent["ada@example.com"]) == 2 and len(sent["new@example.com"]) == 1
+
+
 def test_a_paper_no_fetch_recorded_gets_its_record_from_the_window(
     make_subscriber, ingested_papers, monkeypatch
 ):
