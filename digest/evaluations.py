@@ -4,10 +4,11 @@ says why and how).
 
 A fetch that brought new or changed papers evaluates every reader's interests on
 them (`record_recent`, after analyses.store_recent) and stores each paper's record:
-the clause set evaluated (one row for all of them) and the hits. A window reads the
-records of its papers (`records_of`) and the engine evaluates only the clauses a
-record lacks (interests written since the fetch); a paper the window had to
-evaluate whole (no record yet) gets its record from the window (`record`).
+the clause set evaluated (one row for all of them) and the hits; it also makes again
+the records that lack interests written since (evaluating only those). A window
+reads the records of its papers (`records_of`) and the engine evaluates only the
+clauses a record lacks (interests written since the last fetch); a paper the window
+had to evaluate whole (no record yet) gets its record from the window (`record`).
 """
 
 import logging

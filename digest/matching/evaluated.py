@@ -10,7 +10,8 @@ evaluates every reader's clauses on it (engine.PaperIndex.evaluations), and stor
 which clauses it evaluated (a `clause set`, shared by the papers of one fetch) and
 what each found there (the hits, most clauses finding nothing). An index given
 those records (PaperIndex(evaluated=...)) takes their hits as they are, and
-evaluates only the clauses a paper's record lacks (interests written since).
+evaluates only the clauses a paper's record lacks (interests written since, until
+the next fetch adds them: engine.clause_keys says what a record must hold).
 
 A record holds for the texts, authors and categories it was made of and for this
 analyser (`key`): any other is never read. Only the default concepts' clauses are
