@@ -13,7 +13,7 @@ from django.core.mail.message import SafeMIMEMultipart
 from django.template.loader import render_to_string
 
 from subscriptions import tokens
-from subscriptions.mime import FastMultipart
+from subscriptions.mime import FastMultipart, email_bytes
 from subscriptions.models import Subscriber
 
 
@@ -69,6 +69,13 @@ class Email(EmailMultiAlternatives):
         if type(message) is SafeMIMEMultipart:
             message.__class__ = FastMultipart
         return message
+
+    def as_bytes(self, linesep: str = "\r\n") -> bytes:
+        """`self.message().as_bytes(linesep=linesep)`, the same bytes, written without
+        building the message where subscriptions/mime.py knows its shape (a digest's
+        and every account email's): what Paperboy's SMTP backend (config/smtp.py) sends."""
+        written = email_bytes(self, linesep, subject=encoded_words(self.subject))
+        return written if written is not None else self.message().as_bytes(linesep=linesep)
 
 
 def build_message(

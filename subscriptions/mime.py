@@ -14,8 +14,11 @@ tests/subscriptions/test_mime.py compares the two byte for byte.
 import random
 import re
 import sys
+from email import policy as email_policy
+from email.utils import formatdate, make_msgid
 
-from django.core.mail.message import SafeMIMEMultipart
+from django.conf import settings
+from django.core.mail.message import DNS_NAME, SafeMIMEMultipart, forbid_multi_line_headers
 
 # As email.generator: line ends of any kind, the boundary's digits.
 _NLCRE = re.compile(r"\r\n|\r|\n")
@@ -23,10 +26,14 @@ _WIDTH = len(repr(sys.maxsize - 1))
 
 
 def _header_lines(message, policy, linesep: str) -> list[bytes]:
+    return _folded(message.raw_items(), policy, linesep)
+
+
+def _folded(headers, policy, linesep: str) -> list[bytes]:
     # compat32 folds a line longer than this (RFC 5322's 78 characters); 0: never.
     longest = policy.max_line_length or sys.maxsize
     lines = []
-    for name, value in message.raw_items():
+    for name, value in headers:
         # A short printable ASCII value with nothing at either end comes out of the
         # folding as it went in: one line.
         if (
@@ -115,3 +122,102 @@ class FastMultipart(SafeMIMEMultipart):
             if written is not None:
                 return written
         return super().as_bytes(unixfrom=unixfrom, linesep=linesep)
+
+
+# What a Paperboy email is made of (subscriptions.emails.Email): a text body and one
+# HTML alternative, no attachments. Django's message() builds email.message objects
+# for it (a header object per header, the body checked line by line for lines too
+# long for 8bit, each part's charset set through the email package) that the bytes
+# below never need; `email_bytes` writes what they would serialize to directly.
+_ADDRESSED = (("To", "to"), ("Cc", "cc"), ("Reply-To", "reply_to"))
+_SET_APART = {"from", "to", "cc", "reply-to"}
+# Django encodes a part with a line longer than this (bytes) quoted-printable.
+_LONGEST_8BIT_LINE = 998
+
+
+def _body_bytes(text: str, linesep: bytes) -> bytes | None:
+    """An 8bit UTF-8 text part's payload as the generator writes it; None for one Django
+    would make quoted-printable (a line too long) or that is not valid text."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    # bytes.splitlines splits on fewer characters than str.splitlines (Django's check),
+    # so its lines are never shorter: within the limit here, within it there.
+    if data and max(map(len, data.splitlines())) > _LONGEST_8BIT_LINE:
+        return None
+    if b"\r" not in data:
+        return data if linesep == b"\n" else data.replace(b"\n", linesep)
+    return re.sub(rb"\r\n|\r|\n", linesep, data)
+
+
+def email_bytes(email, linesep: str = "\r\n", subject: str | None = None) -> bytes | None:
+    """What `email.message().as_bytes(linesep=linesep)` gives for an EmailMultiAlternatives
+    of a text body and one HTML alternative in UTF-8 (Django's default charset), written
+    without building the message: the same headers, made by the same functions, in the
+    same order (`subject`: what message() puts in the Subject header, when not the
+    email's subject); None for any other email (its message is built as usual)."""
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    if (
+        encoding != "utf-8"
+        or email.attachments
+        or len(email.alternatives) != 1
+        or email.alternatives[0][1] != "text/html"
+        or not isinstance(email.alternatives[0][0], str)
+        or email.content_subtype != "plain"
+        or email.alternative_subtype != "alternative"
+    ):
+        return None
+    nl = linesep.encode("ascii")
+    texts = [
+        (subtype, _body_bytes(text, nl))
+        for subtype, text in (
+            *((("plain", email.body),) if email.body else ()),
+            ("html", email.alternatives[0][0]),
+        )
+    ]
+    if any(data is None for _, data in texts):
+        return None
+    extra = email.extra_headers
+    headers = [
+        ("Subject", email.subject if subject is None else subject),
+        ("From", extra.get("From", email.from_email)),
+    ]
+    for name, field in _ADDRESSED:
+        if name in extra:  # as Django's message(): an extra header of that name wins
+            headers.append((name, extra[name]))
+        elif values := getattr(email, field):
+            headers.append((name, ", ".join(str(v) for v in values)))
+    names = {name.lower() for name in extra}
+    if "date" not in names:
+        headers.append(("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)))
+    if "message-id" not in names:
+        headers.append(("Message-ID", make_msgid(domain=DNS_NAME)))
+    headers += [(name, value) for name, value in extra.items() if name.lower() not in _SET_APART]
+    headers = [forbid_multi_line_headers(name, value, encoding) for name, value in headers]
+    policy = email_policy.compat32.clone(linesep=linesep)
+    parts = []
+    for subtype, data in texts:
+        head = [
+            ("Content-Type", f'text/{subtype}; charset="utf-8"'),
+            ("MIME-Version", "1.0"),
+            ("Content-Transfer-Encoding", "7bit" if data.isascii() else "8bit"),
+        ]
+        parts.append(b"".join(_folded(head, policy, linesep)) + nl + data)
+    boundary = _boundary(parts)
+
+    root = [
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+        ("MIME-Version", "1.0"),
+        *headers,
+    ]
+    dash = f"--{boundary}".encode("ascii")
+    return b"".join(
+        [
+            *_folded(root, policy, linesep),
+            nl,
+            dash + nl,
+            (nl + dash + nl).join(parts),
+            nl + dash + b"--" + nl,
+        ]
+    )

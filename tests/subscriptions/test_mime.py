@@ -1,12 +1,16 @@
 """A message serialized by subscriptions/mime.py is, byte for byte, what Python's email
-generator writes for it (Django's own as_bytes): digests as the sender builds them, and
-messages made to try the edges (non-ASCII, every kind of line end, lines too long for
-8bit, long and odd headers, attachments the fast path leaves to the generator)."""
+generator writes for it (Django's own as_bytes), and an email's bytes written without
+building its message (Email.as_bytes, what config/smtp.py sends) are what building and
+serializing it gives: digests as the sender builds them, and messages made to try the
+edges (non-ASCII, every kind of line end, lines too long for 8bit, long and odd
+headers, addresses in extra headers, Cc and Reply-To, an international domain, no text
+body, attachments and charsets the fast paths leave to Django and the generator)."""
 
 import random
 import uuid
 
 import pytest
+import time_machine
 from django.core.mail.message import SafeMIMEMultipart
 from django.utils import timezone
 
@@ -48,6 +52,19 @@ def _compare(message: Email) -> None:
         assert built.as_bytes(linesep=linesep) == fast
 
 
+def _compare_written(message: Email, written: bool = True) -> None:
+    """Email.as_bytes against message().as_bytes, their Date, Message-ID and boundary
+    drawn from the same clock and the same random numbers."""
+    for linesep in ("\r\n", "\n"):
+        with time_machine.travel("2026-12-07 10:00:00", tick=False):
+            random.seed(linesep)
+            direct = message.as_bytes(linesep=linesep)
+            random.seed(linesep)
+            built = message.message().as_bytes(linesep=linesep)
+        assert direct == built
+        assert (mime.email_bytes(message, linesep) is not None) is written
+
+
 def test_made_up_messages_come_out_as_the_generator_writes_them():
     rng = random.Random(5)
     for case in range(200):
@@ -65,6 +82,47 @@ def test_made_up_messages_come_out_as_the_generator_writes_them():
         )
         message.attach_alternative(html, "text/html")
         _compare(message)
+        _compare_written(message, written="x" * 1200 not in body + html)
+
+
+def test_made_up_emails_come_out_as_building_them_would():
+    rng = random.Random(11)
+    for case in range(200):
+        body = "".join(rng.choices(PIECES[:-5], k=rng.randint(0, 8)))  # no long lines
+        headers = {"List-Unsubscribe": f"<https://example.com/u/{case}/>"}
+        if rng.random() < 0.3:
+            headers["Message-ID"] = f"<m{case}@example.com>"
+        if rng.random() < 0.2:
+            headers["To"] = "Someone Else <else@example.com>"
+        if rng.random() < 0.2:
+            headers["From"] = "Schr\u00f6dinger <cat@example.com>"
+        if rng.random() < 0.2:
+            headers["Date"] = "Mon, 07 Dec 2026 09:00:00 -0000"
+        message = Email(
+            subject=rng.choice(SUBJECTS),
+            body=body,
+            from_email=rng.choice(["a@example.com", "Ren\u00e9e <renee@example.com>"]),
+            to=rng.choice([[f"r{case}@example.com"], ["x@b\u00fccher.example", "y@example.com"]]),
+            cc=rng.choice([[], ["cc@example.com"]]),
+            reply_to=rng.choice([[], ["Help <help@example.com>"]]),
+            headers=headers,
+        )
+        message.attach_alternative("".join(rng.choices(PIECES[:-5], k=6)), "text/html")
+        _compare_written(message)
+
+
+def test_an_email_the_direct_path_does_not_know_is_built_and_serialized():
+    attached = Email("Hi", "text", "a@example.com", ["b@example.com"])
+    attached.attach_alternative("<p>html</p>", "text/html")
+    attached.attach("data.bin", b"\x00\x01\x02", "application/octet-stream")
+    long_line = Email("Hi", "x" * 1200, "a@example.com", ["b@example.com"])
+    long_line.attach_alternative("<p>html</p>", "text/html")
+    latin = Email("Hi", "caf\u00e9", "a@example.com", ["b@example.com"])
+    latin.encoding = "iso-8859-1"
+    latin.attach_alternative("<p>caf\u00e9</p>", "text/html")
+    plain = Email("Hi", "only text", "a@example.com", ["b@example.com"])
+    for message in (attached, long_line, latin, plain):
+        _compare_written(message, written=False)
 
 
 def test_a_message_the_fast_path_does_not_know_goes_through_the_generator():
@@ -102,4 +160,6 @@ def test_digests_come_out_as_the_generator_writes_them(make_subscriber):
             message_key=uuid.UUID(int=case),
             claimed_at=timezone.now(),
         )
-        _compare(compose.build_digest_message(subscriber, items, delivery, interests=[]))
+        digest = compose.build_digest_message(subscriber, items, delivery, interests=[])
+        _compare(digest)
+        _compare_written(digest)
