@@ -42,7 +42,7 @@ def email_leaves_the_machine(**kwargs: object) -> list[CheckMessage]:
                 f"DEBUG is off but EMAIL_BACKEND is {settings.EMAIL_BACKEND}: "
                 "every email would stay on this machine.",
                 hint="Set EMAIL_BACKEND to an anymail provider's backend (with its ANYMAIL_* "
-                "settings) or to django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST.",
+                "settings) or to config.smtp.EmailBackend (SMTP) with EMAIL_HOST.",
                 id="paperboy.E005",
             )
         ]

@@ -410,7 +410,7 @@ def run(
     with SMTPServer(scenario.smtp) as smtp:
         env = {
             **TIMINGS,
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "config.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),
             "PGAPPNAME": WORKER_APP_NAME,

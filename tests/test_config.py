@@ -23,7 +23,7 @@ def _deploy_check(
         "SITE_URL": site_url,
         "ALLOWED_HOSTS": "paperboy.example",
         # Production mails through a provider or an SMTP relay, not to local files.
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "config.smtp.EmailBackend",
         **extra,
     }
     env.pop("SECURE_SSL_REDIRECT", None)

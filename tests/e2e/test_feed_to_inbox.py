@@ -1,6 +1,7 @@
 """The whole way, with real parts: a feed served over HTTP, ingestion, matching, a
-real SMTP conversation with a local server (aiosmtpd) through Django's SMTP
-backend, and the received message parsed and its links followed on the site."""
+real SMTP conversation with a local server (aiosmtpd) through Paperboy's SMTP
+backend (config/smtp.py), and the received message parsed and its links followed on
+the site."""
 
 import re
 import socket
@@ -40,7 +41,7 @@ def smtp_inbox(settings):
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "config.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False
