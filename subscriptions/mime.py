@@ -100,17 +100,15 @@ def multipart_bytes(message, linesep: str = "\n") -> bytes | None:
     if not boundary:
         boundary = _boundary(texts)
         message.set_boundary(boundary)
+    return _multipart(_header_lines(message, policy, linesep), boundary, texts, linesep)
+
+
+def _multipart(head: list[bytes], boundary: str, parts: list[bytes], linesep: str) -> bytes:
+    """A multipart's bytes as the generator writes them: its header lines, a blank line,
+    then each part after a delimiter line, then the close-delimiter."""
     nl = linesep.encode("ascii")
     dash = f"--{boundary}".encode("ascii")
-    return b"".join(
-        [
-            *_header_lines(message, policy, linesep),
-            nl,
-            dash + nl,
-            (nl + dash + nl).join(texts),
-            nl + dash + b"--" + nl,
-        ]
-    )
+    return b"".join([*head, nl, dash + nl, (nl + dash + nl).join(parts), nl + dash + b"--" + nl])
 
 
 class FastMultipart(SafeMIMEMultipart):
@@ -211,13 +209,4 @@ def email_bytes(email, linesep: str = "\r\n", subject: str | None = None) -> byt
         ("MIME-Version", "1.0"),
         *headers,
     ]
-    dash = f"--{boundary}".encode("ascii")
-    return b"".join(
-        [
-            *_folded(root, policy, linesep),
-            nl,
-            dash + nl,
-            (nl + dash + nl).join(parts),
-            nl + dash + b"--" + nl,
-        ]
-    )
+    return _multipart(_folded(root, policy, linesep), boundary, parts, linesep)
