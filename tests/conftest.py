@@ -1,11 +1,13 @@
 """Shared fixtures. Tests run against whatever DATABASE_URL / REDIS_URL name
 (PostgreSQL and Redis in CI, SQLite and files on a laptop)."""
 
+import socket
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -87,3 +89,35 @@ def ingested_papers(db, fixture_bytes):
 def start_worker(tmp_path):
     """(start, outbox): real `celery worker` subprocesses on a queue of this test's own."""
     yield from worker_factory(tmp_path)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on this machine (aiosmtpd), the EMAIL_* settings pointing at it
+    (Paperboy's SMTP backend), and what it received."""
+    inbox = Inbox()
+    # aiosmtpd checks its own port once started: pick a free one first.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "config.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        yield inbox
+    finally:
+        controller.stop()

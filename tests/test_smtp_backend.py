@@ -4,40 +4,13 @@ that start with "." included, and its dot-stuffing is smtplib's."""
 
 import random
 import smtplib
-import socket
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.core.mail import EmailMessage, get_connection
 
 from config.smtp import dot_stuffed
 from subscriptions.emails import Email
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Accepted"
-
-
-@pytest.fixture
-def inbox(settings):
-    handler = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 def test_its_dot_stuffing_is_smtplibs():
@@ -63,13 +36,13 @@ def _digest_like() -> Email:
 @pytest.mark.parametrize(
     "make", [_digest_like, lambda: EmailMessage("Hi", ".x\n", "a@b.c", ["d@e.f"])]
 )
-def test_the_server_receives_what_djangos_backend_sends(inbox, make):
+def test_the_server_receives_what_djangos_backend_sends(smtp_inbox, make):
     for backend in ("config.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"):
         with time_machine.travel("2026-12-07 10:00:00", tick=False):
             random.seed(1)  # the same Message-ID and boundary from both
             with get_connection(backend) as connection:
                 assert connection.send_messages([make()]) == 1
 
-    ours, djangos = inbox.received
+    ours, djangos = smtp_inbox.messages
     assert ours == djangos
     assert ours[2].count(b"\r\n.") >= 1  # a line that starts with "." arrived as it was

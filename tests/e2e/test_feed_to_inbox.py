@@ -4,13 +4,11 @@ backend (config/smtp.py), and the received message parsed and its links followed
 the site."""
 
 import re
-import socket
 import time
 from email import message_from_bytes, policy
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from digest import tasks
@@ -19,36 +17,6 @@ from subscriptions.models import Subscriber
 from tests.support import Route, serve
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_inbox(settings):
-    inbox = Inbox()
-    # aiosmtpd checks its own port once started: pick a free one first.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "config.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    try:
-        yield inbox
-    finally:
-        controller.stop()
 
 
 def test_a_paper_goes_from_a_feed_to_an_inbox_and_every_link_works(
