@@ -19,8 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from digest import analyses
-from digest.matching import Document, PaperIndex, evaluated
-from digest.matching.engine import clause_keys
+from digest.matching import Document, PaperIndex, clause_keys, evaluated
 from digest.models import ClauseSet, Paper, PaperEvaluation
 from groups.models import Group, GroupInterest
 from subscriptions.models import Interest, Subscriber

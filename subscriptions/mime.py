@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.mail.message import DNS_NAME, SafeMIMEMultipart, forbid_multi_line_headers
 
 # As email.generator: line ends of any kind, the boundary's digits.
-_NLCRE = re.compile(r"\r\n|\r|\n")
+_NLCRE = re.compile(rb"\r\n|\r|\n")
 _WIDTH = len(repr(sys.maxsize - 1))
 
 
@@ -59,14 +59,17 @@ def _text_part(part, policy, linesep: str) -> bytes | None:
     if part.get_content_maintype() != "text":
         return None
     head = b"".join(_header_lines(part, policy, linesep))
-    # BytesGenerator writes the payload line by line, with `linesep` after each; the
-    # text of a part with non-ASCII characters is kept as surrogate escapes of its bytes.
-    if "\r" not in payload:  # the usual case: one kind of line end, a plain replace
-        payload = payload.replace("\n", linesep) if linesep != "\n" else payload
-    else:
-        payload = _NLCRE.sub(linesep, payload)
-    body = payload.encode("ascii", "surrogateescape")
-    return head + linesep.encode("ascii") + body
+    # The text of a part with non-ASCII characters is kept as surrogate escapes of its
+    # bytes.
+    nl = linesep.encode("ascii")
+    return head + nl + _line_ends(payload.encode("ascii", "surrogateescape"), nl)
+
+
+def _line_ends(data: bytes, linesep: bytes) -> bytes:
+    """A payload's bytes as BytesGenerator writes them: line by line, `linesep` after each."""
+    if b"\r" not in data:  # the usual case: one kind of line end, a plain replace
+        return data if linesep == b"\n" else data.replace(b"\n", linesep)
+    return _NLCRE.sub(linesep, data)
 
 
 def _boundary(texts: list[bytes]) -> str:
@@ -144,9 +147,7 @@ def _body_bytes(text: str, linesep: bytes) -> bytes | None:
     # so its lines are never shorter: within the limit here, within it there.
     if data and max(map(len, data.splitlines())) > _LONGEST_8BIT_LINE:
         return None
-    if b"\r" not in data:
-        return data if linesep == b"\n" else data.replace(b"\n", linesep)
-    return re.sub(rb"\r\n|\r|\n", linesep, data)
+    return _line_ends(data, linesep)
 
 
 def email_bytes(email, linesep: str = "\r\n", subject: str | None = None) -> bytes | None:
