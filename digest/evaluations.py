@@ -69,7 +69,7 @@ def record(index: PaperIndex, papers: Sequence[Paper]) -> int:
     """Store what `index` evaluated on `papers` (some of its papers) as their records."""
     if not papers:
         return 0
-    clauses, hits = index.evaluations()
+    clauses, hits = index.evaluations(paper.canonical_id for paper in papers)
     digest = evaluated.clauses_digest(clauses)
     clause_set, made = ClauseSet.objects.get_or_create(
         digest=digest, defaults={"clauses": evaluated.dumps_clauses(clauses)}

@@ -617,17 +617,32 @@ class PaperIndex:
                 self._post(todo)
         return rest, hits
 
-    def evaluations(self) -> tuple[frozenset[str], dict[str, dict[str, Hit]]]:
+    def evaluations(
+        self, papers: Iterable[str] | None = None
+    ) -> tuple[frozenset[str], dict[str, dict[str, Hit]]]:
         """Every clause evaluated on this index's papers so far (by clause_key), and each
-        paper's hits of them, by paper id: what evaluated.Evaluated records hold."""
-        by_paper: list[dict[str, Hit]] = [{} for _ in self.ids]
+        paper's hits of them, by paper id: what evaluated.Evaluated records hold. Only
+        the hits of `papers` (ids of this index's papers) when given: a window records
+        the few papers no fetch recorded, not all of them."""
+        if papers is None:
+            wanted = dict(enumerate(self.ids))
+        else:
+            bit_of = {paper_id: i for i, paper_id in enumerate(self.ids)}
+            wanted = {bit_of[paper_id]: paper_id for paper_id in papers}
+        by_paper: dict[int, dict[str, Hit]] = {i: {} for i in wanted}
         names = []
         for clause, (_, hits) in self._clauses.items():
             name = clause_key(clause)
             names.append(name)
-            for i, hit in hits.items():
-                by_paper[i][name] = hit
-        return frozenset(names), dict(zip(self.ids, by_paper, strict=True))
+            if len(hits) <= len(by_paper):
+                for i, hit in hits.items():
+                    if i in by_paper:
+                        by_paper[i][name] = hit
+            else:
+                for i, found in by_paper.items():
+                    if (hit := hits.get(i)) is not None:
+                        found[name] = hit
+        return frozenset(names), {wanted[i]: found for i, found in by_paper.items()}
 
     def prepare(self, interests: Iterable[str]) -> None:
         """Evaluate interests not seen yet all at once, paper by paper: what asking for

@@ -92,6 +92,21 @@ def test_only_the_papers_without_a_record_are_analysed(monkeypatch):
     assert index.match(["graph neural networks"]).total == 5
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    documents=many_documents,
+    interests=st.lists(st.sampled_from(INTERESTS), max_size=8),
+    picked=st.sets(st.integers(0, 30)),
+)
+def test_the_evaluations_of_some_papers_are_theirs_of_all(documents, interests, picked):
+    # A window records only the papers no fetch recorded: their hits, as all papers'.
+    index = PaperIndex(documents, interests=interests)
+    clauses, everyone = index.evaluations()
+    some = [paper_id for i, paper_id in enumerate(everyone) if i in picked]
+
+    assert index.evaluations(some) == (clauses, {p: everyone[p] for p in some})
+
+
 def test_a_record_of_another_text_or_other_authors_is_not_read():
     before = Document("p1", "Graph neural networks", authors=("Ann Lee",))
     interests = ["graph neural networks", "author:Lee"]
