@@ -85,9 +85,14 @@ _pieces: dict[str, str] = {}
 _PIECES_MAX = 20_000
 
 
-def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+def _fill(pieces: tuple[str, ...], values: dict[str, str], escaped: bool = False) -> str:
+    """The frame's pieces with `values` in their places; `escaped`, as HTML escapes
+    them: only the values this frame holds (the text's items, ~10 KB, are not in it)."""
     parts = list(pieces)
-    parts[1::2] = [values[name] for name in pieces[1::2]]
+    if escaped:
+        parts[1::2] = [conditional_escape(values[name]) for name in pieces[1::2]]
+    else:
+        parts[1::2] = [values[name] for name in pieces[1::2]]
     return "".join(parts)
 
 
@@ -124,9 +129,8 @@ def render(context: dict) -> tuple[str, str, str]:
     shape = shape_of(context)
     raw = {name: context[name] for name in shape[4]}
     raw.update((f"silent{n}", text) for n, text in enumerate(context["silent_interests"]))
-    escaped = {name: conditional_escape(value) for name, value in raw.items()}
     return (
         subject(len(context["items"]), context["first_title"], context["site_url"]),
         _fill(_frame("emails/digest.txt", shape), raw),
-        _fill(_frame("emails/digest.html", shape), escaped),
+        _fill(_frame("emails/digest.html", shape), raw, escaped=True),
     )
