@@ -355,6 +355,8 @@ class _Papers:
         )
 
 
+# A chunk makes many short-lived objects beside the caches' long-lived ones (heap.py).
+@heap.fewer_passes()
 def deliver_many(deliveries: list[Delivery], token: uuid.UUID) -> Outcome:
     """Render and send the claimed `deliveries` (held by `token`).
 

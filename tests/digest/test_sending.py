@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from digest import heap, ingest, sending, tasks
+from digest import compose, heap, ingest, sending, tasks
 from digest.models import Delivery, Paper
 from digest.sources import PaperRecord
 from subscriptions.models import Subscriber
@@ -328,3 +328,24 @@ def test_a_senders_big_window_index_is_frozen_out_of_the_collectors_passes(
         assert gc.get_freeze_count() == 0
     finally:
         heap.forget_freeze()
+
+
+def test_a_chunk_goes_out_with_the_collectors_young_pass_less_often(
+    make_subscriber, ingested_papers, monkeypatch
+):
+    """Its many short-lived objects beside the caches' long-lived ones (heap.py)."""
+    seen = []
+    build = compose.build_digest_message
+
+    def building(*args, **kwargs):
+        seen.append(gc.get_threshold()[0])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(compose, "build_digest_message", building)
+    make_subscriber(interests=("anomaly detection",))
+    before = gc.get_threshold()
+
+    tasks.dispatch_digests()
+
+    assert seen == [max(before[0], heap.SENDING_YOUNG_THRESHOLD)]
+    assert gc.get_threshold() == before
