@@ -1,4 +1,5 @@
-"""Big, long-lived indexes kept out of the cycle collector's passes.
+"""Big, long-lived indexes kept out of the cycle collector's passes, and fewer passes
+while a sender's chunk goes out (`fewer_passes`, at the end).
 
 A window's PaperIndex is a few hundred thousand to millions of small containers that
 live as long as the window is served. Left to the cycle collector, each of its full
@@ -57,12 +58,12 @@ def forget_freeze() -> None:
 # A sender's chunk makes hundreds of thousands of short-lived containers (querysets,
 # items, messages) while the caches of rendered items, highlighted texts and results
 # hold as many long-lived ones. At CPython's thresholds (a young pass every 700
-# allocations net, a full pass when ten middle passes found enough survivors) a worker
-# spent 18% of its sending CPU in the collector: 12 full passes over those caches per
-# 10,000 digests took 2.4 of 16.9 s (bench/send.py, PostgreSQL). A young pass every
-# 10,000 allocations makes one full pass of the run and 0.8-0.95 s in all; what a chunk
-# drops is freed by reference counting either way, and its few cycles wait a little
-# longer (50,000 measured the same).
+# allocations net, a full pass when ten middle passes found enough survivors) a
+# worker's collector took 2.6 of 16.2 s of CPU over 10,000 digests on PostgreSQL, 12 full
+# passes over those caches, and 4.9 of 23.4 s on SQLite (gc.callbacks around
+# send_chunk, bench/send.py). A young pass every 10,000 allocations: one full pass, 0.9
+# and 0.55 s. What a chunk drops is freed by reference counting either way; only its
+# few cycles wait a little longer (50,000 measured the same).
 SENDING_YOUNG_THRESHOLD = 10_000
 
 _raised = {"depth": 0, "before": None}
