@@ -77,8 +77,7 @@ def fewer_passes() -> Iterator[None]:
     or running on another thread is left."""
     with _raised_lock:
         if _raised["depth"] == 0:
-            before = gc.get_threshold()
-            _raised["before"] = before
+            _raised["before"] = before = gc.get_threshold()
             gc.set_threshold(max(before[0], SENDING_YOUNG_THRESHOLD), *before[1:])
         _raised["depth"] += 1
     try:

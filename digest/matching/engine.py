@@ -634,14 +634,9 @@ class PaperIndex:
         for clause, (_, hits) in self._clauses.items():
             name = clause_key(clause)
             names.append(name)
-            if len(hits) <= len(by_paper):
-                for i, hit in hits.items():
-                    if i in by_paper:
-                        by_paper[i][name] = hit
-            else:
-                for i, found in by_paper.items():
-                    if (hit := hits.get(i)) is not None:
-                        found[name] = hit
+            for i, hit in hits.items():
+                if (found := by_paper.get(i)) is not None:
+                    found[name] = hit
         return frozenset(names), {wanted[i]: found for i, found in by_paper.items()}
 
     def prepare(self, interests: Iterable[str]) -> None:
