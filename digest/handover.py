@@ -19,6 +19,11 @@ then the hand-over, then its outcome committed as soon as it is known. Within th
   handed over one after another, and their outcomes written with the next batch's
   "sending" in one commit. The same bound as overlapping: at most that many digests
   handed over and not yet recorded. A slow local backend goes one at a time.
+- Those commits wait on the database (a round trip and a flush of its log): on
+  PostgreSQL, outside a transaction, each goes to a connection of its own, on a thread
+  of its own, while this thread builds the next digests; the digests it records
+  "sending" are handed over only once it has come back (the same order, the same
+  bound: it is the batch's outcomes and the next batch's "sending" that are out).
 - Several at once when the provider answers slower than digests are built (a network
   round trip per SMTP command): up to DIGEST_SEND_CONCURRENCY hand-overs overlap, each
   on a thread with a connection of its own; this process's database connection stays
@@ -47,6 +52,7 @@ from anymail.backends.test import EmailBackend as AnymailTestBackend
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection
 
 from digest import journal
 from digest.kept_lines import close_quietly, configuration, kept
@@ -94,8 +100,46 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return pool
 
 
-# A forked child (a Celery pool process) has none of its parent's threads.
-os.register_at_fork(after_in_child=_pools.clear)
+# The journal's commits of the batches, on a thread (and so a database connection) of
+# their own while the calling thread builds the next digests; made when first needed.
+_recorders: list[ThreadPoolExecutor] = []
+
+
+def _recorder() -> ThreadPoolExecutor:
+    with _pools_lock:
+        if not _recorders:
+            _recorders.append(ThreadPoolExecutor(1, thread_name_prefix="journal"))
+        return _recorders[0]
+
+
+def _forked() -> None:
+    # A forked child (a Celery pool process) has none of its parent's threads.
+    _pools.clear()
+    _recorders.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def records_aside() -> bool:
+    """Whether the journal's commits go to the recorder's connection: on PostgreSQL,
+    where a commit is a round trip the builds can overlap, and outside a transaction,
+    whose rows another connection would not see."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def _close_connection() -> None:
+    connection.close()
+
+
+@dataclass
+class _Recording:
+    """A commit under way on the recorder's thread: outcomes (what to do once they are
+    recorded: `then`) and the "sending" of `next_ones`."""
+
+    future: Future
+    then: list[Callable[[], None]]
+    next_ones: list
 
 
 @dataclass
@@ -153,6 +197,9 @@ class Handover:
         # and the next batch's "sending" (_batch_size).
         self.batch = limit if local else 1
         self.waiting: list[Prepared] = []  # "sending", handed over when the next are built
+        self.recording: _Recording | None = None  # the last batch's commit, if still out
+        self.aside = records_aside()
+        self.recorded_aside = False  # whether the recorder's connection served this chunk
         self.pending: list[Prepared] = []  # built, their "sending" not written yet
         self.pool: ThreadPoolExecutor | None = None
         self.in_flight: set[Future] = set()
@@ -169,6 +216,7 @@ class Handover:
         self.built += 1
         self.build_seconds += build_seconds
         if self.pool is None and self._should_overlap():
+            self._recorded()
             self._start_pool()
         self.pending.append(prepared)
         if self.pool is not None:
@@ -186,8 +234,10 @@ class Handover:
         """Hand over what waits and record every outcome."""
         while self.pool is not None and self.pending:
             self._next_overlapped()
+        self._recorded()
         while self.waiting or self.pending:
             self._next_batch()
+            self._recorded()
         while self.in_flight:
             self._commit(self._collect(block=True), [])
         if self.handed:
@@ -201,6 +251,11 @@ class Handover:
         "sending"."""
         if self.pool is not None:
             wait(self.in_flight)
+        if self.recording is not None:
+            wait([self.recording.future])
+        if self.recorded_aside:
+            # The recorder's connection is closed with the chunk, as a task's own is.
+            _recorder().submit(_close_connection).result()
         if self.key is None:
             close_quietly(self.line)
             return
@@ -247,14 +302,32 @@ class Handover:
 
     def _next_batch(self) -> None:
         """Hand over the digests waiting (one after another, on the chunk's connection),
-        then record their outcomes and the built ones' "sending" in one commit."""
+        then record their outcomes and the built ones' "sending" in one commit: on the
+        recorder's thread when it may (the next digests are built meanwhile, and handed
+        over once it has come back: _recorded)."""
+        self._recorded()
         returned = []
         for prepared in self.waiting:
             returned.append(_hand_over(self.line, prepared))
             self.handed += 1
             self.handover_seconds += returned[-1].seconds
-        self.waiting = self._commit(returned, self.pending)
-        self.pending = []
+        pending, self.pending = self.pending, []
+        if not self.aside:
+            self.waiting = self._commit(returned, pending)
+            return
+        writes, then = self._writes(returned, pending)
+        self.waiting = []
+        if writes:
+            self.recording = _Recording(_recorder().submit(journal.commit, writes), then, pending)
+            self.recorded_aside = True
+
+    def _recorded(self) -> None:
+        """Wait for the recorder's commit, if one is out: then its digests recorded
+        "sending" wait for their hand-over."""
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            counts = recording.future.result()
+            self.waiting = self._kept(recording.then, recording.next_ones, counts)
 
     def _submit(self, prepared: Prepared) -> None:
         self.in_flight.add(self.pool.submit(self._on_a_line, prepared))
@@ -272,6 +345,14 @@ class Handover:
     def _commit(self, returned: list[_Returned], next_ones: list[Prepared]) -> list[Prepared]:
         """Record the outcomes of `returned` and `next_ones` as "sending", in one commit;
         those of `next_ones` still this token's (the others are counted as taken)."""
+        writes, then = self._writes(returned, next_ones)
+        return self._kept(then, next_ones, journal.commit(writes) if writes else [])
+
+    def _writes(
+        self, returned: list[_Returned], next_ones: list[Prepared]
+    ) -> tuple[list[journal.Write], list[Callable[[], None]]]:
+        """The journal's writes of the outcomes of `returned` and of `next_ones` as
+        "sending", and what to do once the outcomes are recorded."""
         writes, then = [], []
         for r in returned:
             write, after = self._outcome(r)
@@ -279,11 +360,15 @@ class Handover:
             then.append(after)
         for p in next_ones:
             writes.append(journal.sending(p.delivery, self.token, p.items_json, p.more_count))
-        counts = journal.commit(writes) if writes else []
+        return writes, then
+
+    def _kept(
+        self, then: list[Callable[[], None]], next_ones: list[Prepared], counts: list[int]
+    ) -> list[Prepared]:
         for after in then:
             after()
         kept = []
-        for prepared, count in zip(next_ones, counts[len(returned) :], strict=True):
+        for prepared, count in zip(next_ones, counts[len(then) :], strict=True):
             if count:
                 kept.append(prepared)
             else:
