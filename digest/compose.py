@@ -648,12 +648,13 @@ def digest_context(
     links = likes.link_maker(delivery_id, kind) if delivery_id and feedback_links else None
     rendered = [render_item(item, length) for item in items]
     items_html, items_text = _joined(rendered, items, links)
+    signed = [(tokens.WEB_COPY, delivery_id)]
     if account_links:
-        links = {
-            "unsubscribe_url": tokens.absolute_url(tokens.UNSUBSCRIBE, subscriber.pk, signed_at),
-            "manage_url": tokens.absolute_url(tokens.MANAGE, subscriber.pk, signed_at),
-        }
+        signed += [(tokens.UNSUBSCRIBE, subscriber.pk), (tokens.MANAGE, subscriber.pk)]
+        web_url, unsubscribe_url, manage_url = tokens.absolute_urls(signed, signed_at)
+        links = {"unsubscribe_url": unsubscribe_url, "manage_url": manage_url}
     else:
+        (web_url,) = tokens.absolute_urls(signed, signed_at)
         links = {"link_request_url": settings.SITE_URL + reverse("subscriptions:request_link")}
     return {
         "subscriber": subscriber,
@@ -665,7 +666,7 @@ def digest_context(
         "period": period,
         "length": length,
         "silent_interests": list(silent),
-        "web_url": tokens.absolute_url(tokens.WEB_COPY, delivery_id, signed_at),
+        "web_url": web_url,
         **links,
     }
 

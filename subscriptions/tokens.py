@@ -8,6 +8,7 @@ it) and expire; `max_age` is checked when a token is read.
 import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -123,6 +124,16 @@ def _path_around_token(purpose: str, script_prefix: str, urlconf: str | None) ->
 
 
 def absolute_url(purpose: str, subscriber_id: int, when: datetime | None = None) -> str:
-    token = make_token(purpose, subscriber_id, when)
-    before, after = _path_around_token(purpose, get_script_prefix(), get_urlconf())
-    return f"{settings.SITE_URL}{before}{token}{after}"
+    return absolute_urls([(purpose, subscriber_id)], when)[0]
+
+
+def absolute_urls(links: Iterable[tuple[str, int]], when: datetime | None = None) -> list[str]:
+    """The signed absolute URL of each (purpose, id) of `links`, all dated `when`. The
+    script prefix and URLconf are looked up once (thread- and request-local values:
+    their lookups cost as much as signing a digest's three links)."""
+    prefix, urlconf, site = get_script_prefix(), get_urlconf(), settings.SITE_URL
+    urls = []
+    for purpose, subscriber_id in links:
+        before, after = _path_around_token(purpose, prefix, urlconf)
+        urls.append(f"{site}{before}{make_token(purpose, subscriber_id, when)}{after}")
+    return urls

@@ -7,7 +7,7 @@ import time_machine
 from django.conf import settings
 from django.core import signing
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from subscriptions import tokens
 
@@ -42,3 +42,23 @@ def test_a_dated_token_is_what_signing_dumps_made_at_that_time():
                 expected = signing.dumps({"s": number}, salt=f"paperboy.subscriptions.{purpose}")
             assert tokens.make_token(purpose, number, when) == expected
             assert tokens.read_token(purpose, expected) == number
+
+
+@time_machine.travel("2026-12-02 08:00:00 +0000", tick=False)
+def test_several_links_at_once_are_what_reverse_makes_in_their_order_under_any_prefix():
+    links = [(tokens.WEB_COPY, 5), (tokens.UNSUBSCRIBE, 9), (tokens.MANAGE, 9), (tokens.MANAGE, 3)]
+    for prefix in ("/", "/paperboy/"):
+        set_script_prefix(prefix)
+        try:
+            expected = [
+                settings.SITE_URL
+                + reverse(
+                    "web_copy" if purpose == tokens.WEB_COPY else f"subscriptions:{purpose}",
+                    args=[tokens.make_token(purpose, number)],
+                )
+                for purpose, number in links
+            ]
+            assert tokens.absolute_urls(links) == expected
+            assert all(url.startswith(settings.SITE_URL + prefix) for url in expected)
+        finally:
+            set_script_prefix("/")
