@@ -28,6 +28,35 @@ def word_pattern(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
 
 
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what \w matches
+
+
+def word_spans(text: str, word: str, lowered: str | None = None) -> list[tuple[int, int]]:
+    """Where `word` stands in `text` as a whole word, any case, from left to right and
+    never overlapping: the spans word_pattern(word) finds (`lowered`: text.lower(),
+    when the caller has it). ASCII text, most abstracts, is searched on its lower case
+    with str.find, with no pattern compiled and run per word (a digest's cost, for the
+    thousands of words a window's digests highlight); other text goes through the
+    pattern, whose case folding str.lower does not follow everywhere (the Kelvin sign
+    is a "k" to it, the long s an "s")."""
+    if not word or not text.isascii() or not word.isascii():
+        return [found.span() for found in word_pattern(word).finditer(text)]
+    haystack = text.lower() if lowered is None else lowered
+    needle, spans, end_of_text = word.lower(), [], len(text)
+    at = haystack.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        if (at == 0 or not _word_char(text[at - 1])) and (
+            end == end_of_text or not _word_char(text[end])
+        ):
+            spans.append((at, end))
+            at = haystack.find(needle, end)
+        else:
+            at = haystack.find(needle, at + 1)
+    return spans
+
+
 # Where a sentence may end: . ! or ? (and any closing quote or bracket), then space,
 # then what can start a sentence.
 _BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[A-Z0-9\"'(\[$\\])")
@@ -80,7 +109,8 @@ def _trim_around(sentence: str, words: Sequence[str], limit: int) -> tuple[str, 
     """A sentence longer than `limit` words cut to `limit` words around its first
     match; and whether words were cut before and after."""
     tokens = sentence.split()
-    starts = (found.start() for word in words if (found := word_pattern(word).search(sentence)))
+    lowered = sentence.lower()
+    starts = (spans[0][0] for word in words if (spans := word_spans(sentence, word, lowered)))
     at = len(sentence[: min(starts, default=0)].split())
     # The match a third of the way in: what leads to it, and more of what follows.
     begin = max(0, min(at - limit // 3, len(tokens) - limit))
@@ -106,9 +136,7 @@ def _sentences_holding(text: str, word: str) -> frozenset[int]:
     """Which sentences of `text` hold `word`: once per abstract and word, which recur
     across digests far more than the sets of words do."""
     starts = _layout(text).starts
-    return frozenset(
-        bisect_right(starts, found.start()) - 1 for found in word_pattern(word).finditer(text)
-    )
+    return frozenset(bisect_right(starts, start) - 1 for start, _ in word_spans(text, word))
 
 
 def excerpt(text: str, words: Iterable[str], limit: int = SHORT_WORDS) -> str:

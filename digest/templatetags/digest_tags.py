@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from digest.excerpts import word_pattern
+from digest.excerpts import word_spans
 
 register = template.Library()
 
@@ -14,10 +14,11 @@ register = template.Library()
 def _marked_spans(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
     """Where to put <mark>s: from left to right, at each place the longest word found
     there ("language models" wins over "language"), never overlapping."""
+    lowered = text.lower()
     found = sorted(
-        (match.start(), -match.end())
+        (start, -end)
         for word in {w for w in words if w and w.strip()}
-        for match in word_pattern(word).finditer(text)
+        for start, end in word_spans(text, word, lowered)
     )
     spans, end = [], 0
     for start, negative_end in found:
