@@ -24,6 +24,7 @@ def _pattern_spans(text: str, word: str) -> list[tuple[int, int]]:
 @example("LLMs, LLM-based and LLM_x", "LLM")
 @example("C++ and c++x", "C++")
 @example("aaa", "aa")  # never overlapping
+@example("ba-a-a.", "a-a")  # the place after one refused (after "b") is found inside it
 @example("Kelvin \u212aelvin", "kelvin")  # not ASCII: through the pattern
 def test_word_spans_are_the_patterns_finds(text, word):
     assert word_spans(text, word) == _pattern_spans(text, word)
