@@ -40,9 +40,15 @@ so the first window makes the analyses too.
 (digest/personal.py), trained before the clock starts (its time per reader printed),
 so their digests are ranked by it and carry its suggestions.
 
+`--alternate-recorder` (PostgreSQL): the chunks after the first alternate between the
+journal's commits on the recorder's thread (digest/handover.py) and on the sending
+thread, and the rate of each half is printed: the recorder's effect measured at the
+same time on the same machine, whose speed may change from one run to the next.
+
     python bench/send.py [--papers 2000] [--subscribers 10000] [--chunk 50]
                          [--smtp HOST:PORT | --smtp local [--reply-delay-ms 30]]
                          [--smtp-backend paperboy|django] [--with-models 0.2]
+                         [--alternate-recorder]
 
 Prints its figures; the last line is one JSON object.
 """
@@ -82,7 +88,8 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import analyses, compose, evaluations, personal, sending, tasks  # noqa: E402
+from digest import analyses, compose, evaluations, handover, personal, sending, tasks  # noqa: E402
+from digest.handover import records_aside  # noqa: E402
 from digest.models import Delivery, Feedback, Paper, ReaderModel  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
 
@@ -338,6 +345,13 @@ def main() -> None:
         help="the interests not evaluated on the papers beforehand: the first window does",
     )
     parser.add_argument(
+        "--alternate-recorder",
+        action="store_true",
+        help="on PostgreSQL, chunks after the first alternate between the journal's commits "
+        "on the recorder's thread (odd chunks) and on the sending thread (even): the "
+        "recorder's effect on one machine at one time, whatever its speed does",
+    )
+    parser.add_argument(
         "--profile",
         metavar="K",
         help="cProfile chunk K (from 0), chunks K:L (K up to L, not L, added up), or 'render': "
@@ -379,15 +393,28 @@ def main() -> None:
         ids = sending.due_subscriber_ids(now)
         done = 0
         profiled = profiled_chunks(args.profile)
+        arms: dict[bool, list[tuple[int, float, float]]] = {True: [], False: []}
         with connection.execute_wrapper(queries):
             for number, chunk in enumerate(sending.chunked(ids, args.chunk)):
                 before = queries.count
+                aside = number % 2 == 1
+                if args.alternate_recorder:
+                    handover.records_aside = records_aside if aside else lambda: False
+                chunk_started = (time.perf_counter(), time.process_time())
                 if number in profiled:
                     profile = profile or cProfile.Profile(time.process_time)
                     profile.enable()
                 said = tasks.send_digests(chunk, now.isoformat())
                 if number in profiled:
                     profile.disable()
+                if number:
+                    arms[aside].append(
+                        (
+                            int(re.search(r"sent (\d+)", said or "sent 0").group(1)),
+                            time.perf_counter() - chunk_started[0],
+                            time.process_time() - chunk_started[1],
+                        )
+                    )
                 if number == 0:  # it reads the window's papers and indexes them
                     first = (time.perf_counter() - started, time.process_time() - cpu_started)
                     first_sent = int(re.search(r"sent (\d+)", said or "sent 0").group(1))
@@ -400,6 +427,7 @@ def main() -> None:
                 memory.append((done, rss_mb()))
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        handover.records_aside = records_aside
         statuses = dict(Delivery.objects.values_list("status").annotate(n=Count("id")))
         sent = statuses.get(Delivery.Status.SENT, 0)
         empty = statuses.get(Delivery.Status.EMPTY, 0)
@@ -497,6 +525,16 @@ def main() -> None:
         f"SQL queries per chunk: min {min(queries_per_chunk)}, max {max(queries_per_chunk)}, "
         f"median {statistics.median(queries_per_chunk)}"
     )
+    alternated = {}
+    if args.alternate_recorder:
+        for aside, runs in arms.items():
+            sent_in, wall, cpu = (sum(run[k] for run in runs) for k in range(3))
+            alternated[aside] = (round(sent_in / wall), round(sent_in / cpu))
+        print(
+            "chunks after the first, alternating, digests/s (per CPU second): commits on "
+            f"the recorder's thread {alternated[True][0]} ({alternated[True][1]}), on the "
+            f"sending thread {alternated[False][0]} ({alternated[False][1]})"
+        )
     if profile is not None:
         print(profile_text(profile))
     print(
@@ -538,6 +576,8 @@ def main() -> None:
                 "with_models": args.with_models,
                 "reader_models": models["models"] if models else 0,
                 "train_ms_per_reader": round(models["train_ms_per_reader"], 2) if models else None,
+                "alternated_recorder_per_second": alternated.get(True, (None,))[0],
+                "alternated_inline_per_second": alternated.get(False, (None,))[0],
             }
         )
     )
