@@ -1,9 +1,9 @@
 """Template filters for digests and previews."""
 
+import html
 from collections.abc import Iterable
 
 from django import template
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from digest.excerpts import word_spans
@@ -38,10 +38,12 @@ def highlight(text: str, words: Iterable[str], autoescape: bool = True) -> SafeS
     inside an entity the escaping made ("lt" in "&lt;").
     """
     text = str(text)
-    escaped = conditional_escape if autoescape else str
+    # The pieces are plain str (a slice of a SafeString is one): Django's escape is
+    # html.escape, without its wrappers' cost for each of a digest's many pieces.
+    escaped = html.escape if autoescape else str
     parts, done = [], 0
     for start, end in _marked_spans(text, words):
         parts += [escaped(text[done:start]), "<mark>", escaped(text[start:end]), "</mark>"]
         done = end
     parts.append(escaped(text[done:]))
-    return mark_safe("".join(map(str, parts)))
+    return mark_safe("".join(parts))

@@ -1,11 +1,13 @@
 """Where a word stands in a text, found with str.find on ASCII text, is where its
 pattern (whole word, any case) finds it: on any text, the Unicode ones included."""
 
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from digest.excerpts import excerpt, word_pattern, word_spans
-from digest.templatetags.digest_tags import highlight
+from digest.templatetags.digest_tags import _marked_spans, highlight
 
 # Letters of both cases, digits, the underscore (a word character), marks that end a
 # word, and characters whose case folding differs (the Kelvin sign, the long s, the
@@ -49,3 +51,22 @@ def test_the_highlight_and_excerpt_of_an_abstract_find_its_words():
     assert "(RAG)" in shown and shown.startswith("…")
     marked = highlight("RAG, rag and RAGs in a title", ["rag"])
     assert marked == "<mark>RAG</mark>, <mark>rag</mark> and RAGs in a title"
+
+
+def _highlighted_by_django(text: str, words, escape=conditional_escape) -> str:
+    """The highlight as Django's own escaping makes it, piece by piece."""
+    parts, done = [], 0
+    for start, end in _marked_spans(text, words):
+        parts += [escape(text[done:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        done = end
+    return "".join(map(str, [*parts, escape(text[done:])]))
+
+
+@given(st.text(alphabet=_ALPHABET + "<>&\"'", max_size=40), st.lists(words, max_size=3))
+@example('<b>"RAG"</b> & rag', ["rag"])
+def test_a_highlight_is_escaped_as_djangos_escape_does(text, some_words):
+    expected = _highlighted_by_django(text, some_words)
+    assert highlight(text, some_words) == expected
+    assert highlight(mark_safe(text), some_words) == expected
+    unescaped = _highlighted_by_django(text, some_words, escape=str)
+    assert highlight(text, some_words, autoescape=False) == unescaped
