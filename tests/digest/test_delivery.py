@@ -235,8 +235,17 @@ def test_a_live_claim_is_not_taken_by_the_reconciler(make_subscriber, ingested_p
     assert Delivery.objects.get().status == "claimed"
 
 
+def _items_of(delivery: Delivery) -> str:
+    return json.dumps([[f"p{delivery.pk}", 1.0, [["it's 100% %s", ["%(x)s"], ["title"]]]]])
+
+
+@pytest.mark.parametrize(
+    "commit",
+    [journal.commit, lambda writes: journal.commit_elsewhere(writes)()],
+    ids=["commit", "commit_elsewhere"],
+)
 def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
-    make_subscriber, ingested_papers
+    commit, make_subscriber, ingested_papers
 ):
     readers = [make_subscriber(email=f"journal{n}@example.com").pk for n in range(3)]
     held = sending.claim_many(readers, timezone.now())
@@ -244,10 +253,11 @@ def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
     # The reconciler took the middle one meanwhile: it is another token's now.
     Delivery.objects.filter(pk=lost.pk).update(lease_token=journal.new_token())
 
-    sending_counts = journal.commit(
-        [journal.sending(d, held.token, f'[["p{d.pk}", 1.0, []]]', d.pk) for d in held.deliveries]
+    # What a query's text must keep as it is: quotes, a percent sign, a placeholder.
+    sending_counts = commit(
+        [journal.sending(d, held.token, _items_of(d), d.pk) for d in held.deliveries]
     )
-    sent_counts = journal.commit([journal.sent(d, f"<id{d.pk}>") for d in (first, last)])
+    sent_counts = commit([journal.sent(d, f"<id{d.pk}>") for d in (first, last)])
 
     assert (sending_counts, sent_counts) == ([1, 0, 1], [1, 1])
     rows = {d.pk: d for d in Delivery.objects.all()}
@@ -260,7 +270,7 @@ def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
     # Each row got its own values, none another's.
     for d in (first, last):
         assert (rows[d.pk].items, rows[d.pk].more_count, rows[d.pk].attempts) == (
-            [[f"p{d.pk}", 1.0, []]],
+            json.loads(_items_of(d)),
             d.pk,
             1,
         )

@@ -45,13 +45,13 @@ def checking_backend(settings):
 def commit_threads(monkeypatch):
     """The name of the thread each of the journal's commits ran on."""
     names: list[str] = []
-    commit = journal.commit
+    committed = journal.committed
 
-    def recording(writes):
+    def recording(write):
         names.append(threading.current_thread().name)
-        return commit(writes)
+        return committed(write)
 
-    monkeypatch.setattr(journal, "commit", recording)
+    monkeypatch.setattr(journal, "committed", recording)
     return names
 
 
@@ -98,16 +98,16 @@ def test_a_failed_commit_of_the_recorder_stops_the_chunk_and_hands_over_nothing_
 ):
     settings.DIGEST_SEND_CONCURRENCY = 2
     readers = [make_subscriber(email=f"reader{n}@example.com") for n in range(8)]
-    commit = journal.commit
+    committed = journal.committed
     calls = []
 
-    def failing_third(writes):
-        calls.append(len(writes))
+    def failing_third(write):
+        calls.append(write)
         if len(calls) == 3:
             raise RuntimeError("the database went away")
-        return commit(writes)
+        return committed(write)
 
-    monkeypatch.setattr(journal, "commit", failing_third)
+    monkeypatch.setattr(journal, "committed", failing_third)
 
     with pytest.raises(RuntimeError, match="went away"):
         sending.send_chunk([r.pk for r in readers], timezone.now())
