@@ -318,8 +318,7 @@ class Handover:
         writes, then = self._writes(returned, pending)
         self.waiting = []
         if writes:
-            commit = journal.commit_elsewhere(writes)
-            self.recording = _Recording(_recorder().submit(commit), then, pending)
+            self.recording = _Recording(_recorder().submit(journal.commit, writes), then, pending)
             self.recorded_aside = True
 
     def _recorded(self) -> None:

@@ -180,11 +180,6 @@ def _statements(writes: list[Write]) -> list[int]:
     implicit transaction, in one round trip (a transaction block costs four more). The
     writes of one kind in a row are one statement (a batch's "sent", the next batch's
     "sending"): the server parses and plans it once, not once per digest."""
-    sql, params, groups = _query_of(writes)
-    return _run_query(sql, params, groups)
-
-
-def _query_of(writes: list[Write]) -> tuple[str, list, list[list[Write]]]:
     groups = _groups(writes)
     sql, params = [], []
     for group in groups:
@@ -195,13 +190,9 @@ def _query_of(writes: list[Write]) -> tuple[str, list, list[list[Write]]]:
             statement, values = group[0].bulk.statement([write.row for write in group])
             sql.append(statement)
             params += values
-    return "; ".join(sql), params, groups
-
-
-def _run_query(sql: str, params: list | None, groups: list[list[Write]]) -> list[int]:
     counts = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute("; ".join(sql), params)
         for n, group in enumerate(groups):
             if n:
                 cursor.nextset()
@@ -230,26 +221,6 @@ def commit(writes: list[Write]) -> list[int]:
     for write, count in zip(writes, counts, strict=True):
         write.done(count)
     return counts
-
-
-def commit_elsewhere(writes: list[Write]) -> Callable[[], list[int]]:
-    """`commit(writes)`, to be run on another thread (digest/handover.py's recorder),
-    its query's text made here, on this thread's connection: binding the values is
-    most of a commit's CPU, and done here it keeps the other thread's turns at the GIL
-    (taken while this one builds) short."""
-    if len(writes) > 1 and _several_statements_at_once() and all(w.sql for w in writes):
-        sql, params, groups = _query_of(writes)
-        connection.ensure_connection()
-        query = connection.ops.compose_sql(sql, params)
-
-        def run() -> list[int]:
-            counts = committed(lambda: _run_query(query, None, groups))
-            for write, count in zip(writes, counts, strict=True):
-                write.done(count)
-            return counts
-
-        return run
-    return lambda: commit(writes)
 
 
 def sending(delivery: Delivery, token: uuid.UUID, items_json: str, more_count: int) -> Write:

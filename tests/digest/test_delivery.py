@@ -239,13 +239,8 @@ def _items_of(delivery: Delivery) -> str:
     return json.dumps([[f"p{delivery.pk}", 1.0, [["it's 100% %s", ["%(x)s"], ["title"]]]]])
 
 
-@pytest.mark.parametrize(
-    "commit",
-    [journal.commit, lambda writes: journal.commit_elsewhere(writes)()],
-    ids=["commit", "commit_elsewhere"],
-)
 def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
-    commit, make_subscriber, ingested_papers
+    make_subscriber, ingested_papers
 ):
     readers = [make_subscriber(email=f"journal{n}@example.com").pk for n in range(3)]
     held = sending.claim_many(readers, timezone.now())
@@ -253,11 +248,11 @@ def test_a_batch_of_journal_writes_changes_only_the_rows_this_claim_still_holds(
     # The reconciler took the middle one meanwhile: it is another token's now.
     Delivery.objects.filter(pk=lost.pk).update(lease_token=journal.new_token())
 
-    # What a query's text must keep as it is: quotes, a percent sign, a placeholder.
-    sending_counts = commit(
+    # What the statement's text must keep as it is: quotes, percent signs, placeholders.
+    sending_counts = journal.commit(
         [journal.sending(d, held.token, _items_of(d), d.pk) for d in held.deliveries]
     )
-    sent_counts = commit([journal.sent(d, f"<id{d.pk}>") for d in (first, last)])
+    sent_counts = journal.commit([journal.sent(d, f"<id{d.pk}>") for d in (first, last)])
 
     assert (sending_counts, sent_counts) == ([1, 0, 1], [1, 1])
     rows = {d.pk: d for d in Delivery.objects.all()}

@@ -45,13 +45,13 @@ def checking_backend(settings):
 def commit_threads(monkeypatch):
     """The name of the thread each of the journal's commits ran on."""
     names: list[str] = []
-    committed = journal.committed
+    commit = journal.commit
 
-    def recording(write):
+    def recording(writes):
         names.append(threading.current_thread().name)
-        return committed(write)
+        return commit(writes)
 
-    monkeypatch.setattr(journal, "committed", recording)
+    monkeypatch.setattr(journal, "commit", recording)
     return names
 
 
@@ -98,16 +98,16 @@ def test_a_failed_commit_of_the_recorder_stops_the_chunk_and_hands_over_nothing_
 ):
     settings.DIGEST_SEND_CONCURRENCY = 2
     readers = [make_subscriber(email=f"reader{n}@example.com") for n in range(8)]
-    committed = journal.committed
+    commit = journal.commit
     calls = []
 
-    def failing_third(write):
-        calls.append(write)
+    def failing_third(writes):
+        calls.append(len(writes))
         if len(calls) == 3:
             raise RuntimeError("the database went away")
-        return committed(write)
+        return commit(writes)
 
-    monkeypatch.setattr(journal, "committed", failing_third)
+    monkeypatch.setattr(journal, "commit", failing_third)
 
     with pytest.raises(RuntimeError, match="went away"):
         sending.send_chunk([r.pk for r in readers], timezone.now())
