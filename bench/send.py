@@ -88,8 +88,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from matching import interest_pool, make_papers  # noqa: E402
 
-from digest import analyses, compose, evaluations, handover, personal, sending, tasks  # noqa: E402
-from digest.handover import records_aside  # noqa: E402
+from digest import analyses, compose, evaluations, personal, sending, tasks  # noqa: E402
 from digest.models import Delivery, Feedback, Paper, ReaderModel  # noqa: E402
 from subscriptions.models import Interest, Subscriber  # noqa: E402
 
@@ -394,12 +393,13 @@ def main() -> None:
         done = 0
         profiled = profiled_chunks(args.profile)
         arms: dict[bool, list[tuple[int, float, float]]] = {True: [], False: []}
+        aside_setting = settings.DIGEST_RECORD_ASIDE
         with connection.execute_wrapper(queries):
             for number, chunk in enumerate(sending.chunked(ids, args.chunk)):
                 before = queries.count
                 aside = number % 2 == 1
                 if args.alternate_recorder:
-                    handover.records_aside = records_aside if aside else lambda: False
+                    settings.DIGEST_RECORD_ASIDE = aside
                 chunk_started = (time.perf_counter(), time.process_time())
                 if number in profiled:
                     profile = profile or cProfile.Profile(time.process_time)
@@ -407,17 +407,18 @@ def main() -> None:
                 said = tasks.send_digests(chunk, now.isoformat())
                 if number in profiled:
                     profile.disable()
+                sent_now = int(re.search(r"sent (\d+)", said or "sent 0").group(1))
                 if number:
                     arms[aside].append(
                         (
-                            int(re.search(r"sent (\d+)", said or "sent 0").group(1)),
+                            sent_now,
                             time.perf_counter() - chunk_started[0],
                             time.process_time() - chunk_started[1],
                         )
                     )
                 if number == 0:  # it reads the window's papers and indexes them
                     first = (time.perf_counter() - started, time.process_time() - cpu_started)
-                    first_sent = int(re.search(r"sent (\d+)", said or "sent 0").group(1))
+                    first_sent = sent_now
                 queries_per_chunk.append(queries.count - before)
                 # anymail's test backend keeps every message in a list it searches per
                 # send; a real provider keeps nothing here, so neither does the bench.
@@ -427,7 +428,7 @@ def main() -> None:
                 memory.append((done, rss_mb()))
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
-        handover.records_aside = records_aside
+        settings.DIGEST_RECORD_ASIDE = aside_setting
         statuses = dict(Delivery.objects.values_list("status").annotate(n=Count("id")))
         sent = statuses.get(Delivery.Status.SENT, 0)
         empty = statuses.get(Delivery.Status.EMPTY, 0)

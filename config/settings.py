@@ -329,6 +329,9 @@ MATCH_KEEP_ANALYSES = env_int("MATCH_KEEP_ANALYSES", 0)
 # At most this many hand-overs of one worker process overlap, each on a connection of
 # its own, when the provider answers slower than digests are built (digest/handover.py).
 DIGEST_SEND_CONCURRENCY = env_int("DIGEST_SEND_CONCURRENCY", 32)
+# On PostgreSQL, a batch's commit runs on a thread and connection of its own while the
+# next digests are built (digest/handover.py); off, on the sending thread.
+DIGEST_RECORD_ASIDE = env_bool("DIGEST_RECORD_ASIDE", True)
 # A worker keeps its connections to the provider open between chunks, this long idle at
 # most (digest/kept_lines.py); 0 closes them as each chunk ends.
 EMAIL_KEEP_OPEN_SECONDS = env_float("EMAIL_KEEP_OPEN_SECONDS", 30.0)

@@ -122,10 +122,15 @@ os.register_at_fork(after_in_child=_forked)
 
 
 def records_aside() -> bool:
-    """Whether the journal's commits go to the recorder's connection: on PostgreSQL,
-    where a commit is a round trip the builds can overlap, and outside a transaction,
-    whose rows another connection would not see."""
-    return connection.vendor == "postgresql" and not connection.in_atomic_block
+    """Whether the journal's commits go to the recorder's connection: when the setting
+    says so (DIGEST_RECORD_ASIDE), on PostgreSQL, where a commit is a round trip the
+    builds can overlap, and outside a transaction, whose rows another connection would
+    not see."""
+    return (
+        settings.DIGEST_RECORD_ASIDE
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
 
 
 def _close_connection() -> None:

@@ -124,3 +124,15 @@ def test_a_failed_commit_of_the_recorder_stops_the_chunk_and_hands_over_nothing_
 def test_inside_a_transaction_the_commits_stay_on_the_calling_thread():
     with transaction.atomic():
         assert not handover.records_aside()
+
+
+def test_with_the_setting_off_the_commits_stay_on_the_calling_thread(
+    checking_backend, commit_threads, settings, make_subscriber, ingested_papers
+):
+    settings.DIGEST_RECORD_ASIDE = False
+    readers = [make_subscriber(email=f"reader{n}@example.com") for n in range(4)]
+
+    outcome = sending.send_chunk([r.pk for r in readers], timezone.now())
+
+    assert str(outcome) == "sent 4"
+    assert commit_threads and not any(name.startswith("journal") for name in commit_threads)
